@@ -1,0 +1,87 @@
+# dwell: Lua 5.4 module with a C core. `make` builds, `make test` runs the specs,
+# `make demo` runs the example automation against the local sandbox.
+LUA        ?= lua5.4
+PKGS_CORE  := lua5.4 libcurl libcrypto
+PKGS_SB    := lua5.4 libmicrohttpd
+CC         ?= cc
+OPT        ?= -O2
+CFLAGS_ALL  = -std=c99 $(OPT) -g -Wall -Wextra -Werror -fPIC -D_POSIX_C_SOURCE=200809L $(EXTRA_CFLAGS)
+LDFLAGS_ALL = -shared $(EXTRA_LDFLAGS)
+BUILD      := build
+
+# Every C file belongs to the core except the sandbox server's, which lives in
+# its own module so that dwell.core never depends on libmicrohttpd.
+SB_SRC     := $(wildcard src/sandbox*.c)
+CORE_SRC   := $(filter-out $(SB_SRC),$(wildcard src/*.c))
+CORE_OBJ   := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+SB_OBJ     := $(SB_SRC:src/%.c=$(BUILD)/obj/%.o)
+CORE_SO    := $(BUILD)/dwell/core.so
+SB_SO      := $(BUILD)/dwell/sandbox/server.so
+
+export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
+export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
+
+BUSTED := $(LUA) $(shell command -v busted 2>/dev/null || echo /usr/bin/busted)
+
+.PHONY: clean-build all bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
+
+all: bootstrap $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(PKGS_CORE) $(if $(filter sandbox%,$*),libmicrohttpd)) -c $< -o $@
+
+$(CORE_SO): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libcurl libcrypto)
+
+$(SB_SO): $(SB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) -lpthread
+
+test: all
+	@scripts/run-specs
+
+lint: all
+	luacheck lua spec examples bench bin
+
+# AddressSanitizer + UBSan: lua5.4 itself is not instrumented, so the runtime is
+# preloaded into the interpreter (see README "Sanitizers").
+asan: bootstrap
+	$(MAKE) clean-build
+	$(MAKE) $(CORE_SO) $(if $(SB_SRC),$(SB_SO)) OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" EXTRA_LDFLAGS="-fsanitize=address,undefined"
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+	  DWELL_SANITIZER=asan scripts/run-specs
+	$(MAKE) clean-build
+
+valgrind: all
+	DWELL_SANITIZER=valgrind scripts/run-specs --valgrind
+
+demo: all
+	@scripts/demo
+
+install-check: all
+	@scripts/install-check
+
+bench: bench-json bench-http
+
+bench-json: all
+	$(LUA) bench/json.lua
+
+bench-http: all
+	$(LUA) bench/http.lua
+
+fuzz: bootstrap
+	@scripts/fuzz $(or $(FUZZ_SECONDS),60)
+
+sandbox: all
+	$(LUA) bin/dwell-sandbox
+
+clean-build:
+	rm -rf $(BUILD)
+
+clean: clean-build

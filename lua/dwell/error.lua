@@ -1,0 +1,54 @@
+--- dwell.error: the one error type every layer returns as `nil, err`.
+-- Fields: kind, status, code (the vendor's), message, vendor, endpoint,
+-- request_id, retry_after (seconds), retryable, and details (vendor extras
+-- such as validation errors). tostring gives one line, never secrets: callers
+-- build messages from redacted material only.
+local M = {}
+
+M.KINDS = {
+  invalid_argument = true, auth = true, forbidden = true, not_found = true,
+  rate_limited = true, api = true, http = true, timeout = true,
+  transport = true, decode = true,
+}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "dwell.error"
+
+function Error:__tostring()
+  local where = self.vendor or "dwell"
+  if self.endpoint then where = where .. " " .. self.endpoint end
+  local parts = { "dwell.error[" .. where .. "] " .. self.kind }
+  if self.status then parts[#parts + 1] = "(HTTP " .. self.status .. ")" end
+  if self.code ~= nil then parts[#parts + 1] = "code " .. tostring(self.code) end
+  parts[#parts + 1] = ": " .. (self.message or "")
+  if self.request_id then parts[#parts + 1] = " [request " .. tostring(self.request_id) .. "]" end
+  local line = table.concat(parts, " "):gsub(" : ", ": ")
+  return (line:gsub("[\r\n]+", " "))
+end
+
+--- Creates an error; `fields.kind` must be one of M.KINDS.
+function M.new(fields)
+  assert(M.KINDS[fields.kind], "dwell.error: unknown kind " .. tostring(fields.kind))
+  local e = {}
+  for k, v in pairs(fields) do e[k] = v end
+  if e.retryable == nil then
+    e.retryable = e.kind == "rate_limited" or e.kind == "timeout" or e.kind == "transport"
+  end
+  return setmetatable(e, Error)
+end
+
+--- True when `x` is a dwell.error.
+function M.is(x)
+  return getmetatable(x) == Error
+end
+
+--- The usual shape for bad input: names the endpoint, the parameter and the rule.
+function M.invalid_argument(vendor, endpoint, param, rule)
+  return M.new{
+    kind = "invalid_argument", vendor = vendor, endpoint = endpoint, param = param,
+    message = (param and ("'" .. param .. "' ") or "") .. rule,
+  }
+end
+
+return M

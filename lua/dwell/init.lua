@@ -1,0 +1,24 @@
+--- dwell: resident, room-user and member management for Tuya Smart Community,
+-- DocuSign Rooms and RUCKUS One Resident Portal.
+--
+-- The shared pieces load lazily on first use so that `require "dwell"` stays
+-- cheap and a script that drives one vendor never loads the others.
+local core = require "dwell.core"
+
+local M = { version = core.version, core = core }
+
+-- field -> function(value of require(module)) giving the exported value
+local lazy = {
+  error = { "dwell.error" },
+}
+
+return setmetatable(M, {
+  __index = function(t, k)
+    local entry = lazy[k]
+    if not entry then return nil end
+    local mod = require(entry[1])
+    local v = entry[2] and mod[entry[2]] or mod
+    rawset(t, k, v)
+    return v
+  end,
+})

@@ -1,0 +1,21 @@
+/* luaopen_dwell_core: assembles the C core's pieces into one module table. */
+#include <stdarg.h>
+
+#include "dwell.h"
+
+int dwell_fail(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  lua_pushnil(L);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  return 2;
+}
+
+int luaopen_dwell_core(lua_State *L) {
+  lua_newtable(L);
+  lua_pushliteral(L, DWELL_VERSION);
+  lua_setfield(L, -2, "version");
+  dwell_crypto_register(L);
+  return 1;
+}

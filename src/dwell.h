@@ -1,0 +1,17 @@
+/* dwell.core: the pieces of the C core and how core.c assembles them. */
+#ifndef DWELL_H
+#define DWELL_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#define DWELL_VERSION "0.1.0"
+
+/* crypto.c: adds the hashing, HMAC, base64, random and RS256 functions to
+ * the table on top of the stack. */
+void dwell_crypto_register(lua_State *L);
+
+/* Pushes `nil, message` and returns 2: the runtime-failure convention. */
+int dwell_fail(lua_State *L, const char *fmt, ...);
+
+#endif
