@@ -25,6 +25,7 @@
 #include "dwell.h"
 
 #define SESSION_MT "dwell.http.session"
+#define RESPONSE_MT "dwell.http.response"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -89,6 +90,12 @@ typedef struct xfer {
   buf_t body, head;
   curl_off_t max;
   int too_large, oom;
+  int configured, dirty; /* see prepare() */
+  int caller_expect;
+  /* per-request options as last set, to skip setopts that change nothing */
+  char *url;
+  size_t url_len;
+  lua_Integer timeout, ctimeout, max_set;
   lua_Integer id;
   struct xfer *prev, *next;
   char errbuf[CURL_ERROR_SIZE];
@@ -106,6 +113,7 @@ typedef struct {
 
 static void xfer_destroy(xfer_t *x) {
   if (x->easy) curl_easy_cleanup(x->easy);
+  free(x->url);
   curl_slist_free_all(x->hdrs);
   free(x->body.p);
   free(x->head.p);
@@ -222,13 +230,9 @@ static int name_is(const char *a, size_t n, const char *b) {
   return 1;
 }
 
-typedef struct {
-  int user_agent, expect;
-} seen_t;
-
 /* Appends "name: value" (or "name;" for an empty value, libcurl's way of
  * sending an empty header) to the transfer's header list. */
-static void add_header(lua_State *L, int arg, xfer_t *x, seen_t *seen, int name_idx, int value_idx) {
+static void add_header(lua_State *L, int arg, xfer_t *x, int name_idx, int value_idx) {
   size_t nn, vn;
   const char *name, *value;
   char small[512], *line;
@@ -242,8 +246,7 @@ static void add_header(lua_State *L, int arg, xfer_t *x, seen_t *seen, int name_
   value = lua_tolstring(L, value_idx, &vn);
   if (has_ctl(value, vn))
     luaL_argerror(L, arg, lua_pushfstring(L, "value of header '%s' contains CR, LF or NUL", name));
-  if (name_is(name, nn, "user-agent")) seen->user_agent = 1;
-  if (name_is(name, nn, "expect")) seen->expect = 1;
+  if (name_is(name, nn, "expect")) x->caller_expect = 1;
   line = nn + vn + 3 <= sizeof small ? small : malloc(nn + vn + 3);
   if (!line) luaL_error(L, "dwell.core.http: out of memory");
   memcpy(line, name, nn);
@@ -262,7 +265,7 @@ static void add_header(lua_State *L, int arg, xfer_t *x, seen_t *seen, int name_
   x->hdrs = l;
 }
 
-static void read_headers(lua_State *L, int arg, int t, xfer_t *x, seen_t *seen) {
+static void read_headers(lua_State *L, int arg, int t, xfer_t *x) {
   int type = lua_getfield(L, t, "headers");
   if (type == LUA_TNIL) {
     lua_pop(L, 1);
@@ -275,10 +278,10 @@ static void read_headers(lua_State *L, int arg, int t, xfer_t *x, seen_t *seen) 
       /* list form: { {name, value}, ... } */
       lua_rawgeti(L, -1, 1);
       lua_rawgeti(L, -2, 2);
-      add_header(L, arg, x, seen, lua_absindex(L, -2), lua_absindex(L, -1));
+      add_header(L, arg, x, lua_absindex(L, -2), lua_absindex(L, -1));
       lua_pop(L, 2);
     } else {
-      add_header(L, arg, x, seen, lua_absindex(L, -2), lua_absindex(L, -1));
+      add_header(L, arg, x, lua_absindex(L, -2), lua_absindex(L, -1));
     }
     lua_pop(L, 1);
   }
@@ -331,110 +334,179 @@ static long http_version_opt(lua_State *L, int arg, int t) {
   return r;
 }
 
-/* Configures x for the request table at index t. Raises on misuse; x stays
- * owned by the session whatever happens. With copy_body the body is copied
- * into libcurl (multi: the Lua string may be collected before the transfer
- * ends); otherwise libcurl reads the Lua string in place, which request() keeps
- * alive on its stack. */
-static void prepare(lua_State *L, int arg, int t, session_t *s, xfer_t *x, int copy_body) {
+/* Request fields, as a bit set of those present in the table. One pass with
+ * lua_next over a typical 1-4 field request is cheaper than a dozen lookups. */
+enum {
+  F_URL = 1 << 0, F_METHOD = 1 << 1, F_BODY = 1 << 2, F_HEADERS = 1 << 3,
+  F_TIMEOUT = 1 << 4, F_CTIMEOUT = 1 << 5, F_MAX = 1 << 6, F_VERSION = 1 << 7,
+  F_CAFILE = 1 << 8, F_CAPATH = 1 << 9, F_PROXY = 1 << 10, F_INSECURE = 1 << 11
+};
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} FIELDS[] = {
+  {"url", F_URL}, {"method", F_METHOD}, {"body", F_BODY}, {"headers", F_HEADERS},
+  {"timeout_ms", F_TIMEOUT}, {"connect_timeout_ms", F_CTIMEOUT}, {"max_response_bytes", F_MAX},
+  {"http_version", F_VERSION}, {"ca_file", F_CAFILE}, {"ca_path", F_CAPATH}, {"proxy", F_PROXY},
+  {"insecure", F_INSECURE}};
+
+static unsigned scan_fields(lua_State *L, int t) {
+  unsigned m = 0;
+  size_t i;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -2);
+      for (i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        if (strcmp(k, FIELDS[i].name) == 0) {
+          m |= FIELDS[i].bit;
+          break;
+        }
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return m;
+}
+
+/* Options that every request uses the same way; set once per reset. */
+static void set_constant_options(xfer_t *x) {
   CURL *e = x->easy;
-  size_t n, bn = 0;
-  const char *url, *method = "GET", *body = NULL;
-  lua_Integer timeout, ctimeout, max;
-  long version;
-  seen_t seen = {0, 0};
-  int type;
-
-  curl_easy_reset(e);
-  curl_slist_free_all(x->hdrs);
-  x->hdrs = NULL;
-  buf_trim(&x->body);
-  buf_trim(&x->head);
-  x->too_large = x->oom = 0;
-  x->errbuf[0] = '\0';
-
-  luaL_checktype(L, t, LUA_TTABLE);
-  if (lua_getfield(L, t, "url") != LUA_TSTRING) luaL_argerror(L, arg, "'url' must be a string");
-  url = lua_tolstring(L, -1, &n);
-  if (has_ctl(url, n)) luaL_argerror(L, arg, "'url' contains CR, LF or NUL");
-  curl_easy_setopt(e, CURLOPT_URL, url);
-  lua_pop(L, 1);
-
-  type = lua_getfield(L, t, "method");
-  if (type != LUA_TNIL) {
-    if (type != LUA_TSTRING) luaL_argerror(L, arg, "'method' must be a string");
-    method = lua_tolstring(L, -1, &n);
-    if (!is_token(method, n)) luaL_argerror(L, arg, "'method' must be an HTTP token");
-  }
-  /* The method string stays referenced by the request table; pop now. */
-  lua_pop(L, 1);
-
-  type = lua_getfield(L, t, "body");
-  if (type != LUA_TNIL) {
-    if (type != LUA_TSTRING) luaL_argerror(L, arg, "'body' must be a string");
-    body = lua_tolstring(L, -1, &bn);
-  }
-  lua_pop(L, 1);
-
-  timeout = opt_int(L, arg, t, "timeout_ms", DEFAULT_TIMEOUT_MS);
-  ctimeout = opt_int(L, arg, t, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS);
-  max = opt_int(L, arg, t, "max_response_bytes", DEFAULT_MAX_RESPONSE);
-  version = http_version_opt(L, arg, t);
-  read_headers(L, arg, t, x, &seen);
-
-  if (strcmp(method, "GET") == 0 && !body) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (strcmp(method, "HEAD") == 0 && !body) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-  } else {
-    if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    /* POST, PUT and PATCH always carry a body (possibly empty) so that a
-     * Content-Length is sent; other methods only when given one. */
-    if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bn);
-      if (copy_body) curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
-      else curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-    }
-  }
-
-  /* libcurl waits for "100 Continue" before large bodies; APIs do not need it. */
-  if (!seen.expect) {
-    struct curl_slist *l = curl_slist_append(x->hdrs, "Expect:");
-    if (!l) luaL_error(L, "dwell.core.http: out of memory");
-    x->hdrs = l;
-  }
-  if (!seen.user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-
-  opt_str(L, arg, t, "ca_file", e, CURLOPT_CAINFO);
-  opt_str(L, arg, t, "ca_path", e, CURLOPT_CAPATH);
-  opt_str(L, arg, t, "proxy", e, CURLOPT_PROXY);
-  if (lua_getfield(L, t, "insecure") != LUA_TNIL) {
-    if (!lua_isboolean(L, -1)) luaL_argerror(L, arg, "'insecure' must be a boolean");
-    if (lua_toboolean(L, -1)) {
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-  }
-  lua_pop(L, 1);
-  if (version != CURL_HTTP_VERSION_NONE && curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version) != CURLE_OK)
-    luaL_argerror(L, arg, "'http_version' is not supported by this libcurl");
-
-  x->max = (curl_off_t)max;
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ctimeout);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* A User-Agent given in the request's headers replaces this one. */
+  curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-  (void)s;
+}
+
+/* Configures x for the request table at index t. Raises on misuse; x stays
+ * owned by the session whatever happens. With copy_body the body is copied
+ * into libcurl (multi: the Lua string may be collected before the transfer
+ * ends); otherwise libcurl reads the Lua string in place, which request() keeps
+ * alive on its stack.
+ *
+ * curl_easy_reset plus a dozen setopts costs about as much as the rest of a
+ * keep-alive GET, so a handle is only reset when its previous request set
+ * something beyond the per-request options below (a method, a body, TLS or
+ * proxy settings); a run of plain GETs reuses the configuration. */
+static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
+  CURL *e = x->easy;
+  size_t n, bn = 0;
+  const char *url, *method = "GET", *body = NULL;
+  lua_Integer timeout, ctimeout, max;
+  long version;
+  int type, plain;
+  unsigned m;
+
+  luaL_checktype(L, t, LUA_TTABLE);
+  m = scan_fields(L, t);
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+  buf_trim(&x->body);
+  buf_trim(&x->head);
+  x->too_large = x->oom = x->caller_expect = 0;
+  x->errbuf[0] = '\0';
+
+  type = (m & F_METHOD) ? lua_getfield(L, t, "method") : (lua_pushnil(L), LUA_TNIL);
+  if (type != LUA_TNIL) {
+    if (type != LUA_TSTRING) luaL_argerror(L, arg, "'method' must be a string");
+    method = lua_tolstring(L, -1, &n);
+    if (!is_token(method, n)) luaL_argerror(L, arg, "'method' must be an HTTP token");
+  }
+  lua_pop(L, 1); /* the request table keeps the string alive */
+  type = (m & F_BODY) ? lua_getfield(L, t, "body") : (lua_pushnil(L), LUA_TNIL);
+  if (type != LUA_TNIL) {
+    if (type != LUA_TSTRING) luaL_argerror(L, arg, "'body' must be a string");
+    body = lua_tolstring(L, -1, &bn);
+  }
+  lua_pop(L, 1);
+  timeout = (m & F_TIMEOUT) ? opt_int(L, arg, t, "timeout_ms", DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
+  ctimeout = (m & F_CTIMEOUT) ? opt_int(L, arg, t, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS)
+                              : DEFAULT_CONNECT_TIMEOUT_MS;
+  max = (m & F_MAX) ? opt_int(L, arg, t, "max_response_bytes", DEFAULT_MAX_RESPONSE) : DEFAULT_MAX_RESPONSE;
+  version = (m & F_VERSION) ? http_version_opt(L, arg, t) : CURL_HTTP_VERSION_NONE;
+  plain = !body && strcmp(method, "GET") == 0 && version == CURL_HTTP_VERSION_NONE &&
+          !(m & (F_CAFILE | F_CAPATH | F_PROXY | F_INSECURE));
+
+  if (x->dirty || !x->configured) {
+    curl_easy_reset(e);
+    set_constant_options(x);
+    x->configured = 1;
+    free(x->url);
+    x->url = NULL;
+    x->url_len = 0;
+    x->timeout = x->ctimeout = x->max_set = -1;
+  }
+  /* Marked before anything can raise, so a half-configured handle is reset. */
+  x->dirty = !plain;
+
+  if (lua_getfield(L, t, "url") != LUA_TSTRING) luaL_argerror(L, arg, "'url' must be a string");
+  url = lua_tolstring(L, -1, &n);
+  if (has_ctl(url, n)) luaL_argerror(L, arg, "'url' contains CR, LF or NUL");
+  if (!x->url || x->url_len != n || memcmp(x->url, url, n) != 0) {
+    char *copy = malloc(n + 1);
+    free(x->url);
+    x->url = copy;
+    x->url_len = copy ? n : 0;
+    if (copy) memcpy(copy, url, n + 1);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+  }
+  lua_pop(L, 1);
+
+  if (m & F_HEADERS) read_headers(L, arg, t, x);
+  if (strcmp(method, "HEAD") == 0 && !body) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(method, "GET") != 0 || body) {
+    if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    /* POST, PUT and PATCH always carry a body (possibly empty) so that a
+     * Content-Length is sent; other methods only when given one. */
+    if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
+      struct curl_slist *l;
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bn);
+      if (copy_body) curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+      else curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+      /* libcurl waits for "100 Continue" before large bodies unless told
+       * otherwise; APIs do not need the extra round trip. */
+      if (!x->caller_expect) {
+        l = curl_slist_append(x->hdrs, "Expect:");
+        if (!l) luaL_error(L, "dwell.core.http: out of memory");
+        x->hdrs = l;
+      }
+    }
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+
+  if (!plain) {
+    opt_str(L, arg, t, "ca_file", e, CURLOPT_CAINFO);
+    opt_str(L, arg, t, "ca_path", e, CURLOPT_CAPATH);
+    opt_str(L, arg, t, "proxy", e, CURLOPT_PROXY);
+    if (lua_getfield(L, t, "insecure") != LUA_TNIL) {
+      if (!lua_isboolean(L, -1)) luaL_argerror(L, arg, "'insecure' must be a boolean");
+      if (lua_toboolean(L, -1)) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+      }
+    }
+    lua_pop(L, 1);
+    if (version != CURL_HTTP_VERSION_NONE && curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version) != CURLE_OK)
+      luaL_argerror(L, arg, "'http_version' is not supported by this libcurl");
+  }
+
+  x->max = (curl_off_t)max;
+  if (max != x->max_set) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+  if (timeout != x->timeout) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
+  if (ctimeout != x->ctimeout) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ctimeout);
+  x->max_set = max;
+  x->timeout = timeout;
+  x->ctimeout = ctimeout;
 }
 
 /* Returns the head of the free list, creating a transfer if it is empty. The
@@ -536,8 +608,8 @@ static const char *version_name(long v) {
 
 /* Parses the buffered header block into `headers` (lower-cased name -> value,
  * repeats joined with ", ") at index map and `header_list` at index list. */
-static void push_headers(lua_State *L, const buf_t *head, int map, int list) {
-  const char *p = head->p, *end = head->p + head->len;
+static void push_headers(lua_State *L, const char *p, size_t len, int map, int list) {
+  const char *end = p + len;
   char name[256];
   lua_Integer n = 0;
   int first = 1;
@@ -585,6 +657,25 @@ static void push_headers(lua_State *L, const buf_t *head, int map, int list) {
   }
 }
 
+/* __index of responses: `headers` and `header_list` are parsed from
+ * `raw_headers` on first access. Building them costs more than the rest of
+ * the response table, and most callers only look at status and body. */
+static int response_index(lua_State *L) {
+  size_t len;
+  const char *raw, *k = lua_tostring(L, 2);
+  if (!k || (strcmp(k, "headers") != 0 && strcmp(k, "header_list") != 0)) return 0;
+  lua_getfield(L, 1, "raw_headers");
+  raw = lua_tolstring(L, -1, &len);
+  if (!raw) return 0;
+  lua_createtable(L, 0, 8);
+  lua_createtable(L, 8, 0);
+  push_headers(L, raw, len, lua_absindex(L, -2), lua_absindex(L, -1));
+  lua_setfield(L, 1, "header_list");
+  lua_setfield(L, 1, "headers");
+  lua_rawget(L, 1);
+  return 1;
+}
+
 static void push_response(lua_State *L, xfer_t *x) {
   long status = 0, version = 0, connects = 0;
   int top;
@@ -601,13 +692,11 @@ static void push_response(lua_State *L, xfer_t *x) {
   lua_setfield(L, top, "reused");
   lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
   lua_setfield(L, top, "body");
+  lua_pushlstring(L, x->head.p ? x->head.p : "", x->head.len);
+  lua_setfield(L, top, "raw_headers");
   push_timing(L, x->easy);
   lua_setfield(L, top, "timing");
-  lua_createtable(L, 0, 8);
-  lua_createtable(L, 8, 0);
-  push_headers(L, &x->head, top + 1, top + 2);
-  lua_setfield(L, top, "header_list");
-  lua_setfield(L, top, "headers");
+  luaL_setmetatable(L, RESPONSE_MT);
 }
 
 /* Pushes resp or nil, err; returns the number of values pushed. */
@@ -629,7 +718,7 @@ static int s_request(lua_State *L) {
   xfer_t *x = free_head(L, s);
   CURLcode c;
   int n;
-  prepare(L, 2, 2, s, x, 0);
+  prepare(L, 2, 2, x, 0);
   c = curl_easy_perform(x->easy);
   n = push_result(L, x, c);
   buf_trim(&x->body);
@@ -642,7 +731,7 @@ static int s_submit(lua_State *L) {
   session_t *s = check_session(L);
   xfer_t *x = free_head(L, s);
   CURLMcode mc;
-  prepare(L, 2, 2, s, x, 1);
+  prepare(L, 2, 2, x, 1);
   mc = curl_multi_add_handle(s->multi, x->easy);
   if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
   s->free_list = x->next;
@@ -804,6 +893,11 @@ int dwell_http_open(lua_State *L) {
     lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, s_tostring);
     lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, RESPONSE_MT)) {
+    lua_pushcfunction(L, response_index);
+    lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
