@@ -15,6 +15,15 @@
 
 #define HINT_DEPTH 32
 #define POW10_EXACT 22
+/* Object keys repeat across the rows of a page, and so do short values
+ * ("86", "TENANT"); a direct-mapped cache of pushed strings skips Lua's
+ * hash-and-intern for each repetition. Longer values are mostly unique ids,
+ * which would only evict the keys. The cache costs a 1024-slot table, so it
+ * is only set up for documents this large. */
+#define KEY_CACHE_MIN_INPUT 4096
+#define KEY_CACHE_SLOTS 1024
+#define KEY_CACHE_MAX_LEN 40
+#define VAL_CACHE_MAX_LEN 8
 
 typedef struct {
   lua_State *L;
@@ -25,9 +34,12 @@ typedef struct {
   lua_Alloc alloc;
   void *aud;
   int ahint[HINT_DEPTH], ohint[HINT_DEPTH];
+  int key_cache; /* whether KEY_CACHE holds the cache table */
+  struct { const char *s; size_t n; } keys[KEY_CACHE_SLOTS];
 } jdec;
 
-#define ARRAY_MT 2 /* stack index of array_mt in decode_inner */
+#define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
+#define KEY_CACHE 3 /* stack index of the key cache table, when used */
 
 static const double POW10[POW10_EXACT + 1] = {
   1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -242,7 +254,39 @@ static void parse_string_slow(jdec *d, const char *s, const char *p) {
   d->p = p + 1;
 }
 
-static void parse_string(jdec *d) {
+static unsigned key_slot(const char *s, size_t n) {
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+  } else {
+    size_t i;
+    for (i = 0; i < n; i++) a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  }
+  a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
+  return (unsigned)(a >> 54);
+}
+
+/* Pushes the key s[0..n), from the cache when an equal key was seen. */
+static void push_key(jdec *d, const char *s, size_t n, size_t maxlen) {
+  unsigned slot;
+  if (!d->key_cache || n > maxlen) {
+    lua_pushlstring(d->L, s, n);
+    return;
+  }
+  slot = key_slot(s, n);
+  if (d->keys[slot].s && d->keys[slot].n == n && memcmp(d->keys[slot].s, s, n) == 0) {
+    lua_rawgeti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+    return;
+  }
+  /* The cache table keeps the string alive, so its bytes stay valid. */
+  d->keys[slot].s = lua_pushlstring(d->L, s, n);
+  d->keys[slot].n = n;
+  lua_pushvalue(d->L, -1);
+  lua_rawseti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+}
+
+static void parse_string(jdec *d, int is_key) {
   const char *s = d->p + 1, *p = s;
   for (;;) {
     unsigned char c;
@@ -267,7 +311,7 @@ static void parse_string(jdec *d) {
       p++;
     }
   }
-  lua_pushlstring(d->L, s, (size_t)(p - s));
+  push_key(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
   d->p = p + 1;
 }
 
@@ -315,7 +359,7 @@ static void parse_object(jdec *d) {
   if (*d->p != '}') {
     for (;;) {
       if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
-      parse_string(d);
+      parse_string(d, 1);
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
@@ -344,7 +388,7 @@ static int match_word(jdec *d, const char *w, size_t n) {
 static void parse_value(jdec *d) {
   d->p = skip_ws(d->p);
   switch (*d->p) {
-    case '"': parse_string(d); return;
+    case '"': parse_string(d, 0); return;
     case '{': parse_object(d); return;
     case '[': parse_array(d); return;
     case 't':
@@ -369,6 +413,11 @@ static void parse_value(jdec *d) {
 /* Runs under lua_pcall: 1 = the jdec, 2 = array_mt. */
 static int decode_inner(lua_State *L) {
   jdec *d = (jdec *)lua_touserdata(L, 1);
+  if (d->end - d->start >= KEY_CACHE_MIN_INPUT) {
+    memset(d->keys, 0, sizeof d->keys);
+    lua_createtable(L, KEY_CACHE_SLOTS, 0);
+    d->key_cache = 1;
+  }
   parse_value(d);
   d->p = skip_ws(d->p);
   if (d->p != d->end) dec_fail(d, d->p, "expected end of input");
@@ -379,7 +428,7 @@ int dwell_json_decode(lua_State *L) {
   jdec d;
   size_t n;
   int rc;
-  memset(&d, 0, sizeof d);
+  memset(&d, 0, offsetof(jdec, keys));
   d.start = luaL_checklstring(L, 1, &n);
   d.end = d.start + n;
   d.p = d.start;
