@@ -293,7 +293,7 @@ static int m_stats(lua_State *L) {
   pthread_mutex_lock(&s->mu);
   st = s->st;
   pthread_mutex_unlock(&s->mu);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   lua_pushinteger(L, st.received);
   lua_setfield(L, -2, "received");
   lua_pushinteger(L, st.served);
@@ -306,6 +306,8 @@ static int m_stats(lua_State *L) {
   lua_setfield(L, -2, "connections");
   lua_pushinteger(L, st.connections_total);
   lua_setfield(L, -2, "connections_total");
+  lua_pushinteger(L, st.max_connections);
+  lua_setfield(L, -2, "max_connections");
   return 1;
 }
 
@@ -330,6 +332,7 @@ static int m_reset(lua_State *L) {
   s->st.served = 0;
   s->st.max_in_flight = s->st.in_flight;
   s->st.connections_total = s->st.connections;
+  s->st.max_connections = s->st.connections;
   pthread_mutex_unlock(&s->mu);
   lua_pushboolean(L, 1);
   return 1;

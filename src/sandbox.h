@@ -17,6 +17,7 @@ typedef struct sb_stats {
   lua_Integer max_in_flight;
   lua_Integer connections;       /* TCP connections open now */
   lua_Integer connections_total; /* TCP connections accepted */
+  lua_Integer max_connections;   /* most TCP connections open at once */
 } sb_stats;
 
 typedef struct sb_server {

@@ -89,10 +89,15 @@ int sb_sleep(sb_server *s, long long ms) {
 
 static void on_log(void *cls, const char *fmt, va_list ap) {
   sb_server *s = (sb_server *)cls;
+  char line[256];
+  vsnprintf(line, sizeof line, fmt, ap);
+  size_t n = strlen(line);
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == '.')) line[--n] = '\0';
+  /* Keeps the first messages: when start fails, the first one is the cause. */
   pthread_mutex_lock(&s->mu);
-  vsnprintf(s->log, sizeof s->log, fmt, ap);
-  size_t n = strlen(s->log);
-  while (n > 0 && (s->log[n - 1] == '\n' || s->log[n - 1] == '\r')) s->log[--n] = '\0';
+  size_t used = strlen(s->log);
+  if (used + n + 3 < sizeof s->log)
+    snprintf(s->log + used, sizeof s->log - used, "%s%s", used ? "; " : "", line);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -105,6 +110,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
     s->st.connections++;
     s->st.connections_total++;
+    if (s->st.connections > s->st.max_connections) s->st.max_connections = s->st.connections;
   } else {
     s->st.connections--;
   }
@@ -365,8 +371,14 @@ static void count_out(sb_server *s) {
 static void reset_connection(struct MHD_Connection *c) {
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (ci) {
-    struct linger lg = { 1, 0 }; /* close() then sends RST instead of FIN */
+    /* Linux disconnects a TCP socket "connected" to AF_UNSPEC, sending RST
+     * (with zero linger) at once; libmicrohttpd still owns and closes the fd. */
+    struct linger lg = { 1, 0 };
+    struct sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_family = AF_UNSPEC;
     setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    (void)connect(ci->connect_fd, &sa, sizeof sa); /* on failure close() still sends RST */
   }
 }
 
@@ -453,12 +465,12 @@ int sb_http_start(sb_server *s, const char *host, int port, char *err, size_t er
   pthread_sigmask(SIG_SETMASK, &all, &old);
   s->log[0] = '\0';
   s->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, s,
+      flags, (uint16_t)port, NULL, NULL, on_request, s,
+      MHD_OPTION_EXTERNAL_LOGGER, on_log, s, /* first, so every message comes here */
       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
       MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-      MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256,
       s->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
