@@ -240,10 +240,18 @@ static int l_wait_for_signal(lua_State *L) {
   sigset_t set, old;
   int sig = -1;
   lua_Number timeout = luaL_optnumber(L, 1, -1);
+  struct sigaction dfl;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, &old);
+  /* A shell starts background jobs with SIGINT ignored, and an ignored signal
+   * is discarded instead of left pending for sigwait: take them back. */
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGINT, &dfl, NULL);
+  sigaction(SIGTERM, &dfl, NULL);
   if (timeout < 0) {
     if (sigwait(&set, &sig) != 0) sig = -1;
   } else {
