@@ -45,7 +45,7 @@ end
 
 --- Writes route-set modules into a temp dir and puts it on package.path, so
 -- that the sandbox's own lua_State (which copies package.path) finds them.
--- `sets` maps name -> Lua source. Returns a function that undoes it.
+-- `sets` maps name -> Lua source. Returns a function that undoes it, and the dir.
 function M.route_sets(sets)
   local dir = os.tmpname()
   os.remove(dir)
@@ -60,7 +60,7 @@ function M.route_sets(sets)
   return function()
     package.path = saved
     os.execute(("rm -rf '%s'"):format(dir))
-  end
+  end, dir
 end
 
 return M
