@@ -11,7 +11,11 @@ local function run_cli(flags, client, signal, env)
   assert(os.execute("mkdir -p " .. dir))
   local script = ([[
     %s bin/dwell-sandbox %s > %s/out 2>&1 & pid=$!
-    for i in $(seq 500); do grep -q 'listening on' %s/out 2>/dev/null && break; kill -0 $pid 2>/dev/null || break; sleep 0.02; done
+    for i in $(seq 500); do
+      grep -q 'listening on' %s/out 2>/dev/null && break
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.02
+    done
     URL=$(grep -o 'https\?://[^ ]*' %s/out | head -n 1)
     ( %s ) > %s/client 2>&1
     kill -%s $pid 2>/dev/null
@@ -58,7 +62,8 @@ describe("bin/dwell-sandbox", function()
     f:close()
     local out, client, code = run_cli(
       ("--latency-ms 10 --routes static --fixtures %s"):format(fx),
-      'curl -sS "$URL/hello"; echo; curl -sS "$URL/fixed"; echo; curl -sS -o /dev/null -w "%{http_code}" "$URL/static/3"',
+      'curl -sS "$URL/hello"; echo; curl -sS "$URL/fixed"; echo; '
+        .. 'curl -sS -o /dev/null -w "%{http_code}" "$URL/static/3"',
       nil, ("LUA_PATH='%s/?.lua;;'"):format(dir))
     undo()
     os.remove(fx)

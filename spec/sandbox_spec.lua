@@ -44,7 +44,8 @@ describe("dwell.sandbox", function()
     end)
 
     it("echoes method, path, raw and decoded query, lower-cased headers and body", function()
-      local r = curl(("-X PUT -H 'X-Custom-Thing: Yes' --data-binary 'payload' '%s/echo/a%%2Fb/c?x=1&x=2&y=h+i%%21'"):format(sb.url))
+      local r = curl(("-X PUT -H 'X-Custom-Thing: Yes' --data-binary 'payload' '%s/echo/a%%2Fb/c?x=1&x=2&y=h+i%%21'")
+        :format(sb.url))
       assert.are.equal(0, r.rc)
       assert.are.equal(200, r.status)
       local e = assert(json.decode(r.body))
@@ -166,7 +167,8 @@ describe("dwell.sandbox", function()
       local sb <close> = assert(sandbox.start{ routes = { "echo" }, latency_ms = 50 * support.slow })
       local args = {}
       for i = 1, 16 do args[#args + 1] = ("-o /dev/null %s/echo/%d"):format(sb.url, i) end
-      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 16 " .. table.concat(args, " ") .. " 2>&1")
+      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 16 "
+        .. table.concat(args, " ") .. " 2>&1")
       assert.are.equal(0, rc, out)
       local st = sb:stats()
       assert.are.equal(16, st.served)
@@ -178,7 +180,8 @@ describe("dwell.sandbox", function()
       local sb <close> = assert(sandbox.start{ routes = { "static" }, latency_ms = 200 * support.slow })
       local args = {}
       for i = 1, 128 do args[#args + 1] = ("-o /dev/null %s/static/%d"):format(sb.url, i) end
-      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 64 " .. table.concat(args, " ") .. " 2>&1")
+      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 64 "
+        .. table.concat(args, " ") .. " 2>&1")
       assert.are.equal(0, rc, out)
       local st = sb:stats()
       assert.are.equal(128, st.served)
@@ -239,7 +242,8 @@ describe("dwell.sandbox", function()
 
     it("names the invalid fault spec and the reason", function()
       fails({ faults = { { kind = "explode" } } }, "faults[1]: unknown kind 'explode'")
-      fails({ faults = { { kind = "reset" }, { kind = "status", every = 0 } } }, "faults[2]: 'every' must be an integer")
+      fails({ faults = { { kind = "reset" }, { kind = "status", every = 0 } } },
+        "faults[2]: 'every' must be an integer")
       fails({ faults = { { kind = "delay" } } }, "kind 'delay' needs 'delay_ms'")
       fails({ faults = { { kind = "status", probability = 2 } } }, "'probability' must be in 0..1")
       fails({ faults = { { kind = "status", evry = 2 } } }, "unknown field 'evry'")

@@ -11,7 +11,8 @@ describe("sandbox over HTTPS", function()
     os.remove(dir)
     assert(os.execute("mkdir -p " .. dir))
     local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-      .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1"):format(dir, dir))
+      .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
+      :format(dir, dir))
     assert.are.equal(0, rc)
     cert, key = support.read_all(dir .. "/cert.pem"), support.read_all(dir .. "/key.pem")
   end)
@@ -51,7 +52,8 @@ describe("sandbox over HTTPS", function()
   end)
 
   it("reports an invalid certificate or key clearly", function()
-    local sb, err = sandbox.start{ tls = { cert = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n", key = key } }
+    local bad_cert = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+    local sb, err = sandbox.start{ tls = { cert = bad_cert, key = key } }
     assert.is_nil(sb)
     assert.truthy(err:find("with TLS", 1, true), err)
     assert.truthy(err:find("certificate", 1, true), err)
