@@ -214,7 +214,7 @@ describe("dwell.sandbox", function()
       assert.are_not.equal(0, curl("--max-time 5 " .. outer.url .. "/echo").rc)
     end)
 
-    it("stops even with idle keep-alive connections and requests mid-latency", function()
+    it("stops promptly while a request is mid-latency", function()
       local sb = assert(sandbox.start{ routes = { "echo" }, latency_ms = 60000 })
       local p = io.popen(("curl -sS --max-time 60 %s/echo 2>&1; echo rc=$?"):format(sb.url))
       assert.is_true(support.wait_until(function() return sb:stats().in_flight == 1 end))

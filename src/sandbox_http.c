@@ -387,7 +387,12 @@ static enum MHD_Result respond(sb_server *s, struct MHD_Connection *c, const cha
   sb_outcome out = { NULL, 200, 0, SB_NORMAL };
   enum MHD_Result ret = MHD_NO;
   count_in(s);
-  if (s->latency_ms) sb_sleep(s, s->latency_ms);
+  /* Stopping: drop the request instead of answering after the daemon began
+   * shutting down. */
+  if (s->latency_ms && sb_sleep(s, s->latency_ms)) {
+    count_out(s);
+    return MHD_NO;
+  }
   if (rq->too_large || rq->oom) {
     static const char msg[] = "sandbox: request body too large";
     out.status = 413;
