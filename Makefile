@@ -1,13 +1,24 @@
 # dwell: Lua 5.4 module with a C core. `make` builds, `make test` runs the specs,
 # `make demo` runs the example automation against the local sandbox.
 LUA        ?= lua5.4
-PKGS_CORE  := lua5.4 libcurl libcrypto
-PKGS_SB    := lua5.4 libmicrohttpd
 CC         ?= cc
 OPT        ?= -O2
-CFLAGS_ALL  = -std=c99 $(OPT) -g -Wall -Wextra -Werror -fPIC -D_POSIX_C_SOURCE=200809L $(EXTRA_CFLAGS)
-LDFLAGS_ALL = -shared $(EXTRA_LDFLAGS)
+WERROR     ?= -Werror
+CFLAGS_ALL  = -std=c99 $(OPT) -g -Wall -Wextra $(WERROR) -fPIC -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL = -shared $(LDFLAGS) $(EXTRA_LDFLAGS)
 BUILD      := build
+
+# Where the headers and libraries come from: pkg-config by default; the
+# rockspec passes LuaRocks' LUA_INCDIR / CURL_* / OPENSSL_* / LIBMICROHTTPD_*
+# instead. Modules never link liblua: the interpreter (or host app) provides it.
+CORE_CFLAGS ?= $(shell pkg-config --cflags lua5.4 libcurl libcrypto)
+CORE_LIBS   ?= $(shell pkg-config --libs libcurl libcrypto)
+SB_CFLAGS   ?= $(shell pkg-config --cflags lua5.4 libmicrohttpd)
+SB_LIBS     ?= $(shell pkg-config --libs libmicrohttpd) -lpthread
+
+# `make install` (used by the rockspec) copies the modules into these trees.
+INST_LIBDIR ?= /usr/local/lib/lua/5.4
+INST_LUADIR ?= /usr/local/share/lua/5.4
 
 # Every C file belongs to the core except the sandbox server's, which lives in
 # its own module so that dwell.core never depends on libmicrohttpd.
@@ -21,9 +32,8 @@ SB_SO      := $(BUILD)/dwell/sandbox/server.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-BUSTED := $(LUA) $(shell command -v busted 2>/dev/null || echo /usr/bin/busted)
 
-.PHONY: clean-build all modules bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
 
 all: bootstrap modules
 
@@ -35,15 +45,15 @@ bootstrap:
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(PKGS_CORE) $(if $(filter sandbox%,$*),libmicrohttpd)) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(if $(filter sandbox%,$*),$(SB_CFLAGS),$(CORE_CFLAGS)) -c $< -o $@
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libcurl libcrypto)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS)
 
 $(SB_SO): $(SB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) -lpthread
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SB_LIBS)
 
 test: all
 	@scripts/run-specs
@@ -74,6 +84,14 @@ demo: all
 
 install-check: all
 	@scripts/install-check
+
+# Copies the built modules and the Lua sources (LuaRocks' install step).
+install: modules
+	install -d $(DESTDIR)$(INST_LIBDIR)/dwell
+	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/
+	$(if $(SB_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox)
+	$(if $(SB_SRC),install -m 0755 $(SB_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox/)
+	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 
 bench: bench-json bench-http
 
