@@ -49,10 +49,11 @@ describe("dwell.error", function()
   end)
 
   it("prints one line naming vendor, endpoint, kind, status, code and request id", function()
-    local e = errors.new{ kind = "api", status = 400, code = 1106, vendor = "tuya", endpoint = "community.member.update",
-                          request_id = "r-1", message = "permission\r\ndenied" }
+    local e = errors.new{ kind = "api", status = 400, code = 1106, vendor = "tuya",
+                          endpoint = "community.member.update", request_id = "r-1", message = "permission\r\ndenied" }
     local s = tostring(e)
-    assert.equal("dwell.error[tuya community.member.update] api (HTTP 400) code 1106: permission denied [request r-1]", s)
+    assert.equal("dwell.error[tuya community.member.update] api (HTTP 400) code 1106: permission denied"
+      .. " [request r-1]", s)
     assert.is_nil(s:find("\n"))
   end)
 
