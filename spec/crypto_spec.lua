@@ -326,6 +326,7 @@ describe("rs256 with keys generated at test time", function()
     for _, pem in ipairs(damaged) do
       fails_with("^not a PEM private key %(PKCS#1 or PKCS#8 expected%)", core.rs256_sign(pem, MESSAGE))
     end
+    fails_with("no BEGIN line", core.rs256_sign("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", MESSAGE))
   end)
 
   it("malformed public keys return nil and a message naming the problem", function()
