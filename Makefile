@@ -35,10 +35,13 @@ export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 .PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
 
-all: bootstrap modules
+# bootstrap first, then the build, even under make -j.
+all: bootstrap
+	@$(MAKE) --no-print-directory modules
 
 # The compiled modules alone, without the bootstrap check (used by asan and rockspec builds).
 modules: $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
+	@:
 
 bootstrap:
 	@scripts/bootstrap
