@@ -33,7 +33,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-http fuzz sandbox
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -96,7 +96,11 @@ install: modules
 	$(if $(SB_SRC),install -m 0755 $(SB_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox/)
 	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 
-bench: bench-json bench-http
+# Every benchmark that exists in this tree; each prints figures, none asserts speed.
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http)
+
+bench-crypto: all
+	$(LUA) bench/crypto.lua
 
 bench-json: all
 	$(LUA) bench/json.lua
