@@ -1,0 +1,224 @@
+--- The endpoint engine: turns a vendor's declarations (lua/dwell/<vendor>/endpoints.lua)
+-- into callable endpoint objects arranged as a tree that mirrors the URL path.
+--
+-- Declaration:
+--   { name = "community.member.update", method = "PUT",
+--     path = "/v1.0/iot-02/community/member/{block_id}/{member_id}",   -- {wire name}
+--     summary = "Modify a member",
+--     params = { { "block_id", "path", "string", required = true }, ... },
+--     paging = { style = "page_number", page = "page_no", size = "page_size", ... },
+--     idempotent = true|false,   -- default: GET, HEAD, PUT, DELETE
+--     ... vendor-specific fields (the adapter reads them from .spec) }
+-- Param fields: name, in (path|query|body|header), type (string, integer, long, number,
+-- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
+-- alias), required, default, enum, min, max, min_length, max_length, pattern +
+-- pattern_rule, check(v) -> rule|nil, items (arrays), join (arrays sent as "a,b"),
+-- fields (objects), secret (never echoed), from_client (filled from the client's config).
+--
+-- Adapter (one per vendor client):
+--   adapter.vendor, adapter.config
+--   adapter:call(spec, request, opts)    -> result | nil, err
+--   adapter:prepare(spec, request, opts) -> { method, url, headers, body } | nil, err
+-- where request = { method, path, query = { {wire, text}, ... }, body = table|nil,
+--                   headers = { name = text }, values = { name = value } }.
+local errors = require "dwell.error"
+local paging = require "dwell.paging"
+local url = require "dwell.url"
+local validate = require "dwell.validate"
+
+local M = {}
+
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
+local Endpoint = {}
+Endpoint.__index = Endpoint
+Endpoint.__name = "dwell.endpoint"
+
+function Endpoint:__tostring()
+  return string.format("dwell endpoint %s %s (%s %s)", self.adapter.vendor, self.spec.name,
+    self.spec.method, self.spec.path)
+end
+
+function Endpoint:__call(args, opts)
+  return self:call(args, opts)
+end
+
+local function fail(self, param, rule)
+  return nil, errors.invalid_argument(self.adapter.vendor, self.spec.name, param, rule)
+end
+
+local function text(v)
+  if type(v) == "boolean" then return v and "true" or "false" end
+  if type(v) == "table" then
+    local parts = {}
+    for i, item in ipairs(v) do parts[i] = text(item) end
+    return table.concat(parts, ",")
+  end
+  return tostring(v)
+end
+
+--- Validates `args` and lays the values out as a request; nil, err on bad input.
+function Endpoint:build(args)
+  local spec, config = self.spec, self.adapter.config or {}
+  if args ~= nil and type(args) ~= "table" then
+    return fail(self, nil, "arguments must be a table (got " .. type(args) .. ")")
+  end
+  local given = {}
+  for k, v in pairs(args or {}) do given[k] = v end
+  for _, p in ipairs(spec.params) do
+    if p.from_client and given[p.name] == nil and given[p.wire] == nil then given[p.name] = config[p.name] end
+  end
+  local values, rule, param = validate.check(spec.params, given)
+  if not values then return fail(self, param, rule) end
+  local req = { method = spec.method, query = {}, headers = {}, values = values }
+  local body
+  for _, p in ipairs(spec.params) do
+    local v = values[p.name]
+    if v ~= nil then
+      local where = p["in"]
+      if where == "query" then
+        req.query[#req.query + 1] = { p.wire, text(v) }
+      elseif where == "header" then
+        req.headers[p.wire] = text(v)
+      elseif where == "body" then
+        if p.whole then body = v else body = body or {}; body[p.wire] = v end
+      end
+    end
+  end
+  req.body = body
+  local missing
+  req.path = spec.path:gsub("{([^}]+)}", function(wire)
+    local p = self.by_wire[wire]
+    local v = p and values[p.name]
+    if v == nil then missing = wire; return "" end
+    return url.encode_segment(text(v))
+  end)
+  if missing then return fail(self, missing, "is required (path parameter)") end
+  return req
+end
+
+--- Calls the endpoint: the unwrapped result, or nil, dwell.error.
+function Endpoint:call(args, opts)
+  local req, err = self:build(args)
+  if not req then return nil, err end
+  return self.adapter:call(self.spec, req, opts)
+end
+
+--- The signed request this call would send, without sending it (for debugging and tests).
+function Endpoint:prepare(args, opts)
+  local req, err = self:build(args)
+  if not req then return nil, err end
+  return self.adapter:prepare(self.spec, req, opts)
+end
+
+local function pager(self)
+  local p = self.spec.paging
+  if not p then error(tostring(errors.invalid_argument(self.adapter.vendor, self.spec.name, nil,
+      "is not a paged endpoint: call it directly")), 2) end
+  return p, paging[p.style]
+end
+
+--- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
+function Endpoint:pages(args)
+  local p, style = pager(self)
+  local cur, state = style.start(p, args), {}
+  return function()
+    if not cur then return nil end
+    local result, err = self:call(cur)
+    if result == nil then cur = nil; error(err, 0) end
+    local items = style.items(p, result)
+    cur = style.advance(p, cur, result, items, state)
+    return result, items
+  end
+end
+
+--- Iterates over items across all pages, fetching lazily one page at a time.
+-- Raises the dwell.error on failure (use :all for nil, err).
+function Endpoint:each(args)
+  local next_page = self:pages(args)
+  local items, i = nil, 0
+  return function()
+    while true do
+      if items and i < #items then
+        i = i + 1
+        return items[i]
+      end
+      local page
+      page, items = next_page()
+      if page == nil then return nil end
+      i = 0
+    end
+  end
+end
+
+--- Every item of every page as one list, or nil, err.
+function Endpoint:all(args)
+  local out = {}
+  local ok, err = pcall(function()
+    for item in self:each(args) do out[#out + 1] = item end
+  end)
+  if not ok then
+    if errors.is(err) then return nil, err end
+    error(err, 0)
+  end
+  return out
+end
+
+local Group = {}
+Group.__name = "dwell.endpoints"
+function Group.__call(g)
+  local names = {}
+  for k in pairs(g) do
+    if k ~= "\0path" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  error("dwell: " .. rawget(g, "\0path") .. " is a group of endpoints, not one: use ."
+    .. table.concat(names, ", ."), 2)
+end
+
+local function normalize(decl)
+  local spec = {}
+  for k, v in pairs(decl) do spec[k] = v end
+  spec.params = {}
+  for i, p in ipairs(decl.params or {}) do spec.params[i] = validate.normalize_param(p) end
+  if spec.idempotent == nil then spec.idempotent = IDEMPOTENT[spec.method] or false end
+  return spec
+end
+
+--- Builds the tree of endpoint objects for `decls` served by `adapter`.
+function M.build(decls, adapter)
+  local root = setmetatable({ ["\0path"] = adapter.vendor }, Group)
+  for _, decl in ipairs(decls) do
+    local spec = normalize(decl)
+    local ep = setmetatable({ spec = spec, adapter = adapter, by_wire = {} }, Endpoint)
+    for _, p in ipairs(spec.params) do ep.by_wire[p.wire] = p; ep.by_wire[p.name] = p end
+    local node, parts = root, {}
+    for part in spec.name:gmatch("[^.]+") do parts[#parts + 1] = part end
+    for i = 1, #parts - 1 do
+      local child = rawget(node, parts[i])
+      if not child then
+        child = setmetatable({ ["\0path"] = table.concat(parts, ".", 1, i) }, Group)
+        rawset(node, parts[i], child)
+      end
+      node = child
+    end
+    assert(rawget(node, parts[#parts]) == nil, "dwell: endpoint declared twice: " .. spec.name)
+    rawset(node, parts[#parts], ep)
+  end
+  return root
+end
+
+--- Every endpoint under a tree, sorted by name (for docs, tests and the sandbox).
+function M.list(tree, out)
+  out = out or {}
+  for k, v in pairs(tree) do
+    if k ~= "\0path" then
+      if getmetatable(v) == Endpoint then out[#out + 1] = v else M.list(v, out) end
+    end
+  end
+  table.sort(out, function(a, b) return a.spec.name < b.spec.name end)
+  return out
+end
+
+M.Endpoint = Endpoint
+return M

@@ -1,0 +1,121 @@
+--- Paging styles. An endpoint declares `paging = { style = ..., ... }`; each
+-- style knows how to ask for the first page, find the items in a result and
+-- ask for the next page, working on the caller's argument names so that it
+-- does not matter whether the page fields travel in the query or the body.
+--
+--   start(p, args)                       -> args for the first page
+--   items(p, result)                     -> list of items (possibly empty)
+--   advance(p, args, result, items, st)  -> args for the next page, or nil at the end
+local M = {}
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+local function is_list(v)
+  if type(v) ~= "table" then return false end
+  local json = require("dwell.core").json
+  if json and getmetatable(v) == json.array_mt then return true end
+  return v[1] ~= nil
+end
+
+local function field(result, names)
+  if type(result) ~= "table" then return nil end
+  if type(names) == "string" then return result[names] end
+  for _, n in ipairs(names) do
+    if result[n] ~= nil then return result[n] end
+  end
+  return nil
+end
+
+local function list_or_empty(v)
+  if type(v) == "table" then return v end
+  return {}
+end
+
+--- Tuya: page_no / page_size, totals under one of several names, and some
+-- results are a bare array.
+M.page_number = {
+  start = function(p, args)
+    local a = copy(args)
+    a[p.page] = a[p.page] or p.first or 1
+    a[p.size] = a[p.size] or p.default_size or 20
+    return a
+  end,
+  items = function(p, result)
+    if is_list(result) then return result end
+    return list_or_empty(field(result, p.items or { "data", "list" }))
+  end,
+  advance = function(p, args, result, items, st)
+    st.seen = (st.seen or 0) + #items
+    if #items == 0 or #items < args[p.size] then return nil end
+    local total = tonumber(field(result, p.total or { "total_count", "total_record", "total" }))
+    if total and st.seen >= total then return nil end
+    local a = copy(args)
+    a[p.page] = args[p.page] + 1
+    return a
+  end,
+}
+
+--- DocuSign: startPosition / count with endPosition, resultSetSize,
+-- totalRowCount and nextUri (NOTES.md §9). nextUri is never followed verbatim.
+M.offset = {
+  start = function(p, args)
+    local a = copy(args)
+    a[p.start or "start_position"] = a[p.start or "start_position"] or 0
+    a[p.size or "count"] = a[p.size or "count"] or p.default_size or 100
+    return a
+  end,
+  items = function(p, result)
+    return list_or_empty(field(result, p.items))
+  end,
+  advance = function(p, args, result, items)
+    local start_name = p.start or "start_position"
+    local n = tonumber(result.resultSetSize) or #items
+    if n == 0 or #items == 0 then return nil end
+    local next_uri = result.nextUri
+    if type(next_uri) ~= "string" or next_uri == "" then return nil end
+    local stop, total = tonumber(result.endPosition), tonumber(result.totalRowCount)
+    if total and stop and stop + 1 >= total then return nil end
+    local next_start = stop and stop + 1 or args[start_name] + n
+    if next_start <= args[start_name] then
+      error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: endPosition "
+        .. tostring(stop) .. " after startPosition " .. tostring(args[start_name]) }, 0)
+    end
+    local a = copy(args)
+    a[start_name] = next_start
+    return a
+  end,
+}
+
+--- RUCKUS (Spring Data): page / pageSize, content, last, totalPages, number.
+-- The page base is unverified, so the server's own `number` decides the next page.
+M.spring = {
+  start = function(p, args)
+    local a = copy(args)
+    a[p.page or "page"] = a[p.page or "page"] or p.first or 0
+    a[p.size or "page_size"] = a[p.size or "page_size"] or p.default_size or 20
+    return a
+  end,
+  items = function(p, result)
+    return list_or_empty(field(result, p.items or "content"))
+  end,
+  advance = function(p, args, result, items, st)
+    local page_name = p.page or "page"
+    local number = math.tointeger(result.number) or args[page_name]
+    if st.base == nil then
+      -- Asked for page 0 and told "1": the server counts from 1.
+      st.base = (args[page_name] == 0 and number == 1) and 1 or 0
+    end
+    if #items == 0 or result.last == true or result.empty == true then return nil end
+    local pages = math.tointeger(result.totalPages)
+    if pages and number - st.base + 1 >= pages then return nil end
+    local a = copy(args)
+    a[page_name] = number + 1
+    return a
+  end,
+}
+
+return M

@@ -1,0 +1,58 @@
+--- URL pieces: percent-encoding, query strings and form bodies (RFC 3986).
+local M = {}
+
+local function encode_byte(c)
+  return string.format("%%%02X", c:byte())
+end
+
+--- Percent-encodes everything but the unreserved set (ALPHA DIGIT - . _ ~),
+-- so a value can never change the structure of a path or query: `/`, `?`,
+-- `#`, `&`, `=` and `..` segments are all inert once encoded.
+function M.encode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", encode_byte))
+end
+
+--- A path segment: like encode, and "." / ".." are encoded too so they can
+-- never be read as dot-segments.
+function M.encode_segment(s)
+  s = tostring(s)
+  if s == "." then return "%2E" elseif s == ".." then return "%2E%2E" end
+  return M.encode(s)
+end
+
+--- `pairs_list` is { {key, value}, ... }; returns "k=v&k2=v2" encoded, or "" when empty.
+function M.query_string(pairs_list)
+  local out = {}
+  for i, kv in ipairs(pairs_list) do
+    out[i] = M.encode(kv[1]) .. "=" .. M.encode(kv[2])
+  end
+  return table.concat(out, "&")
+end
+
+--- application/x-www-form-urlencoded body from { {key, value}, ... }.
+M.form = M.query_string
+
+local function decode_hex(h)
+  return string.char(tonumber(h, 16))
+end
+
+--- Percent-decoding; `plus_is_space` for form bodies and query strings.
+function M.decode(s, plus_is_space)
+  if plus_is_space then s = s:gsub("%+", " ") end
+  return (s:gsub("%%(%x%x)", decode_hex))
+end
+
+--- Parses "a=1&b=2" into { a = "1", b = "2" } (the last of repeated keys wins)
+-- and a list of pairs in order.
+function M.parse_query(q)
+  local map, list = {}, {}
+  for part in (q or ""):gmatch("[^&]+") do
+    local k, v = part:match("^([^=]*)=?(.*)$")
+    k, v = M.decode(k, true), M.decode(v, true)
+    map[k] = v
+    list[#list + 1] = { k, v }
+  end
+  return map, list
+end
+
+return M

@@ -1,0 +1,261 @@
+--- Argument validation for endpoint declarations, before any I/O.
+-- check(params, args, fail) returns a table keyed by declared name holding the
+-- values converted for the wire, or calls fail(param_label, rule) (which
+-- returns nil, err) on the first violation.
+local json_null = require("dwell.core").json and require("dwell.core").json.null
+
+local M = {}
+
+local INT32_MIN, INT32_MAX = -2147483648, 2147483647
+
+local function levenshtein(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The closest of `candidates` to `name`, when close enough to be a typo.
+function M.did_you_mean(name, candidates)
+  local best, best_d
+  local lname = name:lower()
+  for _, c in ipairs(candidates) do
+    local d = levenshtein(lname, c:lower())
+    if not best_d or d < best_d then best, best_d = c, d end
+  end
+  if best_d and best_d <= math.max(2, #name // 3) then return best end
+  return nil
+end
+
+local function type_name(v)
+  local mt = math.type(v)
+  if mt then return mt end
+  return type(v)
+end
+
+local function is_sequence(t)
+  local n = #t
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+  end
+  return true
+end
+
+local converters = {}
+
+function converters.string(v)
+  if type(v) == "string" then return v end
+  -- Integers are exact, so an id given as 1367673991539501234 is sent as its
+  -- digits; floats would not be, so they are refused.
+  if math.type(v) == "integer" then return tostring(v) end
+  return nil, "must be a string (got " .. type_name(v) .. ")"
+end
+
+local function to_integer(v)
+  if math.type(v) == "integer" then return v end
+  if math.type(v) == "float" then return math.tointeger(v) end
+  return nil
+end
+
+function converters.integer(v)
+  local i = to_integer(v)
+  if not i then return nil, "must be an integer (got " .. type_name(v) .. ")" end
+  if i < INT32_MIN or i > INT32_MAX then return nil, "must fit in 32 bits (got " .. i .. ")" end
+  return i
+end
+
+function converters.long(v)
+  local i = to_integer(v)
+  if not i then return nil, "must be an integer (got " .. type_name(v) .. ")" end
+  return i
+end
+
+function converters.number(v)
+  if type(v) == "number" then return v end
+  return nil, "must be a number (got " .. type_name(v) .. ")"
+end
+
+function converters.boolean(v)
+  if type(v) == "boolean" then return v end
+  return nil, "must be a boolean (got " .. type_name(v) .. ")"
+end
+
+local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+function converters.uuid(v)
+  if type(v) ~= "string" then return nil, "must be a UUID string (got " .. type_name(v) .. ")" end
+  if v:match(UUID) then return v:lower() end
+  if #v == 32 and v:match("^%x+$") then
+    -- Accepted without hyphens (RUCKUS admin APIs return ids that way), always sent hyphenated.
+    return (v:sub(1, 8) .. "-" .. v:sub(9, 12) .. "-" .. v:sub(13, 16) .. "-" .. v:sub(17, 20) .. "-" .. v:sub(21)):lower()
+  end
+  return nil, "must be a UUID (8-4-4-4-12 hex digits, hyphens optional)"
+end
+M.normalize_uuid = converters.uuid
+
+function converters.datetime(v)
+  if type(v) ~= "string" then return nil, "must be a date-time string (got " .. type_name(v) .. ")" end
+  return v
+end
+
+local check_value -- forward
+
+local function check_rules(p, v)
+  if p.enum then
+    local found = false
+    for _, e in ipairs(p.enum) do
+      if e == v or tostring(e) == tostring(v) then found, v = true, e; break end
+    end
+    if not found then
+      local shown = {}
+      for i, e in ipairs(p.enum) do shown[i] = tostring(e) end
+      local got = p.secret and "" or (" (got " .. tostring(v) .. ")")
+      return nil, "must be one of " .. table.concat(shown, ", ") .. got
+    end
+  end
+  if type(v) == "number" then
+    if (p.min and v < p.min) or (p.max and v > p.max) then
+      if p.min and p.max then return nil, "must be between " .. p.min .. " and " .. p.max .. " (got " .. v .. ")" end
+      if p.min then return nil, "must be at least " .. p.min .. " (got " .. v .. ")" end
+      return nil, "must be at most " .. p.max .. " (got " .. v .. ")"
+    end
+  elseif type(v) == "string" then
+    local n = utf8.len(v) or #v
+    if p.min_length and n < p.min_length then
+      return nil, "must be at least " .. p.min_length .. " characters (got " .. n .. ")"
+    end
+    if p.max_length and n > p.max_length then
+      return nil, "must be at most " .. p.max_length .. " characters (got " .. n .. ")"
+    end
+    if p.pattern and not v:match(p.pattern) then
+      return nil, p.pattern_rule or ("must match " .. p.pattern)
+    end
+  end
+  if p.check then
+    local rule = p.check(v)
+    if rule then return nil, rule end
+  end
+  return v
+end
+
+local function check_array(p, v, label)
+  if type(v) ~= "table" then
+    if p.join and type(v) == "string" then return v end
+    v = { v } -- a single value stands for a list of one (sortFields = "userId")
+  elseif not is_sequence(v) then
+    return nil, "must be a list (a sequence 1..n)", label
+  end
+  local out = setmetatable({}, json_null and require("dwell.core").json.array_mt or nil)
+  for i, item in ipairs(v) do
+    local cv, rule, where = check_value(p.items or { type = "string" }, item, label .. "[" .. i .. "]")
+    if rule then return nil, rule, where end
+    out[i] = cv
+  end
+  if p.min_items and #out < p.min_items then return nil, "must have at least " .. p.min_items .. " items", label end
+  if p.max_items and #out > p.max_items then return nil, "must have at most " .. p.max_items .. " items", label end
+  if p.join then
+    for i, item in ipairs(out) do out[i] = tostring(item) end
+    return table.concat(out, p.join)
+  end
+  return out
+end
+
+local check_fields -- forward: validates named fields; a table keyed by wire
+-- name (or declared name with keep_names), or nil, rule, label
+
+function check_value(p, v, label)
+  local t = p.type or "string"
+  if t == "array" then return check_array(p, v, label) end
+  if t == "object" then
+    if type(v) ~= "table" then return nil, "must be a table (got " .. type_name(v) .. ")", label end
+    if not p.fields then return v end
+    return check_fields(p.fields, v, label .. ".")
+  end
+  if t == "any" then return v end
+  local conv = converters[t]
+  if not conv then error("dwell: declaration of " .. label .. " has unknown type " .. tostring(t)) end
+  local cv, rule = conv(v)
+  if rule then return nil, rule, label end
+  cv, rule = check_rules(p, cv)
+  if rule then return nil, rule, label end
+  return cv
+end
+
+local function check_unknown(fields, args, prefix)
+  local known = {}
+  for _, p in ipairs(fields) do known[p.name], known[p.wire] = true, true end
+  for k in pairs(args) do
+    if not known[k] then
+      if type(k) ~= "string" then return nil, "is not a parameter name", prefix .. tostring(k) end
+      local names = {}
+      for _, p in ipairs(fields) do names[#names + 1] = p.name end
+      local guess = M.did_you_mean(k, names)
+      return nil, "is not a parameter of this endpoint" .. (guess and (" (did you mean '" .. guess .. "'?)") or ""),
+        prefix .. k
+    end
+  end
+  return true
+end
+
+function check_fields(fields, args, prefix, keep_names)
+  local ok, rule, where = check_unknown(fields, args, prefix)
+  if not ok then return nil, rule, where end
+  local out = {}
+  for _, p in ipairs(fields) do
+    local v = args[p.name]
+    local alias = p.wire ~= p.name and args[p.wire] or nil
+    if v ~= nil and alias ~= nil and v ~= alias then
+      return nil, "given twice, as '" .. p.name .. "' and '" .. p.wire .. "'", prefix .. p.name
+    end
+    if v == nil then v = alias end
+    if v == nil then v = p.default end
+    if v == nil then
+      if p.required then return nil, "is required", prefix .. p.name end
+    elseif v == json_null and p.nullable then
+      out[keep_names and p.name or p.wire] = v
+    else
+      local cv
+      cv, rule, where = check_value(p, v, prefix .. p.name)
+      if rule then return nil, rule, where end
+      out[keep_names and p.name or p.wire] = cv
+    end
+  end
+  return out
+end
+
+--- Validates endpoint arguments: returns values keyed by declared name, or nil, rule, param.
+function M.check(params, args)
+  if args ~= nil and type(args) ~= "table" then
+    return nil, "arguments must be a table (got " .. type(args) .. ")", nil
+  end
+  return check_fields(params, args or {}, "", true)
+end
+
+--- Normalises a declaration's parameter: positional shorthand
+-- { "name", "query", "string", required = true } and defaults (wire = name).
+function M.normalize_param(p)
+  local q = {}
+  for k, v in pairs(p) do q[k] = v end
+  q.name = q.name or p[1]
+  q["in"] = q["in"] or p[2]
+  q.type = q.type or p[3] or "string"
+  q[1], q[2], q[3] = nil, nil, nil
+  q.wire = q.wire or q.name
+  if q.fields then
+    local fields = {}
+    for i, f in ipairs(q.fields) do fields[i] = M.normalize_param(f) end
+    q.fields = fields
+  end
+  if type(q.items) == "string" then q.items = { type = q.items } end
+  if q.items and q.items.fields then q.items = M.normalize_param(q.items) end
+  return q
+end
+
+return M
