@@ -33,6 +33,10 @@
 #define MAX_HEADER_BYTES (256 * 1024)
 /* Buffers above this are freed after use instead of kept for the next call. */
 #define KEEP_BUFFER_BYTES (1024 * 1024)
+/* Idle connections a session keeps. libcurl's default ties this to the number
+ * of transfers running (or 5 for an easy handle) and closes connections after
+ * a burst of parallel requests that the next burst could have reused. */
+#define MAX_CONNECTS 64L
 
 /* ---- one-time initialisation ------------------------------------------ */
 
@@ -375,6 +379,7 @@ static void set_constant_options(xfer_t *x) {
   CURL *e = x->easy;
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXCONNECTS, MAX_CONNECTS);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   /* A User-Agent given in the request's headers replaces this one. */
@@ -672,6 +677,7 @@ static int response_index(lua_State *L) {
   push_headers(L, raw, len, lua_absindex(L, -2), lua_absindex(L, -1));
   lua_setfield(L, 1, "header_list");
   lua_setfield(L, 1, "headers");
+  lua_pushvalue(L, 2);
   lua_rawget(L, 1);
   return 1;
 }
@@ -853,6 +859,7 @@ static int new_session(lua_State *L) {
   curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTS);
   return 1;
 }
 

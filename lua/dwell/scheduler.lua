@@ -45,7 +45,7 @@ Scheduler.__index = Scheduler
 function M.new(opts)
   return setmetatable({
     clock = (opts and opts.clock) or M.system_clock,
-    ready = {}, ready_head = 1,      -- queue of { co, n, ... }
+    ready = {}, ready_head = 1, ready_tail = 0, -- queue of { co, n, ... }
     timers = {},                     -- sorted by wake time: { at, seq, co }
     seq = 0,
     pending = {},                    -- { co, req } waiting to be performed
@@ -63,7 +63,8 @@ function M.current()
 end
 
 local function push_ready(self, co, ...)
-  self.ready[#self.ready + 1] = table.pack(co, ...)
+  self.ready_tail = self.ready_tail + 1
+  self.ready[self.ready_tail] = table.pack(co, ...)
 end
 
 --- Wakes a parked task with values for park() to return.
@@ -119,13 +120,13 @@ local function step(self, co, ...)
 end
 
 local function drain_ready(self)
-  while self.ready_head <= #self.ready do
+  while self.ready_head <= self.ready_tail do
     local e = self.ready[self.ready_head]
     self.ready[self.ready_head] = nil
     self.ready_head = self.ready_head + 1
     step(self, e[1], table.unpack(e, 2, e.n))
   end
-  self.ready, self.ready_head = {}, 1
+  self.ready, self.ready_head, self.ready_tail = {}, 1, 0
 end
 
 local function deliver(self, r)
