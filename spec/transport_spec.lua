@@ -137,6 +137,7 @@ describe("dwell.transport", function()
       assert.are.equal(10, clock.now())
       sb:reset()
       r = assert(t:send{ url = sb.url .. "/static/1", deadline_ms = 4000 })
+      assert.are.equal(503, r.status)
       assert.are.equal(1, #sb:requests())
     end)
 
