@@ -611,8 +611,9 @@ static const char *version_name(long v) {
   }
 }
 
-/* Parses the buffered header block into `headers` (lower-cased name -> value,
- * repeats joined with ", ") at index map and `header_list` at index list. */
+/* Parses a header block into `headers` (lower-cased name -> value, repeats
+ * joined with ", ") at index map, or, when list is not 0, into `header_list`
+ * ({ name, value } pairs in order) at index list. */
 static void push_headers(lua_State *L, const char *p, size_t len, int map, int list) {
   const char *end = p + len;
   char name[256];
@@ -639,13 +640,16 @@ static void push_headers(lua_State *L, const char *p, size_t len, int map, int l
     while (v < ve && (*v == ' ' || *v == '\t')) v++;
     while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
 
-    lua_createtable(L, 2, 0);
-    lua_pushlstring(L, name, nn);
-    lua_rawseti(L, -2, 1);
-    lua_pushlstring(L, v, (size_t)(ve - v));
-    lua_rawseti(L, -2, 2);
-    lua_rawseti(L, list, ++n);
-
+    if (list) {
+      lua_createtable(L, 2, 0);
+      lua_pushlstring(L, name, nn);
+      lua_rawseti(L, -2, 1);
+      lua_pushlstring(L, v, (size_t)(ve - v));
+      lua_rawseti(L, -2, 2);
+      lua_rawseti(L, list, ++n);
+      p = eol ? eol + 1 : end;
+      continue;
+    }
     lua_pushlstring(L, name, nn);
     if (lua_rawget(L, map) == LUA_TSTRING) {
       lua_pushliteral(L, ", ");
@@ -662,23 +666,26 @@ static void push_headers(lua_State *L, const char *p, size_t len, int map, int l
   }
 }
 
-/* __index of responses: `headers` and `header_list` are parsed from
- * `raw_headers` on first access. Building them costs more than the rest of
- * the response table, and most callers only look at status and body. */
+/* __index of responses: `headers` and `header_list` are each parsed from
+ * `raw_headers` on first access (and then stored). Building them costs more
+ * than the rest of the response table, and most callers only look at status
+ * and body. */
 static int response_index(lua_State *L) {
   size_t len;
   const char *raw, *k = lua_tostring(L, 2);
-  if (!k || (strcmp(k, "headers") != 0 && strcmp(k, "header_list") != 0)) return 0;
+  int list;
+  if (!k) return 0;
+  if (strcmp(k, "headers") == 0) list = 0;
+  else if (strcmp(k, "header_list") == 0) list = 1;
+  else return 0;
   lua_getfield(L, 1, "raw_headers");
   raw = lua_tolstring(L, -1, &len);
   if (!raw) return 0;
-  lua_createtable(L, 0, 8);
-  lua_createtable(L, 8, 0);
-  push_headers(L, raw, len, lua_absindex(L, -2), lua_absindex(L, -1));
-  lua_setfield(L, 1, "header_list");
-  lua_setfield(L, 1, "headers");
+  lua_createtable(L, list ? 8 : 0, list ? 0 : 8);
+  push_headers(L, raw, len, list ? 0 : lua_gettop(L), list ? lua_gettop(L) : 0);
   lua_pushvalue(L, 2);
-  lua_rawget(L, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
   return 1;
 }
 
