@@ -87,7 +87,7 @@ describe("dwell.core.http", function()
 
   describe("submit and poll", function()
     it("runs many transfers at once on curl multi and reuses connections", function()
-      local sb <close> = start{ latency_ms = 100 * support.slow }
+      local sb <close> = start{ latency_ms = 300 * support.slow }
       local ids = {}
       for i = 1, 6 do ids[assert(session:submit{ url = sb.url .. "/static/" .. i })] = i end
       local got, rounds = {}, 0
