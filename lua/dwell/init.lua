@@ -10,6 +10,7 @@ local M = { version = core.version, core = core }
 -- field -> function(value of require(module)) giving the exported value
 local lazy = {
   error = { "dwell.error" },
+  json = { "dwell.json" },
   tuya = { "dwell.tuya", "new" },
 }
 
