@@ -6,7 +6,6 @@
 -- Everything is deterministic for a given config.seed: same ids, names and stages every run.
 local M = {}
 
-local STAGES = { 0, 10, 20, 30 }
 local TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "COLLEAGUE", "DECORATOR",
   "BABYSITTER", "OTHER" }
 local TYPE_TEXT = { HOUSEHOLDER = "Owner", FAMILY = "Family member", TENANT = "Tenant", FRIEND = "Friend",
@@ -249,7 +248,7 @@ function Community:room_user_view(ru)
   }
 end
 
-function Community:householder_view(h)
+function Community.householder_view(_, h)
   local v = copy(h)
   v.block_id = nil
   return v
@@ -743,7 +742,7 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- Organisations
 
-function Community:structure_view(s)
+function Community.structure_view(_, s)
   return { structure_id = s.structure_id, parent_structure_id = s.parent_structure_id,
     structure_name = s.structure_name, address_code = s.address_code, address_detail = s.address_detail,
     contact = s.contact, contact_mobile = s.contact_mobile, contact_email = s.contact_email }

@@ -335,7 +335,7 @@ function Client:__tostring()
   return string.format("dwell.tuya client (client_id=%s, base_url=%s)", a.config.client_id, a.config.base_url)
 end
 
-local function raw_request(a, r)
+local function raw_request(r)
   if type(r) ~= "table" then return nil, errors.invalid_argument("tuya", "request", nil, "expects a table") end
   local method = type(r.method) == "string" and r.method:upper() or "GET"
   if type(r.path) ~= "string" or r.path:sub(1, 1) ~= "/" then
@@ -359,7 +359,7 @@ end
 --- Calls any Tuya API path: client:request{ method, path, query = {k = v} | {{k, v}, ...}, body }.
 function methods:request(r)
   local a = rawget(self, "_adapter")
-  local spec, req = raw_request(a, r)
+  local spec, req = raw_request(r)
   if not spec then return nil, req end
   return a:call(spec, req)
 end
@@ -367,7 +367,7 @@ end
 --- The signed request client:request(r) would send, without sending it (see Adapter:sign_request).
 function methods:prepare(r, opts)
   local a = rawget(self, "_adapter")
-  local spec, req = raw_request(a, r)
+  local spec, req = raw_request(r)
   if not spec then return nil, req end
   return a:prepare(spec, req, opts)
 end

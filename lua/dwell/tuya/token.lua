@@ -10,7 +10,7 @@ local Tokens = {}
 Tokens.__index = Tokens
 Tokens.__name = "dwell.tuya.tokens"
 
-function Tokens:__tostring()
+function Tokens.__tostring()
   return "dwell.tuya.tokens (secrets hidden)"
 end
 
@@ -66,7 +66,8 @@ local function renew(self, seen_gen)
   if cur and cur.refresh_token then
     local rt = cur.refresh_token
     cur.refresh_token = nil -- single-use: never sent twice, whatever the outcome
-    result, err = self.fetch("refresh", rt)
+    -- A failed refresh falls back to a fresh grant (NOTES §4.3); its error is not the one reported.
+    result = self.fetch("refresh", rt)
     if valid_result(result) then
       self.stats.refreshes = self.stats.refreshes + 1
     else
