@@ -58,8 +58,8 @@ return function(config, env)
   local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
   local community = require("dwell.sandbox.tuya_community").new(config, now_ms)
 
-  local function envelope(result)
-    if config.camel_keys then result = camelize(result) end
+  local function envelope(result, token_api)
+    if config.camel_keys and not token_api then result = camelize(result) end
     return 200, {}, { success = true, result = result, t = now_ms(), tid = core.random_hex(16) }
   end
   local function fail(code, msg)
@@ -128,7 +128,7 @@ return function(config, env)
 
   local function token_result(tok)
     return envelope({ access_token = tok.access_token, refresh_token = tok.refresh_token, uid = tok.uid,
-      expire_time = math.max(0, (tok.expires_at - now_ms()) // 1000) })
+      expire_time = math.max(0, (tok.expires_at - now_ms()) // 1000) }, true)
   end
 
   local function grant(req)

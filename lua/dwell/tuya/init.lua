@@ -416,7 +416,9 @@ function M.new(cfg)
       local ep = kind == "refresh" and refresh or grant
       local req, berr = ep:build(kind == "refresh" and { refresh_token = refresh_token } or nil)
       if not req then return nil, berr end
-      return a:call(ep.spec, req)
+      local result, ferr = a:call(ep.spec, req)
+      -- Read by name whatever raw_keys says (accessToken would otherwise hide access_token).
+      return envelope.normalize(result), ferr
     end,
   }
   local client = setmetatable({ _adapter = a, _tree = tree }, Client)

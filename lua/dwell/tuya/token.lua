@@ -38,7 +38,7 @@ function Tokens:current()
 end
 
 local function fresh(self, tok)
-  return tok ~= nil and not tok.stale and self.now() < tok.expires_at - self.margin
+  return tok ~= nil and not tok.stale and self.now() < tok.refresh_at
 end
 
 local function alive(self, tok)
@@ -48,9 +48,12 @@ end
 local function make(self, result)
   local ttl = tonumber(result.expire_time) or tonumber(result.expire) or 7200
   self.gen = self.gen + 1
+  local now = self.now()
+  -- Renew `margin` seconds early, but never earlier than half-way through the token's life,
+  -- so a short-lived token is not renewed on every call.
   return {
     access_token = result.access_token, refresh_token = result.refresh_token, uid = result.uid,
-    expires_at = self.now() + ttl, gen = self.gen,
+    expires_at = now + ttl, refresh_at = now + ttl - math.min(self.margin, ttl / 2), gen = self.gen,
   }
 end
 
