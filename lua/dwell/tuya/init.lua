@@ -307,7 +307,9 @@ function Adapter:call(spec, req)
       reclocked = true
     elseif envelope.TRANSIENT[code] and spec.idempotent and attempts + 1 < max_attempts then
       attempts = attempts + 1
-      require("dwell.transport").sleep(backoff(self.transport_opts.retry, attempts))
+      local clock = self.transport_opts.clock
+      local sleep = clock and clock.sleep or require("dwell.transport").sleep
+      sleep(backoff(self.transport_opts.retry, attempts))
     else
       return nil, envelope.error(env, { endpoint = spec.name }, status)
     end
