@@ -31,7 +31,9 @@ local function parse_args(argv)
     elseif a == "--status" then i = i + 1; o.status = argv[i]
     elseif a == "--page-size" then i = i + 1; o.page_size = math.tointeger(tonumber(argv[i]))
     elseif a == "-h" or a == "--help" then
-      io.write((io.open(arg[0]):read("a"):match("^.-\n(%-%-%-.-)\nlocal"))); os.exit(0)
+      io.write("usage: rooms_export_users.lua (--sandbox | with DOCUSIGN_* set) [--out FILE] [--status LIST]"
+        .. " [--page-size N]\n")
+      os.exit(0)
     else die("unknown argument " .. a) end
     i = i + 1
   end

@@ -23,9 +23,10 @@ describe("rooms errors", function()
   end)
 
   it("maps ApiError bodies: errorCode, message, referenceId", function()
-    local v, err = rooms.rooms.users.invite{ room_id = 1002, email = "dup@example.com", first_name = "D",
+    local v = rooms.rooms.users.invite{ room_id = 1002, email = "dup@example.com", first_name = "D",
       last_name = "Up", role_id = 4 }
     assert.truthy(v)
+    local err
     v, err = rooms.rooms.users.invite{ room_id = 1002, email = "dup@example.com", first_name = "D",
       last_name = "Up", role_id = 4 }
     assert.is_nil(v)
@@ -37,6 +38,7 @@ describe("rooms errors", function()
     local line = tostring(err)
     assert.truthy(line:find("ROOM_USER_ALREADY_EXISTS", 1, true))
     v, err = rooms.users.get{ user_id = 424242 }
+    assert.is_nil(v)
     assert.equal("not_found", err.kind)
     assert.equal("USER_NOT_FOUND", err.code)
   end)

@@ -114,7 +114,8 @@ end
 
 -- Asks the token endpoint; returns { access_token, expires_in } or nil, err.
 function Auth:request_token()
-  local form, headers, idempotent = nil, {}, false
+  local form
+  local headers, idempotent = {}, false
   if self.mode == "jwt" then
     local j = self.jwt
     local assertion, err = jwt.sign(jwt.claims{ integration_key = j.integration_key, user_id = j.user_id,

@@ -164,7 +164,7 @@ function M.new(st)
     return page(req, items, "rooms", function(r) return copy(r, ROOM_SUMMARY) end)
   end
 
-  function h.rooms_create(req, body)
+  function h.rooms_create(_, body)
     if type(body.name) ~= "string" or body.name == "" then return bad("name is required") end
     if not role_exists(body.roleId) then return bad("roleId is required and must name a role") end
     if body.transactionSideId ~= nil and not SIDES[body.transactionSideId] then
@@ -371,7 +371,7 @@ function M.new(st)
     return 204, {}, ""
   end
 
-  function h.users_invite(req, body)
+  function h.users_invite(_, body)
     for _, f in ipairs({ "firstName", "lastName", "email", "accessLevel", "eSignPermissionProfileId" }) do
       if type(body[f]) ~= "string" or body[f] == "" then return bad(f .. " is required") end
     end
