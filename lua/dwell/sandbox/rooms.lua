@@ -3,7 +3,7 @@
 --
 -- config = {
 --   account_id = "<GUID>", integration_key = "...", user_id = "<GUID>" (JWT sub),
---   public_key = "<PEM>" (verifies JWT assertions), aud = "host[:port]" (default: the Host header),
+--   public_key = "<PEM>" or public_key_file = path (verifies JWT assertions), aud = "host[:port]" (default: the Host header),
 --   secret = "...", refresh_token = "..." (authorization-code clients),
 --   expires_in = 3600, hourly_limit = 3000, burst_limit = 200, limit_status = 400,
 --   consent_required = false, seed = 20240601, big_room_users = 260,
@@ -22,6 +22,10 @@ return function(config, env)
   config.account_id = config.account_id or "6a1c2d3e-0000-4000-8000-00000000d0c5"
   config.integration_key = config.integration_key or "11111111-2222-4333-8444-555555555555"
   config.user_id = config.user_id or "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+  if not config.public_key and config.public_key_file then
+    local f = io.open(config.public_key_file, "rb")
+    if f then config.public_key = f:read("a"); f:close() end
+  end
   local st = { config = config, offset = 0, tokens = {} }
   function st.now() return env.now() + st.offset end
   local function fresh()

@@ -37,7 +37,8 @@ function M.new(st)
     local h, c = a.header, a.claims
     if h.alg ~= "RS256" then return oauth_error("invalid_request", "alg must be RS256") end
     if c.iss ~= cfg.integration_key then return oauth_error("invalid_grant", "issuer_not_found") end
-    if not core.rs256_verify(cfg.public_key, a.input, a.signature) then
+    -- No key configured, an unreadable key and a bad signature all look alike to a client.
+    if type(cfg.public_key) ~= "string" or not core.rs256_verify(cfg.public_key, a.input, a.signature) then
       return oauth_error("invalid_grant", "no_valid_keys_or_signatures")
     end
     -- aud is the bare OAuth host: the configured one, else the Host the request reached.
