@@ -66,6 +66,15 @@ describe("rooms rate limits", function()
     assert.equal(1, #S.requests(sb, "/restapi/", "POST"))
   end)
 
+  it("waits one burst window, not the hour, after a burst limit error", function()
+    sb = S.start{ burst_limit = 2 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock })
+    for _ = 1, 3 do assert.truthy(rooms.rooms.get{ room_id = 1002 }) end
+    assert.equal(1, sb:control("rooms", "stats").limited)
+    assert.same({ 30 }, clock.slept)
+  end)
+
   it("treats a 429 the same way and gives up when waiting is off", function()
     sb = S.start{ hourly_limit = 1, limit_status = 429 }
     local clock = S.clock(sb)

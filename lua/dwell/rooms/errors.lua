@@ -32,6 +32,11 @@ function M.is_rate_limited(status, body)
   return false
 end
 
+--- True when a limit error is the 30-second burst limit rather than the hourly one.
+function M.is_burst(body)
+  return type(body) == "table" and tostring(body.errorCode or ""):upper():find("BURST", 1, true) ~= nil
+end
+
 --- The dwell.error for a non-2xx response to endpoint `name`.
 function M.from_response(name, resp, retry_after)
   local status = resp.status

@@ -142,15 +142,17 @@ function Adapter:call(spec, request)
     if not resp then return nil, err end
     if resp.status >= 200 and resp.status < 300 then return success(spec, resp) end
     local retry_after = tonumber(http.header(resp.headers, "Retry-After"))
+    local body = http.decode(resp.body)
+    local burst = rerrors.is_burst(body)
     if resp.status == 401 and not renewed and self.auth:renewable() then
       renewed = true
       self.auth:invalidate(token)
-    elseif rerrors.is_rate_limited(resp.status, http.decode(resp.body)) and spec.idempotent
-        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after) then
+    elseif rerrors.is_rate_limited(resp.status, body) and spec.idempotent
+        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after, burst) then
       waits = waits + 1
     else
-      local e = rerrors.from_response(spec.name, resp, retry_after or self:seconds_to_reset())
-      return nil, e
+      retry_after = retry_after or (burst and self.limits.burst_window) or self:seconds_to_reset()
+      return nil, rerrors.from_response(spec.name, resp, retry_after)
     end
   end
 end

@@ -11,7 +11,8 @@ M.DEFAULTS = {
   reserve = 0.05,     -- start pacing when remaining <= this share of the limit (or count, if >= 1)
   max_waits = 2,      -- waits-until-reset per call after a limit error
   max_wait = 3660,    -- never sleep longer than this (seconds) for one wait
-  fallback_wait = 30, -- wait when the limit error carries no reset time (one burst window)
+  fallback_wait = 30, -- wait when the limit error carries no reset time
+  burst_window = 30,  -- the burst limit's window: a burst error waits this long, not the hour
 }
 
 local Limits = {}
@@ -80,12 +81,13 @@ function Limits:before_call()
   return self:pause(left / (s.remaining + 1))
 end
 
---- After a limit error: sleeps until the reset (or Retry-After, or a fallback).
--- Returns the seconds slept, or nil when waiting is off or would exceed max_wait.
-function Limits:wait_for_reset(retry_after)
+--- After a limit error: sleeps until the reset (or Retry-After, one burst window
+-- for a burst error, or a fallback). Returns the seconds slept, or nil when
+-- waiting is off or would exceed max_wait.
+function Limits:wait_for_reset(retry_after, burst)
   if not self.enabled then return nil end
   local s = self.state
-  local wait = retry_after
+  local wait = retry_after or (burst and self.burst_window) or nil
   if not wait and s and s.reset_at then wait = s.reset_at - self.now() + 1 end
   wait = wait or self.fallback_wait
   if wait > self.max_wait then return nil end
