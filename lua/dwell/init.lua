@@ -12,6 +12,7 @@ local lazy = {
   error = { "dwell.error" },
   json = { "dwell.json" },
   tuya = { "dwell.tuya", "new" },
+  rooms = { "dwell.rooms", "new" },
 }
 
 return setmetatable(M, {

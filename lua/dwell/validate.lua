@@ -147,8 +147,14 @@ end
 
 local function check_array(p, v, label)
   if type(v) ~= "table" then
-    if p.join and type(v) == "string" then return v end
-    v = { v } -- a single value stands for a list of one (sortFields = "userId")
+    if p.join and type(v) == "string" then
+      -- An already-joined "a,b" is split so that each item is still validated.
+      local parts = {}
+      for part in v:gmatch("[^" .. p.join:gsub("%p", "%%%0") .. "]+") do parts[#parts + 1] = part end
+      v = parts
+    else
+      v = { v } -- a single value stands for a list of one (sortFields = "userId")
+    end
   elseif not is_sequence(v) then
     return nil, "must be a list (a sequence 1..n)", label
   end
