@@ -14,6 +14,8 @@ local lazy = {
   transport = { "dwell.transport" },
   parallel = { "dwell.transport", "parallel" },
   ratelimit = { "dwell.ratelimit" },
+  tuya = { "dwell.tuya", "new" },
+  rooms = { "dwell.rooms", "new" },
 }
 
 return setmetatable(M, {
