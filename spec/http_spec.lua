@@ -237,7 +237,8 @@ describe("dwell.core.http", function()
 
     it("accepts it with ca_path and with an explicit insecure = true", function()
       local sb <close> = start{ tls = { cert = cert, key = key } }
-      local _, rc = support.shell(("openssl rehash %s 2>&1 || c_rehash %s 2>&1"):format(dir, dir))
+      -- (without the sanitizer preload, whose leak check fails the openssl tool itself)
+      local _, rc = support.shell(("env -u LD_PRELOAD openssl rehash %s 2>&1"):format(dir))
       assert.are.equal(0, rc)
       assert.are.equal(200, assert(session:request{ url = sb.url .. "/static/1", ca_path = dir }).status)
       assert.are.equal(200, assert(session:request{ url = sb.url .. "/static/1", insecure = true }).status)
