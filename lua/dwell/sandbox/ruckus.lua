@@ -163,7 +163,7 @@ return function(config, env)
   -- Checks ----------------------------------------------------------------------------
 
   -- The documented allowance: a bucket of `capacity` calls per property, `rate` returned per second.
-  local function take(req)
+  local function take()
     local b = state.bucket
     if not b then return true end
     local now = env.now()
@@ -220,7 +220,7 @@ return function(config, env)
   -- Wraps a handler with the checks every route shares: property, rate limit, token.
   local function route(method, path, handler, open)
     return { method, path, function(req, ctx)
-      if not take(req) then return limited() end
+      if not take() then return limited() end
       local s, h, b = property_ok(req)
       if s then return s, h, b end
       if not open and not authorized(req) then
@@ -266,7 +266,7 @@ return function(config, env)
   -- Handlers ----------------------------------------------------------------------------
 
   local function login(req)
-    if not take(req) then return limited() end
+    if not take() then return limited() end
     local id = req.captures.propertyId or ""
     if not id:match(UUID) then return fail(400, "Invalid property id", { "propertyId: must be a UUID" }) end
     local body, err = json_body(req, true)
