@@ -115,7 +115,7 @@ return function(config, env)
     local u = config.unit or {}
     state = {
       users = users, order = order, tokens = {}, logins = 0, hashed_secret = hashed_secret,
-      bucket = limit and { tokens = limit.capacity, at = env.now() } or nil, limited = 0,
+      bucket = limit and { tokens = limit.capacity, at = env.now() } or nil, limited = 0, unauthorized = 0,
       unit = { guid = u.guid or uuid(rand), number = u.number or "101", description = u.description or "Corner unit",
         contact = u.contact or { contactName = "Ana Silva", email = "ana.silva@example.com", phoneNumber = "+15550001001" },
         status = u.status or "ENABLED", secret = u.secret or "unit-pass-0001", guestSecret = u.guestSecret or "guest-pass-0001" },
@@ -224,6 +224,7 @@ return function(config, env)
       local s, h, b = property_ok(req)
       if s then return s, h, b end
       if not open and not authorized(req) then
+        state.unauthorized = state.unauthorized + 1
         return fail(401, "Unauthorized: missing, invalid or expired unit token")
       end
       return handler(req, ctx)
@@ -565,7 +566,7 @@ return function(config, env)
     user_devices = function(args) return copy(state.user_devices[(args or {}).user_id] or {}) end,
     unit = function() return copy(state.unit) end,
     unit_devices = function() return copy(state.unit_devices) end,
-    stats = function() return { logins = state.logins, limited = state.limited } end,
+    stats = function() return { logins = state.logins, limited = state.limited, unauthorized = state.unauthorized } end,
     reset = function() reset(); return true end,
   }
   return routes, controls
