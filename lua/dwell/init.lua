@@ -10,6 +10,7 @@ local M = { version = core.version, core = core }
 -- field -> function(value of require(module)) giving the exported value
 local lazy = {
   error = { "dwell.error" },
+  ruckus = { "dwell.ruckus", "new" },
 }
 
 return setmetatable(M, {
