@@ -90,7 +90,7 @@ describe("dwell.ruckus login", function()
     local clock = { now = function() return t end, sleep = function(s) t = t + s end }
     local portal = client{ clock = clock }
     assert(portal.units.get())
-    t = t + 500 -- within 60 s of the 600 s lifetime: renew first
+    t = t + 550 -- within 60 s of the 600 s lifetime: renew first
     assert(portal.units.get())
     assert.equal(2, #requests_to("/units/logins"))
     -- No 401 was needed for it.

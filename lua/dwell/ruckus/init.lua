@@ -27,7 +27,10 @@ M.REGIONS = {
 M.DEFAULT_BASE_URL = M.REGIONS.na
 
 -- The documented per-property allowance: 100 calls at most, 80 returned each second.
-M.RATE_LIMIT = { capacity = 100, rate = 80 }
+-- The client keeps `headroom` calls of the burst in reserve: network jitter can bunch calls
+-- up on their way to the server, and a bucket exactly as large as the server's then sees
+-- an occasional 429 at the boundary.
+M.RATE_LIMIT = { capacity = 100, rate = 80, headroom = 10 }
 
 local ACCEPT = {
   json = "application/json, application/hal+json, application/vnd.ruckus.v1+json",
@@ -48,7 +51,8 @@ local buckets = setmetatable({}, { __mode = "v" })
 
 local function new_bucket(limit, clock)
   local ratelimit = require "dwell.ratelimit"
-  return ratelimit.new{ capacity = limit.capacity, rate = limit.rate, clock = clock }
+  local capacity = math.max(1, (limit.capacity or 100) - (limit.headroom or 0))
+  return ratelimit.new{ capacity = capacity, rate = limit.rate or 80, clock = clock }
 end
 
 local function bucket_for(key, limit, clock, shared)
