@@ -180,9 +180,18 @@ function M.main(args)
     if step.err then line = line .. "  FAILED: " .. tostring(step.err) end
     print(line)
   end
-  print(string.format("%s %d, blocked %d, missing %d, failed %d", dry and "would update" or "updated",
-    counts.update, counts.block, counts.missing, counts.failed))
-  if env then env.tuya_sb:stop(); env.ruckus_sb:stop() end
+  print(string.format("%s %d, %s %d, missing %d, failed %d", dry and "would update" or "updated",
+    counts.update, dry and "would block" or "blocked", counts.block, counts.missing, counts.failed))
+  if env then
+    if not dry then
+      -- Against the sandbox, show that a second pass finds nothing left to change.
+      local again = M.run(tuya, portal, { block_id = block, dry_run = true })
+      local left = 0
+      for _, step in ipairs(again or {}) do if step.action ~= "missing" then left = left + 1 end end
+      print(string.format("second pass: %d changes left", left))
+    end
+    env.tuya_sb:stop(); env.ruckus_sb:stop()
+  end
   return counts.failed == 0 and 0 or 1
 end
 
