@@ -48,7 +48,8 @@ describe("examples/sync_tuya_to_ruckus.lua", function()
   end)
 
   local function run(extra)
-    local cmd = table.concat({ "lua5.4 examples/sync_tuya_to_ruckus.lua",
+    local cmd = table.concat({ "LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;'",
+      "lua5.4 examples/sync_tuya_to_ruckus.lua",
       "--tuya-url", shell_quote(tsb.url), "--tuya-client-id", shell_quote(tcreds.client_id),
       "--tuya-secret", shell_quote(tcreds.secret), "--block-id", shell_quote(tcreds.block_id),
       "--ruckus-url", shell_quote(rsb.url), "--property-id", shell_quote(rcreds.property_id:gsub("-", "")),
