@@ -83,43 +83,42 @@ local function retry_after(resp)
   return nil
 end
 
-local KIND_BY_STATUS = { [400] = "api", [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" }
+local KIND_BY_STATUS = { [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" }
+
+local function error_resource(body, json)
+  if not body:match("^%s*{") then return nil end
+  local ok, v = pcall(json.decode, body)
+  if ok and type(v) == "table" then return v end
+  return nil
+end
+
+local function str(v) return type(v) == "string" and v or nil end
 
 --- Maps a non-2xx response to a dwell.error. ErrorResource bodies (status, message,
 -- detailedMessage, validationErrors) are read when present; some 404s have no body at all.
+-- The HTTP status line decides the kind; the body's "400 BAD_REQUEST" is kept as `code`.
 function M.map_error(spec, resp, json)
-  local status = resp.status
-  local body = resp.body or ""
-  local decoded
-  if body:match("^%s*{") then
-    local ok, v = pcall(json.decode, body)
-    if ok and type(v) == "table" then decoded = v end
-  end
-  local kind = KIND_BY_STATUS[status] or (status >= 500 and "api") or (status >= 400 and "api") or "http"
+  local status, body = resp.status, resp.body or ""
+  local kind = KIND_BY_STATUS[status] or (status >= 400 and "api" or "http")
   local e = { kind = kind, status = status, vendor = "ruckus", endpoint = spec.name,
-    request_id = header(resp.headers, "x-request-id") or header(resp.headers, "x-rks-request-id"),
-    retry_after = retry_after(resp), details = {} }
-  if decoded then
-    e.code = type(decoded.status) == "string" and decoded.status or nil
-    local msg = type(decoded.message) == "string" and decoded.message or nil
-    local detailed = type(decoded.detailedMessage) == "string" and decoded.detailedMessage or nil
-    local list = {}
-    if type(decoded.validationErrors) == "table" then
-      for _, v in ipairs(decoded.validationErrors) do list[#list + 1] = tostring(v) end
+    request_id = header(resp.headers, "x-request-id"), retry_after = retry_after(resp),
+    details = { validation_errors = {} } }
+  local doc = error_resource(body, json)
+  if doc then
+    local list = e.details.validation_errors
+    if type(doc.validationErrors) == "table" then
+      for _, v in ipairs(doc.validationErrors) do list[#list + 1] = tostring(v) end
     end
-    e.details.validation_errors = list
-    e.details.detailed_message = detailed
-    e.details.timestamp = decoded.timestamp
+    local msg, detailed = str(doc.message), str(doc.detailedMessage)
+    e.code, e.details.detailed_message, e.details.timestamp = str(doc.status), detailed, str(doc.timestamp)
     local parts = { msg or ("HTTP " .. status) }
     if detailed and detailed ~= msg then parts[#parts + 1] = detailed end
     if #list > 0 then parts[#parts + 1] = "validation errors: " .. table.concat(list, "; ") end
     e.message = table.concat(parts, ": ")
   else
-    if kind == "api" and status < 400 then e.kind = "http" end
-    e.details.validation_errors = {}
     e.message = "HTTP " .. status .. (body == "" and " (no body)" or " (body is not an ErrorResource)")
-    if status < 400 then e.kind = "http" end
   end
+  -- Server-side failures may pass; the caller decides whether to try again.
   if status >= 500 and status ~= 501 then e.retryable = true end
   return errors.new(e)
 end
@@ -145,7 +144,7 @@ function Adapter:shape(spec, request)
   for k, v in pairs(request.headers or {}) do headers[k] = v end
   local body
   if request.body ~= nil or spec.method == "POST" or spec.method == "PUT" then
-    body = self.json.encode(request.body or setmetatable({}, nil), { sort_keys = true })
+    body = self.json.encode(request.body or {}, { sort_keys = true })
     headers["Content-Type"] = "application/json"
   end
   return { method = spec.method, url = self:url_for(request), headers = headers, body = body }
