@@ -129,6 +129,9 @@ describe("dwell.ruckus operations", function()
     assert.is_true(assert(portal.units.users.devices.delete{ user_id = user.userId,
       device_id = devs.contents[1].macAddress }))
     assert.equal(1, #assert(portal.units.users.devices.list{ user_id = user.userId }).contents)
+    local all = assert(portal.units.users.devices.list:all{ user_id = user.userId })
+    assert.equal(1, #all)
+    assert.equal(devs.contents[2].guid, all[1].guid)
   end)
 
   it("resets the unit token only when asked, and is then logged out", function()

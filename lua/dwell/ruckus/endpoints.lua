@@ -22,6 +22,7 @@
 --   units.users.devices.list    GET     /units/users/{userId}/devices          getUnitUserDevices
 --   units.users.devices.delete  DELETE  /units/users/{userId}/devices/{deviceId}  removeUnitUserDevice
 --
+-- Device lists come whole under `contents`: :each / :all iterate them (paging style "single").
 -- units.reset_token is residentEditUnit with the vendor collection's TOKEN_RESET status: a
 -- separate, never-retried declaration so that a token reset is always explicit (NOTES.md §2.1).
 --
@@ -123,6 +124,7 @@ return {
     params = { property_id(),
       { "status", "body", "string", default = "TOKEN_RESET", enum = { "TOKEN_RESET" } } } },
   { name = "units.devices.list", method = "GET", path = P .. "/units/devices", media = "hal",
+    paging = { style = "single", items = "contents" },
     summary = "Gets Unit Devices of one type; the list is under `contents` (residentFetchUnitDevices)",
     params = { property_id(),
       { "type", "query", "string", required = true, enum = { "UNIT", "GUEST" } } } },
@@ -152,6 +154,7 @@ return {
       { "sort_fields", "body", "array", wire = "sortFields", items = { type = "string", enum = { "userId" } } },
     } },
   { name = "units.users.devices.list", method = "GET", path = P .. "/units/users/{userId}/devices", media = "vnd",
+    paging = { style = "single", items = "contents" },
     summary = "Get Unit User Devices; the list is under `contents` (getUnitUserDevices)",
     params = { property_id(), user_id_path() } },
   { name = "units.users.devices.delete", method = "DELETE",
