@@ -10,6 +10,9 @@ local M = { version = core.version, core = core }
 -- field -> function(value of require(module)) giving the exported value
 local lazy = {
   error = { "dwell.error" },
+  json = { "dwell.json" },
+  tuya = { "dwell.tuya", "new" },
+  rooms = { "dwell.rooms", "new" },
   ruckus = { "dwell.ruckus", "new" },
 }
 

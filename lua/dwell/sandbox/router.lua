@@ -1,0 +1,236 @@
+--- The sandbox's dispatcher. Runs only inside the server's own lua_State
+-- (src/sandbox.c loads it there); every call happens under the server's lock.
+--
+-- new(spec, now) -> router with
+--   dispatch(req) -> status, headers, body (string), delay_ms, kind
+--                    (kind: nil | "reset" | "hang" | "truncate", carried out in C)
+--   requests()    -> the recorded requests, oldest first
+--   reset()       -> re-runs every route set's setup, clears recordings and fault counters
+--   control(set, action, args) -> the control function's result
+-- spec = { sets = { { name = "echo", config = {...} }, ... }, faults = {...},
+--          seed = 1, record_limit = 10000 }
+local routes = require "dwell.sandbox.routes"
+local faults = require "dwell.sandbox.faults"
+local json = require "dwell.sandbox.json"
+
+local M = {}
+
+local function deep_copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = deep_copy(x) end
+  return setmetatable(t, getmetatable(v))
+end
+
+local function load_set(name)
+  if type(name) ~= "string" or not name:match("^[%w_]+$") then
+    error(("bad route set name %s"):format(tostring(name)), 0)
+  end
+  local ok, mod = pcall(require, "dwell.sandbox." .. name)
+  if not ok then
+    local missing = tostring(mod):match("^module '[^']+' not found")
+    error(missing and ("unknown route set '%s' (no module dwell.sandbox.%s)"):format(name, name)
+      or ("route set '%s' failed to load: %s"):format(name, tostring(mod)), 0)
+  end
+  if type(mod) ~= "function" then
+    error(("'%s' is not a route set (dwell.sandbox.%s must return a setup function)"):format(name, name), 0)
+  end
+  return mod
+end
+
+-- Runs one set's setup and appends its routes (compiled) to `into`.
+local function setup_set(set, env, into)
+  local ok, set_routes, controls = pcall(set.setup, deep_copy(set.config), env)
+  if not ok then error(("route set '%s' setup failed: %s"):format(set.name, tostring(set_routes)), 0) end
+  if type(set_routes) ~= "table" then error(("route set '%s' returned no routes"):format(set.name), 0) end
+  for i, r in ipairs(set_routes) do
+    local where = ("route set '%s', route %d"):format(set.name, i)
+    if type(r) ~= "table" or type(r[1]) ~= "string" or type(r[3]) ~= "function" then
+      error(where .. ": expected { method, pattern, handler }", 0)
+    end
+    local okc, compiled = pcall(routes.compile, r[2])
+    if not okc then error(where .. ": " .. compiled, 0) end
+    into[#into + 1] = { method = r[1]:upper(), pattern = compiled, handler = r[3], set = set.name }
+  end
+  set.controls = type(controls) == "table" and controls or {}
+end
+
+local function find_route(list, method, path)
+  local path_matched = false
+  for _, r in ipairs(list) do
+    local captures = routes.match(r.pattern, path)
+    if captures then
+      if r.method == "*" or r.method == method or (method == "HEAD" and r.method == "GET") then
+        return r, captures
+      end
+      path_matched = true
+    end
+  end
+  return nil, path_matched
+end
+
+local function has_header(headers, name)
+  for k in pairs(headers) do
+    if type(k) == "string" and k:lower() == name then return true end
+  end
+  return false
+end
+
+-- Turns a handler's return values into status, headers, body string.
+local function finish(status, headers, body)
+  if status == nil then status = 200 end
+  if math.type(status) ~= "integer" or status < 100 or status > 599 then
+    return 500, { ["Content-Type"] = "text/plain" }, "sandbox: handler returned a bad status " .. tostring(status)
+  end
+  headers = type(headers) == "table" and headers or {}
+  if type(body) == "table" then
+    local text, err = json.encode(body)
+    if not text then
+      return 500, { ["Content-Type"] = "text/plain" }, "sandbox: cannot encode the handler's body: " .. tostring(err)
+    end
+    if not has_header(headers, "content-type") then headers["Content-Type"] = "application/json" end
+    body = text
+  elseif body == nil then
+    body = ""
+  else
+    body = tostring(body)
+  end
+  return status, headers, body
+end
+
+local function error_body(status, err, detail)
+  local body = { error = err, message = detail }
+  return finish(status, {}, body)
+end
+
+local function run_handler(self, req)
+  local route, captures = find_route(self.routes, req.method, req.path)
+  if not route then
+    if captures then return error_body(405, "method_not_allowed", req.method .. " " .. req.path) end
+    return error_body(404, "no_route", req.method .. " " .. req.path)
+  end
+  req.captures = captures
+  local ok, status, headers, body = pcall(route.handler, req, self.ctx)
+  if not ok then return error_body(500, "handler_error", tostring(status)) end
+  return finish(status, headers, body)
+end
+
+local NON_JSON = "<html><body><h1>Service temporarily unavailable</h1></body></html>"
+
+-- Replaces or alters the response as the fault says; returns the 5 results.
+local function apply_fault(f, status, headers, body)
+  local delay = f.delay_ms or 0
+  if f.kind == "reset" or f.kind == "hang" then return 0, {}, "", delay, f.kind end
+  if f.kind == "status" then
+    status, headers, body = finish(f.status or 503, deep_copy(f.headers) or {},
+      f.body == nil and { error = "injected_fault", status = f.status or 503 } or deep_copy(f.body))
+  elseif f.kind == "non_json" then
+    headers = deep_copy(f.headers) or { ["Content-Type"] = "application/json" }
+    status, body = f.status or 200, type(f.body) == "string" and f.body or NON_JSON
+  elseif f.kind == "truncate" then
+    -- A body of at least two bytes so that half of it is something.
+    if #body < 2 then body = '{"truncated":true}' end
+    return status, headers, body, delay, "truncate"
+  end
+  return status, headers, body, delay, nil
+end
+
+local function record(self, req)
+  local r = { method = req.method, path = req.path, query = req.query, params = req.params,
+              headers = req.headers, body = req.body }
+  self.last = self.last + 1
+  self.log[self.last] = r
+  if self.last - self.first + 1 > self.record_limit then
+    self.log[self.first] = nil
+    self.first = self.first + 1
+  end
+end
+
+local Router = {}
+Router.__index = Router
+
+function Router:dispatch(req)
+  req.params = routes.parse_query(req.query)
+  record(self, req)
+  local f = faults.pick(self.faults, req.method, req.path)
+  local skip_handler = f and not f.handled and f.kind ~= "truncate" and f.kind ~= "delay"
+  local status, headers, body = 0, {}, ""
+  if not skip_handler then status, headers, body = run_handler(self, req) end
+  if f then return apply_fault(f, status, headers, body) end
+  return status, headers, body, 0, nil
+end
+
+function Router:requests()
+  local out = {}
+  for i = self.first, self.last do out[#out + 1] = self.log[i] end
+  return out
+end
+
+function Router:reset()
+  local list = {}
+  self.env.clock_offset = self.initial_offset
+  for _, set in ipairs(self.sets) do setup_set(set, self.env, list) end
+  self.routes = list
+  self.log, self.first, self.last = {}, 1, 0
+  faults.reset(self.faults)
+  return true
+end
+
+-- The built-in "sandbox" control set: the emulated clock and introspection.
+local function builtin_control(self, action, args)
+  args = args or {}
+  if action == "clock" then
+    if args.offset ~= nil then self.env.clock_offset = args.offset end
+    if args.advance ~= nil then self.env.clock_offset = self.env.clock_offset + args.advance end
+    return { now = self.env.now(), offset = self.env.clock_offset }
+  elseif action == "controls" then
+    local out = {}
+    for _, set in ipairs(self.sets) do
+      local names = {}
+      for name in pairs(set.controls) do names[#names + 1] = name end
+      table.sort(names)
+      out[set.name] = names
+    end
+    return out
+  end
+  error(("the sandbox has no control '%s' (expected clock or controls)"):format(tostring(action)), 0)
+end
+
+function Router:control(set_name, action, args)
+  if set_name == "sandbox" then return builtin_control(self, action, args) end
+  for _, set in ipairs(self.sets) do
+    if set.name == set_name then
+      local fn = set.controls[action]
+      if type(fn) ~= "function" then
+        error(("route set '%s' has no control '%s'"):format(set_name, tostring(action)), 0)
+      end
+      return fn(args)
+    end
+  end
+  error(("no route set '%s' in this sandbox"):format(tostring(set_name)), 0)
+end
+
+function M.new(spec, now)
+  spec = spec or {}
+  local env = { clock_offset = spec.clock_offset or 0 }
+  function env.now() return now() + env.clock_offset end
+  local self = setmetatable({
+    env = env, initial_offset = env.clock_offset, sets = {},
+    faults = faults.compile(spec.faults, spec.seed),
+    record_limit = spec.record_limit or 10000,
+  }, Router)
+  self.ctx = { env = env }
+  for _, s in ipairs(spec.sets or {}) do
+    self.sets[#self.sets + 1] = { name = s.name, config = s.config or {}, setup = load_set(s.name) }
+  end
+  self:reset()
+  -- C calls these as plain functions.
+  return {
+    dispatch = function(req) return self:dispatch(req) end,
+    requests = function() return self:requests() end,
+    reset = function() return self:reset() end,
+    control = function(set, action, args) return self:control(set, action, args) end,
+  }
+end
+
+return M

@@ -1,0 +1,89 @@
+-- Rate limits over real HTTP against the sandbox, on a virtual clock: headers
+-- exposed after each call, pacing before the hourly budget runs out, waiting
+-- until the reset after HOURLY_APIINVOCATION_LIMIT_EXCEEDED.
+local S = dofile("spec/rooms_support.lua")
+
+describe("rooms rate limits", function()
+  local sb
+  after_each(function() sb:close() end)
+
+  it("exposes the X-RateLimit-* and X-BurstLimit-* headers of the last call", function()
+    sb = S.start{ hourly_limit = 1000, burst_limit = 50 }
+    local rooms = S.client(sb)
+    assert.is_nil(rooms:rate_limit())
+    assert.truthy(rooms.account.get())
+    local rl = rooms:rate_limit()
+    assert.equal(1000, rl.limit)
+    assert.equal(999, rl.remaining)
+    assert.equal(50, rl.burst_limit)
+    assert.equal(49, rl.burst_remaining)
+    assert.truthy(rl.reset > os.time() + 3500)
+    assert.truthy(rooms.rooms.get{ room_id = 1001 })
+    assert.equal(998, rooms:rate_limit().remaining)
+  end)
+
+  it("slows down before the hourly budget is exhausted", function()
+    sb = S.start{ hourly_limit = 100 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock, rate_limit = { reserve = 10 } })
+    for _ = 1, 89 do assert.truthy(rooms.account.get()) end
+    assert.equal(0, #clock.slept) -- plenty left: no pacing
+    assert.equal(11, rooms:rate_limit().remaining)
+    for _ = 1, 10 do assert.truthy(rooms.account.get()) end
+    -- Each of the last calls waited a share of what was left of the hour.
+    assert.equal(9, #clock.slept)
+    for _, s in ipairs(clock.slept) do assert.truthy(s > 60 and s < 3600, tostring(s)) end
+    assert.equal(0, sb:control("rooms", "stats").limited)
+  end)
+
+  it("waits until the reset after the hourly limit error, for idempotent calls", function()
+    sb = S.start{ hourly_limit = 3 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock, rate_limit = { reserve = 0 } })
+    sb:control("rooms", "limits", { used = 3 }) -- someone else spent the budget
+    local room = assert(rooms.rooms.get{ room_id = 1001 })
+    assert.equal(1001, room.roomId)
+    assert.equal(1, sb:control("rooms", "stats").limited)
+    assert.equal(1, #clock.slept)
+    assert.truthy(clock.slept[1] > 3500 and clock.slept[1] <= 3602, tostring(clock.slept[1]))
+    assert.equal(2, rooms:rate_limit().remaining)
+  end)
+
+  it("returns rate_limited for non-idempotent calls without retrying", function()
+    sb = S.start{ hourly_limit = 2 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock })
+    sb:control("rooms", "limits", { used = 2 })
+    local v, err = rooms.rooms.users.invite{ room_id = 1002, email = "x@example.com", first_name = "X",
+      last_name = "Y", role_id = 4 }
+    assert.is_nil(v)
+    assert.equal("rate_limited", err.kind)
+    assert.equal(400, err.status)
+    assert.equal("HOURLY_APIINVOCATION_LIMIT_EXCEEDED", err.code)
+    assert.truthy(err.retry_after > 3500)
+    assert.is_true(err.retryable)
+    assert.equal(0, #clock.slept)
+    assert.equal(1, #S.requests(sb, "/restapi/", "POST"))
+  end)
+
+  it("waits one burst window, not the hour, after a burst limit error", function()
+    sb = S.start{ burst_limit = 2 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock })
+    for _ = 1, 3 do assert.truthy(rooms.rooms.get{ room_id = 1002 }) end
+    assert.equal(1, sb:control("rooms", "stats").limited)
+    assert.same({ 30 }, clock.slept)
+  end)
+
+  it("treats a 429 the same way and gives up when waiting is off", function()
+    sb = S.start{ hourly_limit = 1, limit_status = 429 }
+    local clock = S.clock(sb)
+    local rooms = S.client(sb, { clock = clock, rate_limit = false })
+    assert.truthy(rooms.account.get())
+    local v, err = rooms.account.get()
+    assert.is_nil(v)
+    assert.equal("rate_limited", err.kind)
+    assert.equal(429, err.status)
+    assert.equal(0, #clock.slept)
+  end)
+end)

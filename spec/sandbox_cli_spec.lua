@@ -1,0 +1,84 @@
+-- bin/dwell-sandbox: runs in the foreground, prints its URL and credentials,
+-- serves the configured route sets and faults, exits cleanly on a signal.
+local support = require "sandbox_support"
+
+-- Runs the CLI in the background inside one shell so it can be signalled and
+-- its exit status collected; `client` is shell code run once the URL is known
+-- (with $URL set). Returns the CLI's output, the client's output and the exit code.
+local function run_cli(flags, client, signal, env)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local script = ([[
+    %s bin/dwell-sandbox %s > %s/out 2>&1 & pid=$!
+    for i in $(seq 500); do
+      grep -q 'listening on' %s/out 2>/dev/null && break
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.02
+    done
+    URL=$(grep -o 'https\?://[^ ]*' %s/out | head -n 1)
+    ( %s ) > %s/client 2>&1
+    kill -%s $pid 2>/dev/null
+    wait $pid
+    echo "exit=$?"
+  ]]):format(env or "", flags, dir, dir, dir, client or ":", dir, signal or "TERM")
+  local f = assert(io.open(dir .. "/run.sh", "w"))
+  f:write(script)
+  f:close()
+  local status = support.shell("sh " .. dir .. "/run.sh")
+  local out, client_out = support.read_all(dir .. "/out"), support.read_all(dir .. "/client")
+  os.execute("rm -rf " .. dir)
+  return out, client_out, tonumber(status:match("exit=(%d+)"))
+end
+
+describe("bin/dwell-sandbox", function()
+  it("prints its URL, serves, and exits 0 on SIGTERM", function()
+    local out, client, code = run_cli("--port 0 --routes echo,static", 'curl -sS "$URL/static/12"')
+    assert.are.equal(0, code, out)
+    assert.truthy(out:find("listening on http://127.0.0.1:%d+"), out)
+    assert.are.equal(12, #client)
+    assert.truthy(out:find("stopped (SIGTERM, 1 requests served)", 1, true), out)
+  end)
+
+  it("exits 0 on SIGINT", function()
+    local out, _, code = run_cli("--port 0", nil, "INT")
+    assert.are.equal(0, code, out)
+    assert.truthy(out:find("stopped (SIGINT", 1, true), out)
+  end)
+
+  it("applies latency, fixtures (route-set config and faults) and shows credentials", function()
+    local undo, dir = support.route_sets{ spec_vendor = [[
+      return function(config)
+        return { { "GET", "/hello", function() return 200, {}, config.greeting end } },
+               { credentials = function() return { client_id = config.client_id } end }
+      end ]] }
+    local fx = os.tmpname()
+    local f = assert(io.open(fx, "w"))
+    f:write([[return {
+      spec_vendor = { greeting = "hi there", client_id = "cid-123" },
+      static = { fixed = { ["/fixed"] = "fixed body" } },
+      faults = { { match = "/static/{n}", kind = "status", status = 418 } },
+    }]])
+    f:close()
+    local out, client, code = run_cli(
+      ("--latency-ms 10 --routes static --fixtures %s"):format(fx),
+      'curl -sS "$URL/hello"; echo; curl -sS "$URL/fixed"; echo; '
+        .. 'curl -sS -o /dev/null -w "%{http_code}" "$URL/static/3"',
+      nil, ("LUA_PATH='%s/?.lua;;'"):format(dir))
+    undo()
+    os.remove(fx)
+    assert.are.equal(0, code, out)
+    assert.truthy(out:find("credentials for spec_vendor:", 1, true), out)
+    assert.truthy(out:find("client_id = cid-123", 1, true), out)
+    assert.are.equal("hi there\nfixed body\n418", client)
+  end)
+
+  it("fails with a clear message and status 2 on bad input", function()
+    local out, rc = support.shell("bin/dwell-sandbox --routes no_such_set 2>&1")
+    assert.are.equal(2, rc)
+    assert.truthy(out:find("unknown route set 'no_such_set'", 1, true), out)
+    out, rc = support.shell("bin/dwell-sandbox --port abc 2>&1")
+    assert.are.equal(2, rc)
+    assert.truthy(out:find("--port needs an integer", 1, true), out)
+  end)
+end)

@@ -1,0 +1,66 @@
+--- Shared helpers for the sandbox specs: curl over real HTTP, throw-away
+-- route sets, polling. Not a spec itself (no _spec suffix).
+local M = {}
+
+-- Sanitizer runs (valgrind) are ~20x slower: stretch timing knobs, never assertions.
+M.slow = os.getenv("DWELL_SANITIZER") and 10 or 1
+
+local function read_all(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+M.read_all = read_all
+
+function M.shell(cmd)
+  local p = io.popen(cmd)
+  local out = p:read("a")
+  local _, _, rc = p:close()
+  return out, rc
+end
+
+--- Runs curl with `args` (already shell-quoted); returns
+-- { rc = exit code, status = HTTP status or 0, body, err (stderr), out (-w output) }.
+function M.curl(args, write_out)
+  local body, err = os.tmpname(), os.tmpname()
+  local out, rc = M.shell(("curl -sS -o %s -w '%s' %s 2>%s"):format(
+    body, write_out or "%{http_code}", args, err))
+  local r = { rc = rc, out = out, body = read_all(body), err = read_all(err) }
+  r.status = tonumber(out:match("^(%d%d%d)")) or 0
+  os.remove(body)
+  os.remove(err)
+  return r
+end
+
+--- Polls `fn` until it returns true or `seconds` pass.
+function M.wait_until(fn, seconds)
+  for _ = 1, math.ceil((seconds or 5) * M.slow / 0.02) do
+    if fn() then return true end
+    os.execute("sleep 0.02")
+  end
+  return fn()
+end
+
+--- Writes route-set modules into a temp dir and puts it on package.path, so
+-- that the sandbox's own lua_State (which copies package.path) finds them.
+-- `sets` maps name -> Lua source. Returns a function that undoes it, and the dir.
+function M.route_sets(sets)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute(("mkdir -p '%s/dwell/sandbox'"):format(dir)))
+  for name, src in pairs(sets) do
+    local f = assert(io.open(("%s/dwell/sandbox/%s.lua"):format(dir, name), "w"))
+    f:write(src)
+    f:close()
+  end
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  return function()
+    package.path = saved
+    os.execute(("rm -rf '%s'"):format(dir))
+  end, dir
+end
+
+return M

@@ -1,0 +1,67 @@
+-- HTTPS with a self-signed certificate made at test time by openssl(1).
+local sandbox = require "dwell.sandbox"
+local support = require "sandbox_support"
+local curl = support.curl
+
+describe("sandbox over HTTPS", function()
+  local dir, cert, key
+
+  setup(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
+      :format(dir, dir))
+    assert.are.equal(0, rc)
+    cert, key = support.read_all(dir .. "/cert.pem"), support.read_all(dir .. "/key.pem")
+  end)
+  teardown(function() os.execute("rm -rf " .. dir) end)
+
+  it("is built with TLS support", function()
+    assert.is_true(sandbox.tls_supported())
+  end)
+
+  it("serves HTTPS that verifies against the self-signed certificate", function()
+    local sb <close> = assert(sandbox.start{ routes = { "static" }, tls = { cert = cert, key = key } })
+    assert.truthy(sb.url:find("^https://127%.0%.0%.1:%d+$"))
+    local r = curl(("--cacert %s/cert.pem %s/static/16"):format(dir, sb.url))
+    assert.are.equal(0, r.rc, r.err)
+    assert.are.equal(16, #r.body)
+    local byname = curl(("--cacert %s/cert.pem https://localhost:%d/static/3"):format(dir, sb.port))
+    assert.are.equal(200, byname.status)
+  end)
+
+  it("fails verification for a client that does not trust the certificate", function()
+    local sb <close> = assert(sandbox.start{ routes = { "static" }, tls = { cert = cert, key = key } })
+    local r = curl(sb.url .. "/static/3")
+    assert.are.equal(60, r.rc) -- CURLE_PEER_FAILED_VERIFICATION
+  end)
+
+  it("keeps TLS connections alive and injects faults over them", function()
+    local sb <close> = assert(sandbox.start{ routes = { "static" }, tls = { cert = cert, key = key },
+      faults = { { match = "/static/{n}", every = 2, times = 1, kind = "reset" } } })
+    local r = curl(("--cacert %s/cert.pem %s/static/5"):format(dir, sb.url))
+    assert.are.equal(0, r.rc)
+    local bad = curl(("--cacert %s/cert.pem %s/static/5"):format(dir, sb.url))
+    assert.are_not.equal(0, bad.rc)
+    assert.are.equal(0, bad.status)
+    local two = curl(("--cacert %s/cert.pem %s/static/5 -o /dev/null %s/static/7"):format(dir, sb.url, sb.url),
+      "%{num_connects} ")
+    assert.are.equal("1 0 ", two.out)
+  end)
+
+  it("reports an invalid certificate or key clearly", function()
+    local bad_cert = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+    local sb, err = sandbox.start{ tls = { cert = bad_cert, key = key } }
+    assert.is_nil(sb)
+    assert.truthy(err:find("with TLS", 1, true), err)
+    assert.truthy(err:find("certificate", 1, true), err)
+    sb, err = sandbox.start{ tls = { cert = cert, key = "not a key" } }
+    assert.is_nil(sb)
+    assert.truthy(err:find("tls.key is not a PEM private key", 1, true), err)
+    sb, err = sandbox.start{ tls = { cert = cert } }
+    assert.is_nil(sb)
+    assert.truthy(err:find("'tls' must be", 1, true), err)
+  end)
+end)
