@@ -52,7 +52,7 @@ local buckets = setmetatable({}, { __mode = "v" })
 local function new_bucket(limit, clock)
   local ratelimit = require "dwell.ratelimit"
   local capacity = math.max(1, (limit.capacity or 100) - (limit.headroom or 0))
-  return ratelimit.new{ capacity = capacity, rate = limit.rate or 80, clock = clock }
+  return ratelimit.new{ capacity = capacity, refill_per_second = limit.rate or 80, clock = clock }
 end
 
 local function bucket_for(key, limit, clock, shared)
