@@ -279,7 +279,9 @@ local function make_limiter(opts, key)
   local rl = opts.rate_limit
   if rl == false then return nil end
   local limit = type(rl) == "table" and rl or M.RATE_LIMIT
-  return bucket_for(key, limit, opts.clock, type(rl) ~= "table")
+  -- Shared only when it runs on the real clock: a client with its own clock (tests, virtual
+  -- time) or its own limits gets a bucket of its own.
+  return bucket_for(key, limit, opts.clock, type(rl) ~= "table" and opts.clock == nil)
 end
 
 --- Creates a client; nil, dwell.error on bad options.
