@@ -4,7 +4,8 @@
 --   lua5.4 examples/sync_tuya_to_ruckus.lua [--dry-run] [--sandbox]
 --       [--tuya-url URL --tuya-client-id ID --tuya-secret S --block-id B]
 --       [--ruckus-url URL --property-id P --hashed-secret H]
---   (each option also reads DWELL_<NAME> from the environment, e.g. DWELL_TUYA_SECRET)
+--   (or from the environment: DWELL_TUYA_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, DWELL_TUYA_BLOCK_ID,
+--    DWELL_RUCKUS_URL, DWELL_RUCKUS_PROPERTY_ID, DWELL_RUCKUS_HASHED_SECRET)
 --
 -- Residents are matched to unit users by phone number (digits, country code included), then by
 -- name. For each approved resident (room_user_stage 20) the matching unit user gets the
@@ -112,13 +113,20 @@ function M.run(tuya, portal, opts)
   return steps, counts
 end
 
+-- Flags (--name value or --name=value), else the environment (DWELL_TUYA_URL, ...).
+local ENV = {
+  ["tuya-url"] = "DWELL_TUYA_URL", ["tuya-client-id"] = "DWELL_TUYA_CLIENT_ID", ["tuya-secret"] = "DWELL_TUYA_SECRET",
+  ["block-id"] = "DWELL_TUYA_BLOCK_ID", ["ruckus-url"] = "DWELL_RUCKUS_URL",
+  ["property-id"] = "DWELL_RUCKUS_PROPERTY_ID", ["hashed-secret"] = "DWELL_RUCKUS_HASHED_SECRET",
+}
+
 local function option(args, name)
   for i, a in ipairs(args) do
     if a == "--" .. name then return args[i + 1] end
     local v = a:match("^%-%-" .. name:gsub("%-", "%%-") .. "=(.*)$")
     if v then return v end
   end
-  return os.getenv("DWELL_" .. name:upper():gsub("%-", "_"))
+  return os.getenv(ENV[name])
 end
 
 local function flag(args, name)
@@ -130,10 +138,10 @@ end
 -- the demo has work of every kind: stale contacts, blocked returners, moved-out users, gaps.
 local function start_sandboxes()
   local sandbox = require "dwell.sandbox"
-  local tsb = assert(sandbox.start{ routes = { "tuya" } })
+  local tsb = assert(sandbox.start{ routes = { { set = "tuya", config = { blocks = 1, residents_per_block = 40 } } } })
   local tcreds = tsb:control("tuya", "credentials")
   local tuya = assert(dwell.tuya{ client_id = tcreds.client_id, secret = tcreds.secret, base_url = tsb.url })
-  local block = tcreds.block_id
+  local block = tsb:control("tuya", "summary").blocks[1].block_id
   local approved = {}
   for r in tuya.community.room_users:each{ block_id = block, room_user_stage = APPROVED } do
     approved[#approved + 1] = r

@@ -14,14 +14,15 @@ end
 local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 describe("examples/sync_tuya_to_ruckus.lua", function()
-  local tsb, rsb, tcreds, rcreds, approved
+  local tsb, rsb, tcreds, rcreds, approved, block_id
 
   setup(function()
-    tsb = assert(sandbox.start{ routes = { "tuya" } })
+    tsb = assert(sandbox.start{ routes = { { set = "tuya", config = { blocks = 1, residents_per_block = 24 } } } })
     tcreds = tsb:control("tuya", "credentials")
+    block_id = tsb:control("tuya", "summary").blocks[1].block_id
     local tuya = assert(dwell.tuya{ client_id = tcreds.client_id, secret = tcreds.secret, base_url = tsb.url })
     approved = {}
-    for r in tuya.community.room_users:each{ block_id = tcreds.block_id, room_user_stage = 20 } do
+    for r in tuya.community.room_users:each{ block_id = block_id, room_user_stage = 20 } do
       approved[#approved + 1] = r
     end
     assert.is_true(#approved >= 4, "the Tuya sandbox seeds at least four approved residents")
@@ -51,7 +52,7 @@ describe("examples/sync_tuya_to_ruckus.lua", function()
     local cmd = table.concat({ "LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;'",
       "lua5.4 examples/sync_tuya_to_ruckus.lua",
       "--tuya-url", shell_quote(tsb.url), "--tuya-client-id", shell_quote(tcreds.client_id),
-      "--tuya-secret", shell_quote(tcreds.secret), "--block-id", shell_quote(tcreds.block_id),
+      "--tuya-secret", shell_quote(tcreds.secret), "--block-id", shell_quote(block_id),
       "--ruckus-url", shell_quote(rsb.url), "--property-id", shell_quote(rcreds.property_id:gsub("-", "")),
       "--hashed-secret", shell_quote(rcreds.hashed_secret), extra or "", "2>&1" }, " ")
     local p = assert(io.popen(cmd))
