@@ -86,11 +86,14 @@ describe("dwell.ruckus login", function()
   end)
 
   it("logs in again before the token's expireDateTime passes", function()
-    local t = os.time()
-    local clock = { now = function() return t end, sleep = function(s) t = t + s end }
+    -- A virtual clock starting at 0: the token's lifetime, not its wall-clock date, is what counts.
+    local clock = require("dwell.transport").virtual_clock(0)
     local portal = client{ clock = clock }
     assert(portal.units.get())
-    t = t + 550 -- within 60 s of the 600 s lifetime: renew first
+    clock.advance(400) -- still well within the lifetime: the same token
+    assert(portal.units.get())
+    assert.equal(1, #requests_to("/units/logins"))
+    clock.advance(150) -- within 60 s of the 600 s lifetime: renew first
     assert(portal.units.get())
     assert.equal(2, #requests_to("/units/logins"))
     -- No 401 was needed for it.

@@ -43,10 +43,11 @@ end
 
 --- A session. `opts`: login (function() -> PortalTokenResource | nil, err, the raw login
 -- call), token (a ready token, used as is: no re-login possible without a hashed secret),
--- can_login (bool), now (function() -> seconds), lock (transport.lock()), renew_before (s).
+-- can_login (bool), now (function() -> seconds, any origin), wall (function() -> seconds since the
+-- epoch, default os.time), lock (transport.lock()), renew_before (s).
 function M.new(opts)
   return setmetatable({
-    login_fn = opts.login, can_login = opts.can_login, now = opts.now, lock = opts.lock,
+    login_fn = opts.login, can_login = opts.can_login, now = opts.now, wall = opts.wall or os.time, lock = opts.lock,
     renew_before = opts.renew_before or 60,
     token = opts.token, expires_at = nil, generation = 0, unit_guid = nil,
   }, Session)
@@ -70,7 +71,10 @@ function Session:do_login()
   end
   self.token, self.unit_guid = res.token, res.unitGuid
   self.obtained_at = self.now()
-  self.expires_at = M.parse_datetime(res.expireDateTime)
+  -- expireDateTime is wall-clock time; the session's clock may be monotonic or virtual, so
+  -- the token's remaining lifetime is carried over to it rather than the date itself.
+  local expires = M.parse_datetime(res.expireDateTime)
+  self.expires_at = expires and self.obtained_at + (expires - self.wall())
   self.generation = self.generation + 1
   return res
 end
