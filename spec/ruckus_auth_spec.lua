@@ -134,6 +134,17 @@ describe("dwell.ruckus login", function()
     assert.equal("<token>", req.headers.Authorization)
   end)
 
+  it("reads expireDateTime with any offset, fractions, or as an epoch number", function()
+    local parse = require("dwell.ruckus.login").parse_datetime
+    assert.equal(1714550400, parse("2024-05-01T08:00:00Z"))
+    assert.equal(1714550400, parse("2024-05-01T10:00:00+02:00"))
+    assert.equal(1714550400, parse("2024-05-01T03:30:00-0430"))
+    assert.equal(1714550400.25, parse("2024-05-01T08:00:00.250+00:00"))
+    assert.equal(1714550400, parse("2024-05-01T08:00:00"))
+    assert.equal(1714550400, parse(1714550400000))
+    assert.is_nil(parse("tomorrow"))
+  end)
+
   it("validates construction options", function()
     local _, err = dwell.ruckus{ property_id = "not-a-uuid", token = "x" }
     assert.equal("invalid_argument", err.kind)

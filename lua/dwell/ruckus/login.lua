@@ -25,8 +25,10 @@ local function days_from_civil(y, m, d)
 end
 
 --- Seconds since the epoch for an ISO 8601 date-time ("2024-05-01T10:00:00.123+02:00",
--- "...Z", or without an offset, read as UTC); nil when it is not one.
+-- "...Z", or without an offset, read as UTC) or an epoch number (s or ms); nil otherwise.
 function M.parse_datetime(s)
+  -- Not the documented form, but some Spring setups serialise dates as epoch numbers.
+  if math.type(s) then return s > 1e11 and s / 1000 or s end
   if type(s) ~= "string" then return nil end
   local y, mo, d, h, mi, sec, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[T ](%d%d):(%d%d):(%d%d)(.*)$")
   if not y then return nil end
