@@ -105,8 +105,14 @@ bench-crypto: all
 bench-json: all
 	$(LUA) bench/json.lua
 
-bench-http: all
-	$(LUA) bench/http.lua
+# nginx-light is a bench-only extra, installed on demand.
+bench-http: all $(BUILD)/bench/raw_curl
+	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
+	$(LUA) bench/http.lua $(BUILD)/bench/raw_curl
+
+$(BUILD)/bench/raw_curl: bench/raw_curl.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L $(shell pkg-config --cflags libcurl) $< -o $@ $(shell pkg-config --libs libcurl)
 
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)

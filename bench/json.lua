@@ -84,7 +84,8 @@ local function rooms_page()
       isRevoked = r(10) == 0, roleId = r(20) + 1, officeId = r(500) + 1,
       titleId = r(50), titleName = "Agent", roleName = "Manager",
       invitationUrl = json.null, permissions = setmetatable({ "view", "edit" }, json.array_mt),
-      createdDate = string.format("2023-%02d-%02dT%02d:%02d:%02d.%03dZ", r(12) + 1, r(28) + 1, r(24), r(60), r(60), r(1000)),
+      createdDate = string.format("2023-%02d-%02dT%02d:%02d:%02d.%03dZ",
+        r(12) + 1, r(28) + 1, r(24), r(60), r(60), r(1000)),
       score = r(100000) / 100,
     }
   end
@@ -120,7 +121,8 @@ local function bench_doc(title, doc)
   local text = assert(json.encode(doc))
   local mb = #text / 1e6
   print(string.format("\n%s: %.2f MB", title, mb))
-  print(string.format("  %-11s %12s %12s %14s %14s", "codec", "decode MB/s", "encode MB/s", "decode/cjson", "encode/cjson"))
+  print(string.format("  %-11s %12s %12s %14s %14s",
+    "codec", "decode MB/s", "encode MB/s", "decode/cjson", "encode/cjson"))
   local rows = {}
   for _, c in ipairs(codecs()) do
     local value = c.decode(text)

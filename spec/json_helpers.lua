@@ -75,12 +75,10 @@ local function random_number(r, small)
   if pick == 2 then return (r(2000000) - 1000000) / 64 end
   if pick == 3 then return (r(1000000) - 500000) / 1000 end
   if pick == 4 and not small then
-    local ok, v = true, nil
-    repeat
-      v = string.unpack("<d", string.pack("<i8", rand64(r)))
-      ok = v == v and v ~= math.huge and v ~= -math.huge
-    until ok
-    return v
+    while true do
+      local v = string.unpack("<d", string.pack("<i8", rand64(r)))
+      if v == v and v ~= math.huge and v ~= -math.huge then return v end
+    end
   end
   return (r(2) == 0 and -1 or 1) * r(1000) * 10.0 ^ (r(40) - 20)
 end

@@ -11,11 +11,6 @@ local function decode_err(text, opts)
   return err
 end
 
-local function roundtrip(v, opts)
-  local text = assert(json.encode(v, opts))
-  return json.decode(text), text
-end
-
 describe("dwell.json", function()
   it("is reachable as dwell.json and dwell.core.json", function()
     assert.equal(json, require("dwell").json)
@@ -364,14 +359,14 @@ describe("dwell.json", function()
         rows[i] = { id = 1367673991539501234 + i, name = "住户 " .. i, ts = 1717200000000 + i,
                     ratio = i / 7, tags = setmetatable({ "a\"b", i }, json.array_mt), gone = json.null }
       end
-      -- sorted keys: iteration order of the decoded tables may differ from the originals
-      local text = assert(json.encode({ rows = rows }, { sort_keys = true }))
+      local text = assert(json.encode({ rows = rows }))
       assert.is_true(#text > 10e6)
       local back = assert(json.decode(text))
       assert.equal(85000, #back.rows)
       assert.equal(1367673991539501234 + 85000, back.rows[85000].id)
       assert.truthy(deep_equal({ rows = rows }, back))
-      assert.equal(text, json.encode(back, { sort_keys = true }))
+      -- compared as a boolean: a 10 MB diff in the failure message helps nobody
+      assert.is_true(json.encode(back, { sort_keys = true }) == json.encode({ rows = rows }, { sort_keys = true }))
     end)
 
     it("decode(encode(v)) deep-equals v for thousands of seeded random values", function()

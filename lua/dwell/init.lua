@@ -11,6 +11,9 @@ local M = { version = core.version, core = core }
 local lazy = {
   error = { "dwell.error" },
   json = { "dwell.json" },
+  transport = { "dwell.transport" },
+  parallel = { "dwell.transport", "parallel" },
+  ratelimit = { "dwell.ratelimit" },
   tuya = { "dwell.tuya", "new" },
   rooms = { "dwell.rooms", "new" },
   ruckus = { "dwell.ruckus", "new" },
