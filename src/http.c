@@ -871,6 +871,15 @@ static int c_monotonic(lua_State *L) {
   return 1;
 }
 
+/* realtime() -> seconds since the Unix epoch as a float: for timestamps that
+ * go on the wire (Tuya's `t`, JWT iat/exp), never for measuring intervals. */
+static int c_realtime(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 /* sleep(seconds): blocks the thread; the scheduler's default clock uses it
  * when nothing is in flight. */
 static int c_sleep(lua_State *L) {
@@ -889,7 +898,7 @@ int dwell_http_open(lua_State *L) {
     {"request", s_request}, {"submit", s_submit}, {"poll", s_poll}, {"cancel", s_cancel},
     {"pending", s_pending}, {"close", session_gc}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {
-    {"new_session", new_session}, {"monotonic", c_monotonic}, {"sleep", c_sleep}, {NULL, NULL}};
+    {"new_session", new_session}, {"monotonic", c_monotonic}, {"realtime", c_realtime}, {"sleep", c_sleep}, {NULL, NULL}};
   pthread_once(&init_once, global_init);
   if (luaL_newmetatable(L, SESSION_MT)) {
     luaL_newlib(L, methods);

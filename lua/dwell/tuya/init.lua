@@ -142,13 +142,10 @@ function Adapter:__tostring()
   return "dwell.tuya adapter (" .. self.config.base_url .. ")"
 end
 
+-- Tuya's `t` and token lifetimes are wall-clock epoch times, so the default
+-- clock is the real-time one, not the transport's monotonic clock.
 local function default_now()
-  local ok, transport = pcall(require, "dwell.transport")
-  if ok and type(transport) == "table" then
-    if type(transport.now) == "function" then return transport.now end
-    if type(transport.clock) == "table" and type(transport.clock.now) == "function" then return transport.clock.now end
-  end
-  return os.time
+  return require("dwell.core").http.realtime
 end
 
 function Adapter:transport()
