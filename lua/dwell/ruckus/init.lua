@@ -198,7 +198,7 @@ function Adapter:call(spec, request)
     end
     local resp, terr = self:send(spec, req, request)
     if not resp then
-      if errors.is(terr) then terr.endpoint = terr.endpoint or spec.name end
+      if errors.is(terr) then terr.vendor, terr.endpoint = terr.vendor or "ruckus", terr.endpoint or spec.name end
       return nil, terr
     end
     local status = resp.status
