@@ -16,6 +16,7 @@ local lazy = {
   ratelimit = { "dwell.ratelimit" },
   tuya = { "dwell.tuya", "new" },
   rooms = { "dwell.rooms", "new" },
+  ruckus = { "dwell.ruckus", "new" },
 }
 
 return setmetatable(M, {
