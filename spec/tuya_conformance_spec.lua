@@ -142,6 +142,7 @@ describe("tuya endpoints on the wire", function()
   end)
 
   it("sends bodies with documented names, ids as JSON strings and codes as JSON integers", function()
+    local _
     local req, path, q, body = prepare(tuya.community.householder.create, { block_id = tonumber(B),
       real_name = "Jack", sex = 1, mobile = "15669010000", card_type = 1, card_no = "321221199010100000",
       apply_source = 0, household_registry_type = 1, household_registry_address = "Beijing", marital_status = 2,
