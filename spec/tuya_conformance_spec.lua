@@ -266,6 +266,16 @@ describe("tuya endpoints on the wire", function()
       hand_over_date = 1633824000000, period_int = "70 years" }, body)
   end)
 
+  it("never sends a body with a GET, even through the raw request", function()
+    local req, err = tuya:prepare({ method = "GET", path = C .. "/structure", query = { structure_id = S }, body = {} },
+      OPTS)
+    assert.is_nil(req)
+    assert.equal("invalid_argument", err.kind)
+    assert.equal("body", err.param)
+    req = assert(tuya:prepare({ method = "GET", path = C .. "/structure", query = { structure_id = S } }, OPTS))
+    assert.is_nil(req.body)
+  end)
+
   it("obtains tokens with grant_type=1 and refreshes through the path, without an access token", function()
     local req, path, q = prepare(tuya.token.get, nil)
     assert.equal("/v1.0/token", path)
