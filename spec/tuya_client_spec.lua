@@ -255,7 +255,16 @@ describe("tuya client: every endpoint against the sandbox", function()
       mobile = "13512345678", card_type = 1, card_no = "330106199001011234" })
     assert.is_true(h.success)
     assert.equal("Ada Lovelace", assert(C.householder.get{ block_id = b.block_id, householder_id = h.householder_id }).real_name)
-    assert.is_true(assert(C.householder.update{ block_id = b.block_id, householder_id = h.householder_id, employer = "Analytical" }))
+    -- the modify-resident table requires these fields; the body repeats both path ids
+    local before = #sb:requests()
+    assert.is_true(assert(C.householder.update{ block_id = b.block_id, householder_id = h.householder_id,
+      real_name = "Ada Lovelace", sex = 2, mobile = "13512345678", household_registry_address = "London",
+      marital_status = 2, employer = "Analytical", political_status = 3, household_registry_type = 2 }))
+    local sent = require("dwell.json").decode(sb:requests()[before + 1].body)
+    assert.equal(b.block_id, sent.block_id)
+    assert.equal(h.householder_id, sent.householder_id)
+    assert.equal(2, sent.marital_status)
+    assert.equal(2, assert(C.householder.get{ block_id = b.block_id, householder_id = h.householder_id }).household_registry_type)
     local listed = assert(C.householders:all{ block_id = b.block_id, mobile_or_name = "Lovelace" })
     assert.equal(1, #listed)
     assert.equal("Analytical", listed[1].employer)
@@ -320,7 +329,8 @@ describe("tuya client: every endpoint against the sandbox", function()
     assert.is_true(#sm > 4)
     for _, x in ipairs(sm) do assert.equal(summary.structure_ids[1], x.structure_id) end
     local sid = assert(C.structure.create{ parent_structure_id = summary.root_structure_id, structure_name = "Gardening" })
-    assert.is_true(assert(C.structure.update{ structure_id = sid, structure_name = "Landscaping" }))
+    assert.is_true(assert(C.structure.update{ structure_id = sid, structure_name = "Landscaping", contact = "Helen",
+      contact_mobile = "18800001234" }))
     assert.equal("Landscaping", assert(C.structure.get{ structure_id = sid }).structure_name)
     assert.is_true(assert(C.structure.delete{ structure_id = sid }))
 

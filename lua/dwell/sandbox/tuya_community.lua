@@ -99,6 +99,10 @@ local function seed_residents(self, block, pick, count, t0)
       country_code = "86", card_type = 1, card_no = string.format("3301%014d", i * 104729 + pick(1000)),
       if_identify = pick(2) - 1, real_name_status = pick(3) - 1, apply_source = pick(3) - 1,
       if_upload_face = pick(2) - 1, gmt_create = t0 - i * 3600000 * 7,
+      -- extension fields of the resident detail (derived from i so the seeded draw order is unchanged)
+      household_registry_type = i % 2 + 1, household_registry_address = "CHN,330000,330100,330106;Xihu District",
+      marital_status = i % 6, employer = "", political_status = 3, emergency_contact = "",
+      emergency_contact_number = "",
     }
     self.householders[h.householder_id] = h
     block.householder_list[#block.householder_list + 1] = h.householder_id
@@ -248,10 +252,9 @@ function Community:room_user_view(ru)
   }
 end
 
+-- The resident detail documents block_id among its fields, so the view keeps it.
 function Community.householder_view(_, h)
-  local v = copy(h)
-  v.block_id = nil
-  return v
+  return copy(h)
 end
 
 function Community:member_view(m, detail)
@@ -566,10 +569,15 @@ function Community:find_householder(block_id, id)
   return h
 end
 
-local HOUSEHOLDER_STRINGS = { "real_name", "card_no", "household_registry_type", "household_registry_address",
-  "household_registry_code", "marital_status", "employer", "political_status", "emergency_contact",
-  "emergency_contact_number", "country_code" }
-local HOUSEHOLDER_INTS = { "sex", "card_type", "apply_source" }
+-- Field types as the resident tables document them (the registry type, marital and political
+-- status are Integer codes).
+local HOUSEHOLDER_STRINGS = { "real_name", "card_no", "household_registry_address", "employer", "emergency_contact",
+  "emergency_contact_number" }
+local HOUSEHOLDER_INTS = { "sex", "card_type", "apply_source", "if_identify", "household_registry_type",
+  "marital_status", "political_status" }
+-- The modify-resident table requires these (beyond the path ids, which the body repeats).
+local HOUSEHOLDER_UPDATE_REQUIRED = { "real_name", "sex", "mobile", "household_registry_address", "marital_status",
+  "employer", "political_status" }
 
 local function apply_householder(h, body)
   for _, n in ipairs(HOUSEHOLDER_STRINGS) do
@@ -610,13 +618,20 @@ function Community:create_householder(body)
 end
 
 function Community:update_householder(block_id, id, body)
-  local h, code, msg = self:find_householder(block_id, id)
+  local ok, code, msg = required(body, HOUSEHOLDER_UPDATE_REQUIRED)
+  if not ok then return nil, code, msg end
+  for _, n in ipairs({ "block_id", "householder_id" }) do
+    if body[n] ~= nil and tostring(body[n]) ~= (n == "block_id" and block_id or id) then
+      return nil, ILLEGAL, "param is illegal: " .. n .. " differs from the path"
+    end
+  end
+  local h
+  h, code, msg = self:find_householder(block_id, id)
   if not h then return nil, code, msg end
   if body.mobile ~= nil and tostring(body.mobile) ~= h.mobile then
     return nil, ILLEGAL, "param is illegal: mobile cannot be changed"
   end
   local staged = copy(h)
-  local ok
   ok, code, msg = apply_householder(staged, body)
   if not ok then return nil, code, msg end
   self.householders[id] = staged
@@ -825,10 +840,13 @@ function Community:create_structure(body)
 end
 
 function Community:update_structure(id, body)
+  -- The modify-organisation table requires the name, the contact and the contact's phone.
+  local ok, code, msg = required(body, { "structure_name", "contact", "contact_mobile" })
+  if not ok then return nil, code, msg end
   local s = self.structures[id]
   if not s then return nil, 1000, "data not exist" end
   local staged = copy(s)
-  local ok, code, msg = apply_structure(self, staged, body)
+  ok, code, msg = apply_structure(self, staged, body)
   if not ok then return nil, code, msg end
   self.structures[id] = staged
   return true

@@ -29,21 +29,26 @@ local function page_params(params)
   return params
 end
 
--- Filters shared by /room-users and /householders (seed 000).
-local function resident_filters(params)
-  local filters = {
-    { "room_user_stage", "query", "string", enum = STAGES },
-    { "tree_id", "query", "string" },
-    { "mobile_or_name", "query", "string", check = mobile_or_name_rule },
-    { "sex", "query", "string", enum = { "1", "2" } },
-    { "if_identify", "query", "string", enum = { "0", "1" } },
-    { "apply_source", "query", "string", enum = { "0", "1", "2" } },
-    { "if_upload_face", "query", "string", enum = { "0", "1" } },
-    { "field_order_by", "query", "string", enum = { "CREATE_TIME_DESC", "CREATE_TIME_ASC" } },
-    { "move_out_type", "query", "string", enum = { "0", "1", "2" } },
-    { "room_user_type", "query", "string", enum = ROOM_USER_TYPES },
-  }
-  for _, f in ipairs(filters) do params[#params + 1] = f end
+-- Filters of /householders (its page lists exactly these); /room-users adds the relation filters below.
+local PERSON_FILTERS = {
+  { "mobile_or_name", "query", "string", check = mobile_or_name_rule },
+  { "sex", "query", "string", enum = { "1", "2" } },
+  { "if_identify", "query", "string", enum = { "0", "1" } },
+  { "apply_source", "query", "string", enum = { "0", "1", "2" } },
+  { "if_upload_face", "query", "string", enum = { "0", "1" } },
+  { "field_order_by", "query", "string", enum = { "CREATE_TIME_DESC", "CREATE_TIME_ASC" } },
+}
+
+-- Filters of /room-users (seed 000): the person filters plus the relation's own.
+local RELATION_FILTERS = {
+  { "room_user_stage", "query", "string", enum = STAGES },
+  { "tree_id", "query", "string" },
+  { "move_out_type", "query", "string", enum = { "0", "1", "2" } },
+  { "room_user_type", "query", "string", enum = ROOM_USER_TYPES },
+}
+
+local function append(params, list)
+  for _, f in ipairs(list) do params[#params + 1] = f end
   return params
 end
 
@@ -88,38 +93,39 @@ local function relation_fields(params)
   return params
 end
 
-local function householder_fields(params, creating)
-  local fields = {
-    { "real_name", "body", "string", required = creating },
-    { "sex", "body", "integer", required = creating, enum = SEX },
+-- Resident body fields (POST /householder and PUT /householder/{block_id}/{householder_id} tables).
+-- The update table marks more fields required than the create table does; both are followed.
+local function householder_fields(params, updating)
+  if updating then params[#params + 1] = { "if_identify", "body", "integer", enum = { 0, 1 } } end
+  return append(params, {
+    { "real_name", "body", "string", required = true, min_length = 1 },
+    { "sex", "body", "integer", required = true, enum = SEX },
+    { "mobile", "body", "string", required = true, min_length = 1 },
     { "card_type", "body", "integer" },
     { "card_no", "body", "string" },
     { "apply_source", "body", "integer", enum = { 0, 1, 2 } },
-    { "household_registry_type", "body", "string" },
-    { "household_registry_address", "body", "string" },
-    { "household_registry_code", "body", "string" },
-    { "marital_status", "body", "string" },
-    { "employer", "body", "string" },
-    { "political_status", "body", "string" },
+    { "household_registry_type", "body", "integer", enum = { 1, 2 } },          -- 1 agricultural, 2 non-agricultural
+    { "household_registry_address", "body", "string", required = updating },
+    { "marital_status", "body", "integer", required = updating, enum = { 0, 1, 2, 3, 4, 5 } },
+    { "employer", "body", "string", required = updating },
+    { "political_status", "body", "integer", required = updating, enum = { 1, 2, 3 } },
     { "emergency_contact", "body", "string" },
     { "emergency_contact_number", "body", "string" },
-  }
-  for _, f in ipairs(fields) do params[#params + 1] = f end
-  return params
+  })
 end
 
-local function structure_fields(params, creating)
-  local fields = {
+-- Organisation body (POST /structure and PUT /structure/{structure_id} tables; the update
+-- table also requires the contact and its phone number).
+local function structure_fields(params, updating)
+  return append(params, {
     { "parent_structure_id", "body", "string" },
-    { "structure_name", "body", "string", required = creating, min_length = 1 },
+    { "structure_name", "body", "string", required = true, min_length = 1 },
     { "address_code", "body", "string" },
     { "address_detail", "body", "string" },
-    { "contact", "body", "string" },
-    { "contact_mobile", "body", "string" },
+    { "contact", "body", "string", required = updating },
+    { "contact_mobile", "body", "string", required = updating },
     { "contact_email", "body", "string" },
-  }
-  for _, f in ipairs(fields) do params[#params + 1] = f end
-  return params
+  })
 end
 
 return {
@@ -134,7 +140,8 @@ return {
   -- §7.1 residents <-> houses
   { name = "community.room_users", method = "GET", path = C .. "/room-users", paging = PAGED,
     summary = "List relationships between residents and houses",
-    params = resident_filters(page_params({ { "block_id", "query", "string", required = true } })) },
+    params = append(append(page_params({ { "block_id", "query", "string", required = true } }), PERSON_FILTERS),
+      RELATION_FILTERS) },
   { name = "community.room_user.get", method = "GET", path = C .. "/room-user",
     summary = "Details of a relationship between a resident and a house",
     params = { { "block_id", "query", "string", required = true },
@@ -164,20 +171,22 @@ return {
   -- §7.2 residents ("householders")
   { name = "community.householders", method = "GET", path = C .. "/householders", paging = PAGED,
     summary = "List residents",
-    params = resident_filters(page_params({ { "block_id", "query", "string", required = true } })) },
+    params = append(page_params({ { "block_id", "query", "string", required = true } }), PERSON_FILTERS) },
   { name = "community.householder.get", method = "GET", path = C .. "/householder",
     summary = "Details of a resident",
     params = { { "block_id", "query", "string", required = true },
                { "householder_id", "query", "string", required = true } } },
   { name = "community.householder.create", method = "POST", path = C .. "/householder",
     summary = "Add a resident",
-    params = householder_fields({ { "block_id", "body", "string", required = true },
-      { "mobile", "body", "string", required = true, min_length = 1 },
-      { "country_code", "body", "string" } }, true) },
+    params = householder_fields({ { "block_id", "body", "string", required = true } }, false) },
   { name = "community.householder.update", method = "PUT", path = C .. "/householder/{block_id}/{householder_id}",
     summary = "Modify a resident (the mobile number cannot be changed)",
     params = householder_fields({ { "block_id", "path", "string", required = true },
-      { "householder_id", "path", "string", required = true } }, false) },
+      { "householder_id", "path", "string", required = true },
+      -- the body repeats both path ids (documented as required body fields)
+      { "body_block_id", "body", "string", wire = "block_id", default_from = "block_id", required = true },
+      { "body_householder_id", "body", "string", wire = "householder_id", default_from = "householder_id",
+        required = true } }, true) },
   { name = "community.householder.delete", method = "DELETE", path = C .. "/householder/{block_id}/{householder_id}",
     summary = "Delete a resident",
     params = { { "block_id", "path", "string", required = true },
@@ -188,7 +197,7 @@ return {
     summary = "List the members (staff) of a community",
     params = page_params({ { "block_id", "query", "string", required = true },
       { "mobile_or_name", "query", "string", check = mobile_or_name_rule },
-      { "status", "query", "string", enum = { "1", "2", "3" } } }) },
+      { "status", "query", "integer", enum = { 1, 2, 3 } } }) },  -- 1 enabled, 2 disabled, 3 not activated
   { name = "community.member.get", method = "GET", path = C .. "/member",
     summary = "Details of a member",
     params = { { "block_id", "query", "string", required = true },
@@ -220,10 +229,10 @@ return {
     params = { { "structure_id", "query", "string", required = true } } },
   { name = "community.structure.create", method = "POST", path = C .. "/structure",
     summary = "Add an organisation; the result is the new organisation id",
-    params = structure_fields({}, true) },
+    params = structure_fields({}, false) },
   { name = "community.structure.update", method = "PUT", path = C .. "/structure/{structure_id}",
     summary = "Modify an organisation",
-    params = structure_fields({ { "structure_id", "path", "string", required = true } }, false) },
+    params = structure_fields({ { "structure_id", "path", "string", required = true } }, true) },
   { name = "community.structure.delete", method = "DELETE", path = C .. "/structure/{structure_id}",
     summary = "Delete an organisation",
     params = { { "structure_id", "path", "string", required = true } } },

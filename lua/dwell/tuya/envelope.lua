@@ -16,15 +16,17 @@ local KIND = {
   [1006] = "invalid_argument", [1007] = "invalid_argument",
   [1110] = "rate_limited", [1111] = "rate_limited", [1199] = "rate_limited", [1112] = "rate_limited",
   [1113] = "rate_limited",
-  [1108] = "not_found", [1000] = "not_found",
+  [1107] = "auth", [1108] = "not_found", [1000] = "not_found",
 }
 
---- Codes after which the token is re-obtained and the request retried once.
-M.REAUTH = { [1010] = true, [1011] = true, [1012] = true }
+--- Codes after which the token is re-obtained and the request retried once: expired/invalid
+-- token (1010, 1011, 1012) and a token the gateway did not receive or accept (1002, 1400).
+M.REAUTH = { [1002] = true, [1010] = true, [1011] = true, [1012] = true, [1400] = true }
 --- Clock skew: correct the offset from the envelope's `t` and retry once.
 M.CLOCK = 1013
 --- Throttling and transient server errors: idempotent requests are retried with backoff.
-M.TRANSIENT = { [1110] = true, [1111] = true, [1199] = true, [500] = true }
+-- (1112 "user syncing, retry later" is transient too; 1113 "do not repeat" is never auto-retried.)
+M.TRANSIENT = { [1110] = true, [1111] = true, [1112] = true, [1199] = true, [500] = true }
 
 --- The dwell.error kind for a vendor code.
 function M.kind(code)

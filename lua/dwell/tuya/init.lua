@@ -340,6 +340,10 @@ local function raw_request(r)
   if type(r.path) ~= "string" or r.path:sub(1, 1) ~= "/" then
     return nil, errors.invalid_argument("tuya", "request", "path", "must be a string starting with /")
   end
+  if method == "GET" and r.body ~= nil then
+    -- Tuya GETs carry no body and sign the empty-body hash (NOTES §3.2).
+    return nil, errors.invalid_argument("tuya", "request", "body", "is not allowed on a GET")
+  end
   local query = {}
   if r.query then
     if r.query[1] ~= nil then
