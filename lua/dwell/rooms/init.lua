@@ -80,6 +80,14 @@ local function canonicalize(spec, request)
   end
 end
 
+-- Whether the operation has a JSON body model (any body parameter declared).
+local function takes_body(spec)
+  for _, p in ipairs(spec.params) do
+    if p["in"] == "body" then return true end
+  end
+  return false
+end
+
 function Adapter:build(spec, request, token)
   canonicalize(spec, request)
   local u = self.base_url .. request.path
@@ -91,6 +99,12 @@ function Adapter:build(spec, request, token)
   local body
   if request.body ~= nil then
     body = require("dwell.core").json.encode(request.body)
+    headers["Content-Type"] = "application/json"
+  elseif takes_body(spec) then
+    -- A body model whose fields are all optional (RoomUserForUpdate,
+    -- RoomUserRemovalDetail) still travels as JSON: an empty object, not an
+    -- empty body, which a model-binding server may refuse.
+    body = "{}"
     headers["Content-Type"] = "application/json"
   elseif spec.method == "POST" or spec.method == "PUT" then
     body = ""
@@ -174,14 +188,21 @@ function methods:rate_limit()
   return self["\0adapter"].limits:snapshot()
 end
 
---- The individual-consent URL for this integration key, scopes and environment.
-function methods:consent_url()
-  return self["\0adapter"].auth:consent_url()
+--- The individual-consent URL for this integration key, scopes and environment;
+-- `opts.state` adds an opaque state value.
+function methods:consent_url(opts)
+  return self["\0adapter"].auth:consent_url(opts)
 end
 
---- GET /oauth/userinfo (accounts, default account); cache it, DocuSign limits it per hour.
-function methods:userinfo()
-  return self["\0adapter"].auth:userinfo()
+--- GET /oauth/userinfo (sub, accounts[]), cached because DocuSign limits it per
+-- hour; `{ refresh = true }` asks again.
+function methods:userinfo(opts)
+  return self["\0adapter"].auth:userinfo(opts)
+end
+
+--- The userinfo account named `account_id`, or the default one (is_default).
+function methods:account(account_id)
+  return self["\0adapter"].auth:account(account_id)
 end
 
 --- A current access token (renewed when needed), e.g. for a call dwell does not declare.
