@@ -53,7 +53,8 @@ function M.new(cfg)
   if cfg.jwt then
     local j = cfg.jwt
     self.mode = "jwt"
-    self.jwt = { integration_key = j.integration_key, user_id = j.user_id, private_key = j.private_key,
+    -- user_id false/"" = an application-only token: no sub claim.
+    self.jwt = { integration_key = j.integration_key, user_id = j.user_id ~= "" and j.user_id or nil, private_key = j.private_key,
       passphrase = j.passphrase, scopes = scopes_of(j.scopes), aud = j.aud or self.oauth_host,
       iat_skew = j.iat_skew, lifetime = j.lifetime, redirect_uri = j.redirect_uri }
     self.renew_before = j.renew_before or M.RENEW_BEFORE

@@ -201,7 +201,8 @@ function methods:userinfo(opts)
 end
 
 --- The userinfo account named `account_id`, or the default one (is_default).
-function methods:account(account_id)
+-- (Not `account`: that is the account.get endpoint group.)
+function methods:userinfo_account(account_id)
   return self["\0adapter"].auth:account(account_id)
 end
 
