@@ -163,6 +163,10 @@ describe("rooms endpoints", function()
       { rooms.users.list, { access_level = "Janitor" }, "access_level" },
       { rooms.rooms.list, { room_status = "archived" }, "room_status" },
       { rooms.rooms.users.list, { room_id = 1001, start_postion = 5 }, "start_postion" },
+      { rooms.users.invite, { first_name = "A", last_name = "B", email = "a@b.c", role_id = 1,
+        access_level = "Region", default_office_id = 10, e_sign_permission_profile_id = "1" }, "regions" },
+      { rooms.users.invite, { first_name = "A", last_name = "B", email = "a@b.c", role_id = 1,
+        access_level = "Office", default_office_id = 10, e_sign_permission_profile_id = "1" }, "offices" },
     }
     for _, c in ipairs(cases) do
       local v, err = c[1](c[2])

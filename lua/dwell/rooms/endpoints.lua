@@ -26,6 +26,8 @@
 --   transaction_sides.list      GET    /v2/transaction_sides                   (no account prefix)
 --
 -- Arguments are snake_case; `wire` is the vendor's camelCase spelling (also accepted).
+-- `required_when = { { field, other, value }, ... }`: field is required when other = value
+-- (checked by the client before any I/O).
 -- `account_id` comes from the client's config. Params with `canonical` are matched
 -- case-insensitively and sent in the spelling the API documents (NOTES.md §6 trap 1).
 
@@ -166,6 +168,8 @@ local ENDPOINTS = {
     operation = "Users_RemoveUser", params = { ACCOUNT, USER } },
   { name = "users.invite", method = "POST", path = "/v2/accounts/{accountId}/users/invite_user",
     summary = "Invites a user to the company (Users_InviteUser)", operation = "Users_InviteUser",
+    -- UserToInvite: regions is required when accessLevel = Region, offices when Office.
+    required_when = { { "regions", "access_level", "Region" }, { "offices", "access_level", "Office" } },
     params = { ACCOUNT,
       body("first_name", "firstName", "string", { required = true, min_length = 1 }),
       body("last_name", "lastName", "string", { required = true, min_length = 1 }),

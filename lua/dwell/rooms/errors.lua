@@ -3,6 +3,8 @@
 -- or non-JSON body (GetRoomUsers' 404 has none) falls back to the status.
 local errors = require "dwell.error"
 local http = require "dwell.rooms.http"
+local ratelimit = require "dwell.rooms.ratelimit"
+local redact = require "dwell.redact"
 
 local M = {}
 
@@ -53,6 +55,9 @@ function M.from_response(name, resp, retry_after)
     request_id = api.referenceId or http.header(resp.headers, "X-DocuSign-TraceToken"),
     retry_after = kind == "rate_limited" and retry_after or nil,
     retryable = kind == "rate_limited" or status >= 500,
+    -- Kept for support requests (NOTES.md §7, §8); secret headers masked.
+    headers = redact.headers(resp.headers),
+    rate_limit = ratelimit.parse(resp.headers),
   }
 end
 

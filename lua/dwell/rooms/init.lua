@@ -112,9 +112,24 @@ function Adapter:build(spec, request, token)
   return { method = spec.method, url = u, headers = headers, body = body }
 end
 
+-- Conditional requirements a parameter table cannot express (spec.required_when).
+local function check_required_when(spec, request)
+  for _, r in ipairs(spec.required_when or {}) do
+    local field, other, value = r[1], r[2], r[3]
+    if request.values[other] == value and request.values[field] == nil then
+      return nil, errors.invalid_argument("rooms", spec.name, field,
+        "is required when " .. other .. " is " .. tostring(value))
+    end
+  end
+  return true
+end
+
 --- The request as it would be sent (with a real token: may call the token endpoint).
 function Adapter:prepare(spec, request)
-  local token, err = self.auth:access_token()
+  local ok, err = check_required_when(spec, request)
+  if not ok then return nil, err end
+  local token
+  token, err = self.auth:access_token()
   if not token then return nil, err end
   return self:build(spec, request, token)
 end
@@ -144,6 +159,8 @@ end
 
 --- Sends the call; renews a rejected token once; waits out rate limits for idempotent calls.
 function Adapter:call(spec, request)
+  local ok, verr = check_required_when(spec, request)
+  if not ok then return nil, verr end
   local renewed, waits = false, 0
   while true do
     self.limits:before_call()
