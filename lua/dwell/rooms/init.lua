@@ -13,6 +13,12 @@
 --   rooms.rooms.users.list{ room_id = 42, count = 100 }
 --   for user in rooms.rooms.users:each{ room_id = 42 } do ... end
 --   rooms:rate_limit()   -- X-RateLimit-* / X-BurstLimit-* of the last response
+--   rooms:consent_url{ state = "..." }, rooms:userinfo{ refresh = true } (cached),
+--   rooms:userinfo_account([account_id]), rooms:access_token(), rooms:endpoints()
+--
+-- Only GETs are retried or wait out a rate limit (NOTES.md §8). Errors from the API
+-- carry status, code (errorCode), message, request_id (referenceId), retry_after,
+-- rate_limit (the five headers of that response) and headers (secret ones masked).
 --
 -- The endpoint tree (endpoints.lua) hangs off the client; this file is the adapter
 -- the engine calls: it builds URLs, adds Accept/Authorization, sends, renews a
