@@ -124,3 +124,19 @@ describe("rooms rate limits", function()
     assert.equal(0, #clock.slept)
   end)
 end)
+
+describe("rooms rate-limit waits without a reset time", function()
+  it("back off exponentially with jitter", function()
+    local slept = {}
+    local limits = require("dwell.rooms.ratelimit").new({ random = function() return 0.5 end },
+      function() return 1700000000 end, function(s) slept[#slept + 1] = s end)
+    for attempt = 1, 3 do assert.truthy(limits:wait_for_reset(nil, false, attempt)) end
+    assert.same({ 22.5, 45, 90 }, slept)
+    -- A known reset time or Retry-After wins over the backoff.
+    limits:observe({ ["X-RateLimit-Reset"] = "1700000100" }) -- epoch seconds
+    limits:wait_for_reset(nil, false, 3)
+    assert.equal(101, slept[4])
+    limits:wait_for_reset(7, false, 3)
+    assert.equal(7, slept[5])
+  end)
+end)

@@ -185,7 +185,7 @@ function Adapter:call(spec, request)
       renewed = true
       self.auth:invalidate(token)
     elseif rerrors.is_rate_limited(resp.status, body) and spec.idempotent
-        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after, burst) then
+        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after, burst, waits + 1) then
       waits = waits + 1
     else
       retry_after = retry_after or (burst and self.limits.burst_window) or self:seconds_to_reset()

@@ -90,14 +90,18 @@ function Limits:before_call()
 end
 
 --- After a limit error: sleeps until the reset (or Retry-After, one burst window
--- for a burst error, or a fallback). Returns the seconds slept, or nil when
+-- for a burst error); without any of those, exponential backoff with jitter from
+-- fallback_wait (`attempt` = 1, 2, ...). Returns the seconds slept, or nil when
 -- waiting is off or would exceed max_wait.
-function Limits:wait_for_reset(retry_after, burst)
+function Limits:wait_for_reset(retry_after, burst, attempt)
   if not self.enabled then return nil end
   local s = self.state
   local wait = retry_after or (burst and self.burst_window) or nil
   if not wait and s and s.reset_at then wait = s.reset_at - self.now() + 1 end
-  wait = wait or self.fallback_wait
+  if not wait then
+    local full = self.fallback_wait * 2 ^ ((attempt or 1) - 1)
+    wait = full / 2 + (self.random or math.random)() * full / 2 -- "equal jitter"
+  end
   if wait > self.max_wait then return nil end
   if wait < 0.001 then wait = 0.001 end
   return self:pause(wait)
