@@ -192,6 +192,10 @@ describe("rooms auth", function()
     assert.equal(sb.url .. "/oauth/auth?response_type=code&scope=signature%20dtr.rooms.read%20impersonation"
       .. "&client_id=" .. S.IK .. "&redirect_uri=" .. url.encode(require("dwell.rooms.auth").DEFAULT_REDIRECT)
       .. "&state=xyz%201", u)
+    -- PKCE (RFC 7636 appendix B's example verifier and challenge).
+    local pkce = rooms:consent_url{ code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" }
+    assert.truthy(pkce:find("&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+      1, true), pkce)
     -- The JWT itself asks for exactly the configured scopes.
     assert.truthy(rooms.account.get())
     local form = url.parse_query(S.requests(sb, "/oauth/token")[1].body)

@@ -87,14 +87,22 @@ local function consent_scopes(scopes, jwt_mode)
   return table.concat(list, " ")
 end
 
---- The individual-consent URL for the integration key, scopes and environment:
--- {oauth}/oauth/auth?response_type=code&scope=...&client_id=...&redirect_uri=...[&state=...].
+--- The individual-consent (or authorization-code) URL for the integration key,
+-- scopes and environment: {oauth}/oauth/auth?response_type=code&scope=...&client_id=...
+-- &redirect_uri=...[&state=...][&code_challenge=...&code_challenge_method=S256].
+-- opts = { state, code_verifier (PKCE: the S256 challenge is derived from it) }.
 function Auth:consent_url(opts)
+  opts = type(opts) == "table" and opts or {}
   local c = self.jwt or self.code or {}
   local pairs_list = { { "response_type", "code" },
     { "scope", consent_scopes(c.scopes or M.DEFAULT_SCOPES, self.mode == "jwt") },
     { "client_id", tostring(c.integration_key) }, { "redirect_uri", c.redirect_uri or M.DEFAULT_REDIRECT } }
-  if type(opts) == "table" and opts.state ~= nil then pairs_list[#pairs_list + 1] = { "state", tostring(opts.state) } end
+  if opts.state ~= nil then pairs_list[#pairs_list + 1] = { "state", tostring(opts.state) } end
+  if opts.code_verifier ~= nil then
+    local core = require "dwell.core"
+    pairs_list[#pairs_list + 1] = { "code_challenge", core.base64url_encode(core.sha256(opts.code_verifier)) }
+    pairs_list[#pairs_list + 1] = { "code_challenge_method", "S256" }
+  end
   return self.auth_base_url .. "/oauth/auth?" .. url.query_string(pairs_list)
 end
 
