@@ -162,6 +162,92 @@ describe("rooms auth", function()
     assert.is_true(info.accounts[1].is_default)
   end)
 
+  it("sends the token form exactly as documented", function()
+    local rooms = S.client(sb)
+    assert.truthy(rooms.account.get())
+    local r = S.requests(sb, "/oauth/token", "POST")[1]
+    assert.equal("application/x-www-form-urlencoded", r.headers["content-type"])
+    assert.equal("application/json", r.headers.accept)
+    assert.matches("^grant_type=urn:ietf:params:oauth:grant%-type:jwt%-bearer&assertion=[%w_%-]+%.[%w_%-]+%.[%w_%-]+$",
+      r.body)
+    assert.is_nil(r.headers.authorization) -- the JWT grant carries no client authentication
+  end)
+
+  it("accepts the demo OAuth host as aud and omits sub for an application token", function()
+    local rooms = S.client(sb, { jwt = { aud = "account-d.docusign.com", user_id = false } })
+    assert.truthy(rooms.account.get())
+    local form = url.parse_query(S.requests(sb, "/oauth/token")[1].body)
+    local c = assert(jwt.parse(form.assertion)).claims
+    assert.equal("account-d.docusign.com", c.aud)
+    assert.is_nil(c.sub)
+    local wrong = S.client(sb, { jwt = { aud = "https://account-d.docusign.com" } })
+    local v, err = wrong.account.get()
+    assert.is_nil(v)
+    assert.equal("invalid_grant", err.code)
+  end)
+
+  it("asks for impersonation consent even when the scopes leave it out, with optional state", function()
+    local rooms = S.client(sb, { jwt = { scopes = "signature dtr.rooms.read" } })
+    local u = rooms:consent_url{ state = "xyz 1" }
+    assert.equal(sb.url .. "/oauth/auth?response_type=code&scope=signature%20dtr.rooms.read%20impersonation"
+      .. "&client_id=" .. S.IK .. "&redirect_uri=" .. url.encode(require("dwell.rooms.auth").DEFAULT_REDIRECT)
+      .. "&state=xyz%201", u)
+    -- PKCE (RFC 7636 appendix B's example verifier and challenge).
+    local pkce = rooms:consent_url{ code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" }
+    assert.truthy(pkce:find("&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+      1, true), pkce)
+    -- The JWT itself asks for exactly the configured scopes.
+    assert.truthy(rooms.account.get())
+    local form = url.parse_query(S.requests(sb, "/oauth/token")[1].body)
+    assert.equal("signature dtr.rooms.read", assert(jwt.parse(form.assertion)).claims.scope)
+  end)
+
+  it("exchanges an authorization code (Basic client auth) and refreshes with the new refresh token", function()
+    sb:close()
+    sb = S.start{ auth_code = "one-time-code-42", expires_in = 600 }
+    local clock = S.clock(sb)
+    local seen = {}
+    local rooms = S.client(sb, { jwt = false, clock = clock, auth_code = { integration_key = S.IK, secret = S.SECRET,
+      code = "one-time-code-42", redirect_uri = "https://app.example.com/cb",
+      on_refresh_token = function(t) seen[#seen + 1] = t end } })
+    assert.truthy(rooms.account.get())
+    local r = S.requests(sb, "/oauth/token")[1]
+    assert.equal("Basic " .. core.base64_encode(S.IK .. ":" .. S.SECRET), r.headers.authorization)
+    assert.equal("application/x-www-form-urlencoded", r.headers["content-type"])
+    local form = url.parse_query(r.body)
+    assert.same({ grant_type = "authorization_code", code = "one-time-code-42",
+      redirect_uri = "https://app.example.com/cb" }, form)
+    assert.same({ S.REFRESH }, seen)
+    clock.sleep(590) -- past the renewal point: the refresh token is used, not the spent code
+    assert.truthy(rooms.account.get())
+    local reqs = S.requests(sb, "/oauth/token")
+    assert.equal(2, #reqs)
+    assert.same({ grant_type = "refresh_token", refresh_token = S.REFRESH }, url.parse_query(reqs[2].body))
+    assert.equal("Basic " .. core.base64_encode(S.IK .. ":" .. S.SECRET), reqs[2].headers.authorization)
+  end)
+
+  it("caches userinfo, renews a rejected token for it, and picks the default account", function()
+    local rooms = S.client(sb)
+    local info = assert(rooms:userinfo())
+    assert.equal(info, assert(rooms:userinfo()))
+    assert.equal(1, #S.requests(sb, "/oauth/userinfo"))
+    local r = S.requests(sb, "/oauth/userinfo")[1]
+    assert.equal("GET", r.method)
+    assert.matches("^Bearer %x+$", r.headers.authorization)
+    assert.equal("application/json", r.headers.accept)
+    sb:control("rooms", "expire_tokens")
+    info = assert(rooms:userinfo{ refresh = true })
+    assert.equal(S.USER, info.sub)
+    assert.equal(3, #S.requests(sb, "/oauth/userinfo")) -- 401, then again with a new token
+    assert.equal(2, #S.requests(sb, "/oauth/token"))
+    local acct = assert(rooms:userinfo_account())
+    assert.equal(S.ACCOUNT, acct.account_id)
+    assert.equal(S.ACCOUNT, assert(rooms:userinfo_account(S.ACCOUNT)).account_id)
+    local v, err = rooms:userinfo_account("00000000-0000-0000-0000-000000000000")
+    assert.is_nil(v)
+    assert.equal("not_found", err.kind)
+  end)
+
   it("rejects bad configuration before any I/O", function()
     local v, err = dwell.rooms{ account_id = S.ACCOUNT, env = "moon", access_token = "x" }
     assert.is_nil(v)

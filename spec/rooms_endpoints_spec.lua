@@ -78,6 +78,19 @@ describe("rooms endpoints", function()
     assert.is_true(rooms.rooms.users.restore_access{ room_id = 1002, user_id = inv.userId })
     assert.equal(1, rooms.rooms.users.list{ room_id = 1002, filter = "new.buyer" }.resultSetSize)
 
+    -- All-optional body models still travel as a JSON object.
+    local before = #sb:requests()
+    assert.truthy(rooms.rooms.users.update{ room_id = 1002, user_id = inv.userId })
+    assert.is_true(rooms.rooms.users.revoke_access{ room_id = 1002, user_id = inv.userId })
+    assert.is_true(rooms.rooms.users.restore_access{ room_id = 1002, user_id = inv.userId })
+    local reqs = sb:requests()
+    assert.equal(before + 3, #reqs)
+    for i = before + 1, before + 2 do
+      assert.equal("{}", reqs[i].body)
+      assert.equal("application/json", reqs[i].headers["content-type"])
+    end
+    assert.equal("", reqs[before + 3].body) -- restore_access has no body model
+
     -- A revocation date in the future leaves access until then.
     assert.is_true(rooms.rooms.users.revoke_access{ room_id = 1002, user_id = inv.userId,
       revocation_date = "2999-12-31T07:54Z" })
@@ -150,6 +163,10 @@ describe("rooms endpoints", function()
       { rooms.users.list, { access_level = "Janitor" }, "access_level" },
       { rooms.rooms.list, { room_status = "archived" }, "room_status" },
       { rooms.rooms.users.list, { room_id = 1001, start_postion = 5 }, "start_postion" },
+      { rooms.users.invite, { first_name = "A", last_name = "B", email = "a@b.c", role_id = 1,
+        access_level = "Region", default_office_id = 10, e_sign_permission_profile_id = "1" }, "regions" },
+      { rooms.users.invite, { first_name = "A", last_name = "B", email = "a@b.c", role_id = 1,
+        access_level = "Office", default_office_id = 10, e_sign_permission_profile_id = "1" }, "offices" },
     }
     for _, c in ipairs(cases) do
       local v, err = c[1](c[2])

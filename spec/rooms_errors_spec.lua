@@ -37,6 +37,10 @@ describe("rooms errors", function()
     assert.equal("sbx-room_user_already_exists", err.request_id)
     local line = tostring(err)
     assert.truthy(line:find("ROOM_USER_ALREADY_EXISTS", 1, true))
+    -- Response headers and the rate-limit figures stay on the error for support.
+    assert.equal(2998, err.rate_limit.remaining)
+    assert.equal(3000, err.rate_limit.limit)
+    assert.is_table(err.headers)
     v, err = rooms.users.get{ user_id = 424242 }
     assert.is_nil(v)
     assert.equal("not_found", err.kind)

@@ -66,6 +66,43 @@ describe("rooms rate limits", function()
     assert.equal(1, #S.requests(sb, "/restapi/", "POST"))
   end)
 
+  it("waits only for GETs: a limited PUT, DELETE or action POST returns at once", function()
+    sb = S.start{ hourly_limit = 2 }
+    local clock = S.clock(sb)
+    sb:control("rooms", "limits", { used = 2 })
+    local calls = {
+      { function(c) return c.users.update end, { user_id = 5001, default_office_id = 11 } },
+      { function(c) return c.rooms.delete end, { room_id = 1006 } },
+      { function(c) return c.rooms.users.restore_access end, { room_id = 1002, user_id = 5035 } },
+      { function(c) return c.users.unlock end, { user_id = 5001 } },
+    }
+    for _, c in ipairs(calls) do
+      -- A fresh client each time: no headers seen yet, so no pacing before the call.
+      local rooms = S.client(sb, { clock = clock, rate_limit = { reserve = 0 } })
+      local v, err = c[1](rooms)(c[2])
+      assert.is_nil(v)
+      assert.equal("rate_limited", err.kind)
+      assert.equal("HOURLY_APIINVOCATION_LIMIT_EXCEEDED", err.code)
+    end
+    -- The same GET waits out the window and succeeds.
+    assert.truthy(S.client(sb, { clock = clock }).rooms.get{ room_id = 1002 })
+    assert.equal(1, #clock.slept)
+    assert.equal(1, #S.requests(sb, "/restapi/", "PUT"))
+    assert.equal(1, #S.requests(sb, "/restapi/", "DELETE"))
+    assert.equal(2, #S.requests(sb, "/restapi/", "POST"))
+  end)
+
+  it("recognises the hourly-limit message whatever the status", function()
+    sb = S.start{ hourly_limit = 1, limit_status = 503 }
+    local rooms = S.client(sb, { rate_limit = false })
+    assert.truthy(rooms.account.get())
+    local v, err = rooms.account.get()
+    assert.is_nil(v)
+    assert.equal("rate_limited", err.kind)
+    assert.equal(503, err.status)
+    assert.truthy(err.message:find("maximum number of hourly API invocations", 1, true))
+  end)
+
   it("waits one burst window, not the hour, after a burst limit error", function()
     sb = S.start{ burst_limit = 2 }
     local clock = S.clock(sb)
@@ -85,5 +122,21 @@ describe("rooms rate limits", function()
     assert.equal("rate_limited", err.kind)
     assert.equal(429, err.status)
     assert.equal(0, #clock.slept)
+  end)
+end)
+
+describe("rooms rate-limit waits without a reset time", function()
+  it("back off exponentially with jitter", function()
+    local slept = {}
+    local limits = require("dwell.rooms.ratelimit").new({ random = function() return 0.5 end },
+      function() return 1700000000 end, function(s) slept[#slept + 1] = s end)
+    for attempt = 1, 3 do assert.truthy(limits:wait_for_reset(nil, false, attempt)) end
+    assert.same({ 22.5, 45, 90 }, slept)
+    -- A known reset time or Retry-After wins over the backoff.
+    limits:observe({ ["X-RateLimit-Reset"] = "1700000100" }) -- epoch seconds
+    limits:wait_for_reset(nil, false, 3)
+    assert.equal(101, slept[4])
+    limits:wait_for_reset(7, false, 3)
+    assert.equal(7, slept[5])
   end)
 end)

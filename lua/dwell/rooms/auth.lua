@@ -53,7 +53,8 @@ function M.new(cfg)
   if cfg.jwt then
     local j = cfg.jwt
     self.mode = "jwt"
-    self.jwt = { integration_key = j.integration_key, user_id = j.user_id, private_key = j.private_key,
+    -- user_id false/"" = an application-only token: no sub claim.
+    self.jwt = { integration_key = j.integration_key, user_id = j.user_id ~= "" and j.user_id or nil, private_key = j.private_key,
       passphrase = j.passphrase, scopes = scopes_of(j.scopes), aud = j.aud or self.oauth_host,
       iat_skew = j.iat_skew, lifetime = j.lifetime, redirect_uri = j.redirect_uri }
     self.renew_before = j.renew_before or M.RENEW_BEFORE
@@ -62,6 +63,7 @@ function M.new(cfg)
     self.mode = "auth_code"
     self.code = { integration_key = a.integration_key, secret = a.secret, refresh_token = a.refresh_token,
       code = a.code, redirect_uri = a.redirect_uri, code_verifier = a.code_verifier,
+      scopes = a.scopes and scopes_of(a.scopes),
       on_refresh_token = a.on_refresh_token }
     self.renew_before = a.renew_before or M.RENEW_BEFORE
   else
@@ -76,13 +78,39 @@ function Auth:renewable()
   return self.mode ~= "static"
 end
 
---- The individual-consent URL for the integration key, scopes and environment.
-function Auth:consent_url()
-  local j = self.jwt or {}
-  local ik = j.integration_key or (self.code and self.code.integration_key)
-  return self.auth_base_url .. "/oauth/auth?" .. url.query_string({
-    { "response_type", "code" }, { "scope", table.concat(j.scopes or M.DEFAULT_SCOPES, " ") },
-    { "client_id", tostring(ik) }, { "redirect_uri", j.redirect_uri or M.DEFAULT_REDIRECT } })
+-- JWT impersonation needs the user's consent to `impersonation` as well as to the
+-- API scopes (NOTES.md §2.2), so the consent URL always asks for it.
+local function consent_scopes(scopes, jwt_mode)
+  local list, has = {}, false
+  for i, sc in ipairs(scopes) do list[i] = sc; has = has or sc == "impersonation" end
+  if jwt_mode and not has then list[#list + 1] = "impersonation" end
+  return table.concat(list, " ")
+end
+
+--- The individual-consent (or authorization-code) URL for the integration key,
+-- scopes and environment: {oauth}/oauth/auth?response_type=code&scope=...&client_id=...
+-- &redirect_uri=...[&state=...][&code_challenge=...&code_challenge_method=S256].
+-- opts = { state, code_verifier (PKCE: the S256 challenge is derived from it) }.
+function Auth:consent_url(opts)
+  opts = type(opts) == "table" and opts or {}
+  local c = self.jwt or self.code or {}
+  local pairs_list = { { "response_type", "code" },
+    { "scope", consent_scopes(c.scopes or M.DEFAULT_SCOPES, self.mode == "jwt") },
+    { "client_id", tostring(c.integration_key) }, { "redirect_uri", c.redirect_uri or M.DEFAULT_REDIRECT } }
+  if opts.state ~= nil then pairs_list[#pairs_list + 1] = { "state", tostring(opts.state) } end
+  if opts.code_verifier ~= nil then
+    local core = require "dwell.core"
+    pairs_list[#pairs_list + 1] = { "code_challenge", core.base64url_encode(core.sha256(opts.code_verifier)) }
+    pairs_list[#pairs_list + 1] = { "code_challenge_method", "S256" }
+  end
+  return self.auth_base_url .. "/oauth/auth?" .. url.query_string(pairs_list)
+end
+
+-- application/x-www-form-urlencoded, keeping ':' as is so that the grant type
+-- reads exactly as DocuSign documents it (urn:ietf:params:oauth:grant-type:jwt-bearer);
+-- ':' means the same encoded or not, every other reserved byte is encoded.
+local function form_body(pairs_list)
+  return (url.form(pairs_list):gsub("%%3A", ":"))
 end
 
 local function token_error(self, resp, body)
@@ -144,7 +172,7 @@ function Auth:request_token()
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   headers.Accept = "application/json"
   local resp, err = self.send{ method = "POST", url = self.auth_base_url .. "/oauth/token", headers = headers,
-    body = url.form(form), idempotent = idempotent, endpoint = "oauth.token" }
+    body = form_body(form), idempotent = idempotent, endpoint = "oauth.token" }
   if not resp then return nil, err end
   local body = http.decode(resp.body)
   if resp.status ~= 200 or type(body) ~= "table" or type(body.access_token) ~= "string" then
@@ -196,19 +224,42 @@ function Auth:invalidate(token)
 end
 
 --- GET /oauth/userinfo with the current token: the decoded body, or nil, err.
-function Auth:userinfo()
-  local token, err = self:access_token()
-  if not token then return nil, err end
-  local resp
-  resp, err = self.send{ method = "GET", url = self.auth_base_url .. "/oauth/userinfo", idempotent = true,
-    headers = { Authorization = "Bearer " .. token, Accept = "application/json" }, endpoint = "oauth.userinfo" }
-  if not resp then return nil, err end
-  local body = http.decode(resp.body)
-  if resp.status ~= 200 or type(body) ~= "table" then
-    return nil, errors.new{ kind = resp.status == 401 and "auth" or "http", vendor = "rooms",
-      endpoint = "oauth.userinfo", status = resp.status, message = "userinfo failed with HTTP " .. resp.status }
+-- DocuSign limits userinfo per user and integration key per hour, so the answer
+-- is cached; `opts.refresh` asks again. A rejected token is renewed once.
+function Auth:userinfo(opts)
+  if self.userinfo_cache and not (type(opts) == "table" and opts.refresh) then return self.userinfo_cache end
+  for attempt = 1, 2 do
+    local token, err = self:access_token()
+    if not token then return nil, err end
+    local resp
+    resp, err = self.send{ method = "GET", url = self.auth_base_url .. "/oauth/userinfo", idempotent = true,
+      headers = { Authorization = "Bearer " .. token, Accept = "application/json" }, endpoint = "oauth.userinfo" }
+    if not resp then return nil, err end
+    local body = http.decode(resp.body)
+    if resp.status == 200 and type(body) == "table" then
+      self.userinfo_cache = body
+      return body
+    end
+    if not (resp.status == 401 and attempt == 1 and self:renewable()) then
+      return nil, errors.new{ kind = resp.status == 401 and "auth" or "http", vendor = "rooms",
+        endpoint = "oauth.userinfo", status = resp.status, message = "userinfo failed with HTTP " .. resp.status }
+    end
+    self:invalidate(token)
   end
-  return body
+end
+
+--- The userinfo account to use: the one whose account_id is `account_id`, else
+-- the `is_default` one (NOTES.md §2.4). Its base_uri is the eSignature host,
+-- not the Rooms one. nil, err when there is no such account.
+function Auth:account(account_id)
+  local info, err = self:userinfo()
+  if not info then return nil, err end
+  for _, a in ipairs(type(info.accounts) == "table" and info.accounts or {}) do
+    if account_id ~= nil and a.account_id == account_id then return a end
+    if account_id == nil and (a.is_default == true or a.is_default == "true") then return a end
+  end
+  return nil, errors.new{ kind = "not_found", vendor = "rooms", endpoint = "oauth.userinfo",
+    message = account_id and ("the user has no account " .. tostring(account_id)) or "the user has no default account" }
 end
 
 return M

@@ -26,6 +26,8 @@
 --   transaction_sides.list      GET    /v2/transaction_sides                   (no account prefix)
 --
 -- Arguments are snake_case; `wire` is the vendor's camelCase spelling (also accepted).
+-- `required_when = { { field, other, value }, ... }`: field is required when other = value
+-- (checked by the client before any I/O).
 -- `account_id` comes from the client's config. Params with `canonical` are matched
 -- case-insensitively and sent in the spelling the API documents (NOTES.md §6 trap 1).
 
@@ -76,7 +78,7 @@ end
 
 local INT_LIST = { type = "integer", min = 1 }
 
-return {
+local ENDPOINTS = {
   -- Rooms ---------------------------------------------------------------
   { name = "rooms.list", method = "GET", path = "/v2/accounts/{accountId}/rooms",
     summary = "Lists rooms (Rooms_GetRooms)", operation = "Rooms_GetRooms",
@@ -140,7 +142,7 @@ return {
   { name = "rooms.users.restore_access", method = "POST",
     path = "/v2/accounts/{accountId}/rooms/{roomId}/users/{userId}/restore_access",
     summary = "Restores a revoked user's access to a room (Rooms_RestoreRoomUserAccess)",
-    operation = "Rooms_RestoreRoomUserAccess", idempotent = true,
+    operation = "Rooms_RestoreRoomUserAccess",
     params = { ACCOUNT, ROOM, USER } },
 
   -- Company users ---------------------------------------------------------
@@ -166,6 +168,8 @@ return {
     operation = "Users_RemoveUser", params = { ACCOUNT, USER } },
   { name = "users.invite", method = "POST", path = "/v2/accounts/{accountId}/users/invite_user",
     summary = "Invites a user to the company (Users_InviteUser)", operation = "Users_InviteUser",
+    -- UserToInvite: regions is required when accessLevel = Region, offices when Office.
+    required_when = { { "regions", "access_level", "Region" }, { "offices", "access_level", "Office" } },
     params = { ACCOUNT,
       body("first_name", "firstName", "string", { required = true, min_length = 1 }),
       body("last_name", "lastName", "string", { required = true, min_length = 1 }),
@@ -182,10 +186,10 @@ return {
     summary = "Resends a pending user's invitation (Users_ReinviteUser)", operation = "Users_ReinviteUser",
     params = { ACCOUNT, USER } },
   { name = "users.lock", method = "POST", path = "/v2/accounts/{accountId}/users/{userId}/lock",
-    summary = "Locks a user out (Users_LockUser)", operation = "Users_LockUser", idempotent = true,
+    summary = "Locks a user out (Users_LockUser)", operation = "Users_LockUser",
     params = { ACCOUNT, USER, body("reason", "reason", "string", { required = true, min_length = 1 }) } },
   { name = "users.unlock", method = "POST", path = "/v2/accounts/{accountId}/users/{userId}/unlock",
-    summary = "Unlocks a user (Users_UnlockUser)", operation = "Users_UnlockUser", idempotent = true,
+    summary = "Unlocks a user (Users_UnlockUser)", operation = "Users_UnlockUser",
     params = { ACCOUNT, USER } },
   { name = "users.add_to_office", method = "POST", path = "/v2/accounts/{accountId}/users/{userId}/add_to_office",
     summary = "Adds a user to an office (Users_AddUserToOffice)", operation = "Users_AddUserToOffice",
@@ -220,3 +224,11 @@ return {
     summary = "Lists transaction sides (buy, sell, listbuy, refi)", operation = "TransactionSides_GetTransactionSides",
     params = {} },
 }
+
+-- NOTES.md §8: only GETs are retried or wait out a rate limit. A repeated PUT,
+-- DELETE or action POST may fail where the first one (unseen) succeeded.
+for _, e in ipairs(ENDPOINTS) do
+  if e.idempotent == nil then e.idempotent = e.method == "GET" end
+end
+
+return ENDPOINTS

@@ -3,6 +3,8 @@
 -- or non-JSON body (GetRoomUsers' 404 has none) falls back to the status.
 local errors = require "dwell.error"
 local http = require "dwell.rooms.http"
+local ratelimit = require "dwell.rooms.ratelimit"
+local redact = require "dwell.redact"
 
 local M = {}
 
@@ -19,17 +21,18 @@ local function kind_for(status)
   return "http"
 end
 
---- True when a response means "rate limit exceeded": any 429, or a 400/403 whose
--- errorCode is *APIINVOCATION*LIMIT_EXCEEDED or whose message says so.
+--- True when a response means "rate limit exceeded" (NOTES.md §8): any 429; a
+-- 400/403 whose errorCode matches APIINVOCATION.*LIMIT_EXCEEDED (any case); or,
+-- whatever the status, a message about the maximum number of hourly API invocations.
 function M.is_rate_limited(status, body)
   if status == 429 then return true end
-  if (status == 400 or status == 403) and type(body) == "table" then
+  if type(body) ~= "table" or (status >= 200 and status < 300) then return false end
+  if status == 400 or status == 403 then
     local code = tostring(body.errorCode or ""):upper()
-    if code:find("APIINVOCATION", 1, true) and code:find("LIMIT_EXCEEDED", 1, true) then return true end
-    local msg = tostring(body.message or ""):lower()
-    if msg:find("maximum number of hourly api invocations", 1, true) then return true end
+    if code:find("APIINVOCATION.*LIMIT_EXCEEDED") then return true end
   end
-  return false
+  local msg = tostring(body.message or ""):lower()
+  return msg:find("maximum number of hourly api invocations", 1, true) ~= nil
 end
 
 --- True when a limit error is the 30-second burst limit rather than the hourly one.
@@ -52,6 +55,9 @@ function M.from_response(name, resp, retry_after)
     request_id = api.referenceId or http.header(resp.headers, "X-DocuSign-TraceToken"),
     retry_after = kind == "rate_limited" and retry_after or nil,
     retryable = kind == "rate_limited" or status >= 500,
+    -- Kept for support requests (NOTES.md §7, §8); secret headers masked.
+    headers = redact.headers(resp.headers),
+    rate_limit = ratelimit.parse(resp.headers),
   }
 end
 

@@ -13,6 +13,12 @@
 --   rooms.rooms.users.list{ room_id = 42, count = 100 }
 --   for user in rooms.rooms.users:each{ room_id = 42 } do ... end
 --   rooms:rate_limit()   -- X-RateLimit-* / X-BurstLimit-* of the last response
+--   rooms:consent_url{ state = "..." }, rooms:userinfo{ refresh = true } (cached),
+--   rooms:userinfo_account([account_id]), rooms:access_token(), rooms:endpoints()
+--
+-- Only GETs are retried or wait out a rate limit (NOTES.md §8). Errors from the API
+-- carry status, code (errorCode), message, request_id (referenceId), retry_after,
+-- rate_limit (the five headers of that response) and headers (secret ones masked).
 --
 -- The endpoint tree (endpoints.lua) hangs off the client; this file is the adapter
 -- the engine calls: it builds URLs, adds Accept/Authorization, sends, renews a
@@ -80,6 +86,14 @@ local function canonicalize(spec, request)
   end
 end
 
+-- Whether the operation has a JSON body model (any body parameter declared).
+local function takes_body(spec)
+  for _, p in ipairs(spec.params) do
+    if p["in"] == "body" then return true end
+  end
+  return false
+end
+
 function Adapter:build(spec, request, token)
   canonicalize(spec, request)
   local u = self.base_url .. request.path
@@ -92,15 +106,36 @@ function Adapter:build(spec, request, token)
   if request.body ~= nil then
     body = require("dwell.core").json.encode(request.body)
     headers["Content-Type"] = "application/json"
+  elseif takes_body(spec) then
+    -- A body model whose fields are all optional (RoomUserForUpdate,
+    -- RoomUserRemovalDetail) still travels as JSON: an empty object, not an
+    -- empty body, which a model-binding server may refuse.
+    body = "{}"
+    headers["Content-Type"] = "application/json"
   elseif spec.method == "POST" or spec.method == "PUT" then
     body = ""
   end
   return { method = spec.method, url = u, headers = headers, body = body }
 end
 
+-- Conditional requirements a parameter table cannot express (spec.required_when).
+local function check_required_when(spec, request)
+  for _, r in ipairs(spec.required_when or {}) do
+    local field, other, value = r[1], r[2], r[3]
+    if request.values[other] == value and request.values[field] == nil then
+      return nil, errors.invalid_argument("rooms", spec.name, field,
+        "is required when " .. other .. " is " .. tostring(value))
+    end
+  end
+  return true
+end
+
 --- The request as it would be sent (with a real token: may call the token endpoint).
 function Adapter:prepare(spec, request)
-  local token, err = self.auth:access_token()
+  local ok, err = check_required_when(spec, request)
+  if not ok then return nil, err end
+  local token
+  token, err = self.auth:access_token()
   if not token then return nil, err end
   return self:build(spec, request, token)
 end
@@ -130,6 +165,8 @@ end
 
 --- Sends the call; renews a rejected token once; waits out rate limits for idempotent calls.
 function Adapter:call(spec, request)
+  local ok, verr = check_required_when(spec, request)
+  if not ok then return nil, verr end
   local renewed, waits = false, 0
   while true do
     self.limits:before_call()
@@ -148,7 +185,7 @@ function Adapter:call(spec, request)
       renewed = true
       self.auth:invalidate(token)
     elseif rerrors.is_rate_limited(resp.status, body) and spec.idempotent
-        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after, burst) then
+        and waits < self.limits.max_waits and self.limits:wait_for_reset(retry_after, burst, waits + 1) then
       waits = waits + 1
     else
       retry_after = retry_after or (burst and self.limits.burst_window) or self:seconds_to_reset()
@@ -174,14 +211,22 @@ function methods:rate_limit()
   return self["\0adapter"].limits:snapshot()
 end
 
---- The individual-consent URL for this integration key, scopes and environment.
-function methods:consent_url()
-  return self["\0adapter"].auth:consent_url()
+--- The individual-consent URL for this integration key, scopes and environment;
+-- `opts.state` adds an opaque state value.
+function methods:consent_url(opts)
+  return self["\0adapter"].auth:consent_url(opts)
 end
 
---- GET /oauth/userinfo (accounts, default account); cache it, DocuSign limits it per hour.
-function methods:userinfo()
-  return self["\0adapter"].auth:userinfo()
+--- GET /oauth/userinfo (sub, accounts[]), cached because DocuSign limits it per
+-- hour; `{ refresh = true }` asks again.
+function methods:userinfo(opts)
+  return self["\0adapter"].auth:userinfo(opts)
+end
+
+--- The userinfo account named `account_id`, or the default one (is_default).
+-- (Not `account`: that is the account.get endpoint group.)
+function methods:userinfo_account(account_id)
+  return self["\0adapter"].auth:account(account_id)
 end
 
 --- A current access token (renewed when needed), e.g. for a call dwell does not declare.

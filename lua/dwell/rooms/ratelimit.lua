@@ -32,19 +32,27 @@ local function num(headers, name)
   return tonumber(http.header(headers, name))
 end
 
+--- The five documented headers of one response as numbers: { limit, remaining,
+-- reset, burst_limit, burst_remaining }, or nil when it carries none of them.
+function M.parse(headers)
+  local r = { limit = num(headers, "X-RateLimit-Limit"), remaining = num(headers, "X-RateLimit-Remaining"),
+    reset = num(headers, "X-RateLimit-Reset"), burst_limit = num(headers, "X-BurstLimit-Limit"),
+    burst_remaining = num(headers, "X-BurstLimit-Remaining") }
+  if next(r) == nil then return nil end
+  return r
+end
+
 --- Records the rate-limit headers of a response (absent headers keep old values).
 function Limits:observe(headers)
-  local limit, remaining, reset = num(headers, "X-RateLimit-Limit"), num(headers, "X-RateLimit-Remaining"),
-    num(headers, "X-RateLimit-Reset")
-  local blimit, bremaining = num(headers, "X-BurstLimit-Limit"), num(headers, "X-BurstLimit-Remaining")
-  if not (limit or remaining or reset or blimit or bremaining) then return end
+  local r = M.parse(headers)
+  if not r then return end
   local s = self.state or {}
-  s.limit, s.remaining = limit or s.limit, remaining or s.remaining
-  s.burst_limit, s.burst_remaining = blimit or s.burst_limit, bremaining or s.burst_remaining
-  if reset then
+  s.limit, s.remaining = r.limit or s.limit, r.remaining or s.remaining
+  s.burst_limit, s.burst_remaining = r.burst_limit or s.burst_limit, r.burst_remaining or s.burst_remaining
+  if r.reset then
     -- Observed as epoch seconds; a small number is read as "seconds from now".
-    s.reset = reset
-    s.reset_at = reset > 1e8 and reset or self.now() + reset
+    s.reset = r.reset
+    s.reset_at = r.reset > 1e8 and r.reset or self.now() + r.reset
   end
   self.state = s
 end
@@ -82,14 +90,18 @@ function Limits:before_call()
 end
 
 --- After a limit error: sleeps until the reset (or Retry-After, one burst window
--- for a burst error, or a fallback). Returns the seconds slept, or nil when
+-- for a burst error); without any of those, exponential backoff with jitter from
+-- fallback_wait (`attempt` = 1, 2, ...). Returns the seconds slept, or nil when
 -- waiting is off or would exceed max_wait.
-function Limits:wait_for_reset(retry_after, burst)
+function Limits:wait_for_reset(retry_after, burst, attempt)
   if not self.enabled then return nil end
   local s = self.state
   local wait = retry_after or (burst and self.burst_window) or nil
   if not wait and s and s.reset_at then wait = s.reset_at - self.now() + 1 end
-  wait = wait or self.fallback_wait
+  if not wait then
+    local full = self.fallback_wait * 2 ^ ((attempt or 1) - 1)
+    wait = full / 2 + (self.random or math.random)() * full / 2 -- "equal jitter"
+  end
   if wait > self.max_wait then return nil end
   if wait < 0.001 then wait = 0.001 end
   return self:pause(wait)

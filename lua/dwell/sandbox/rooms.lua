@@ -4,7 +4,7 @@
 -- config = {
 --   account_id = "<GUID>", integration_key = "...", user_id = "<GUID>" (JWT sub),
 --   public_key = "<PEM>" or public_key_file = path (verifies JWT assertions), aud = "host[:port]" (default: the Host header),
---   secret = "...", refresh_token = "..." (authorization-code clients),
+--   secret = "...", refresh_token = "...", auth_code = "..." (authorization-code clients),
 --   expires_in = 3600, hourly_limit = 3000, burst_limit = 200, limit_status = 400,
 --   consent_required = false, seed = 20240601, big_room_users = 260,
 -- }
@@ -32,6 +32,7 @@ return function(config, env)
     st.data = seed.build(config)
     st.tokens = {}
     st.consent_required = config.consent_required == true
+    st.code_spent = false
     st.stats = { token_requests = 0, tokens_issued = 0, limited = 0, room_user_pages = 0, missing_accept = 0 }
   end
   fresh()

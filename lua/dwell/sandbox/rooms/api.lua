@@ -29,6 +29,11 @@ local function int_param(params, name, default, min, max)
   return v
 end
 
+-- Query booleans as a .NET server binds them: "true"/"True"/"TRUE".
+local function truthy(v)
+  return type(v) == "string" and v:lower() == "true"
+end
+
 local function starts_with(s, prefix)
   return type(s) == "string" and s:sub(1, #prefix):lower() == prefix:lower()
 end
@@ -188,7 +193,7 @@ function M.new(st)
     if not room then return api_error(404, "ROOM_NOT_FOUND", "The room was not found.") end
     local v = copy(room, ROOM)
     v.roomOwnerIds = list(v.roomOwnerIds)
-    if (req.params or {}).includeFieldData == "true" then v.fieldData = room.fieldData end
+    if truthy((req.params or {}).includeFieldData) then v.fieldData = room.fieldData end
     return 200, {}, v
   end
 
@@ -339,7 +344,7 @@ function M.new(st)
         and (not office or u.defaultOfficeId == office) and (not role or u.roleId == role)
         and (not p.accessLevel or u.accessLevel:lower() == p.accessLevel:lower())
         and (not p.status or u.status:lower() == p.status:lower())
-        and (p.lockedOnly ~= "true" or u.isLockedOut)
+        and (not truthy(p.lockedOnly) or u.isLockedOut)
       if ok then items[#items + 1] = u end
     end
     if not sorted(items, p.sort, "LastNameAsc") then
@@ -443,7 +448,7 @@ function M.new(st)
     for _, r in ipairs(seed.ROLES) do
       local assignable = not r.isDefaultForAdmin
       local ctx = (p.filterContext or "AllRoles"):lower()
-      local keep = (ctx == "allroles" and p.onlyAssignable ~= "true") or assignable
+      local keep = (ctx == "allroles" and not truthy(p.onlyAssignable)) or assignable
       if keep and (not p.filter or starts_with(r.name, p.filter)) then items[#items + 1] = r end
     end
     return page(req, items, "roles", function(r) return copy(r, { "roleId", "legacyRoleId", "name",

@@ -9,6 +9,7 @@ local url = require "dwell.url"
 local M = {}
 
 local JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+local DEMO_OAUTH_HOST = "account-d.docusign.com"
 
 local function oauth_error(code, description)
   return 400, {}, { error = code, error_description = description }
@@ -41,9 +42,13 @@ function M.new(st)
     if type(cfg.public_key) ~= "string" or not core.rs256_verify(cfg.public_key, a.input, a.signature) then
       return oauth_error("invalid_grant", "no_valid_keys_or_signatures")
     end
-    -- aud is the bare OAuth host: the configured one, else the Host the request reached.
-    local aud = cfg.aud or header(req, "host")
-    if c.aud ~= aud then return oauth_error("invalid_grant", "invalid audience") end
+    -- aud is the bare OAuth host: the configured one; else the Host the request
+    -- reached, or the demo OAuth host a client built for the developer
+    -- environment names while pointed at the sandbox (NOTES.md §1).
+    local aud_ok
+    if cfg.aud then aud_ok = c.aud == cfg.aud
+    else aud_ok = c.aud == header(req, "host") or c.aud == DEMO_OAUTH_HOST end
+    if not aud_ok then return oauth_error("invalid_grant", "invalid audience") end
     local now = st.now()
     if math.type(c.exp) == nil then return oauth_error("invalid_grant", "exp is required") end
     if c.exp <= now then return oauth_error("invalid_grant", "expired assertion") end
@@ -81,6 +86,19 @@ function M.new(st)
       refresh_token = cfg.refresh_token, scope = "signature dtr.rooms.read" }
   end
 
+  -- Authorization Code Grant exchange (NOTES.md §2.3): config.auth_code is a
+  -- one-time code; the answer carries a refresh token.
+  local function code_grant(form, req)
+    if not client_of(req) then return 401, {}, { error = "invalid_client" } end
+    if not cfg.auth_code or st.code_spent or not core.constant_eq(form.code or "", cfg.auth_code) then
+      return oauth_error("invalid_grant", "expired_grant")
+    end
+    st.code_spent = true
+    local token, ttl = issue(cfg.user_id, "signature dtr.rooms.read")
+    return 200, {}, { access_token = token, token_type = "Bearer", expires_in = ttl,
+      refresh_token = cfg.refresh_token or core.random_hex(24), scope = "signature dtr.rooms.read" }
+  end
+
   function o.token(req)
     st.stats.token_requests = st.stats.token_requests + 1
     local ctype = (header(req, "content-type") or ""):lower()
@@ -90,6 +108,7 @@ function M.new(st)
     local form = url.parse_query(req.body or "")
     if form.grant_type == JWT_GRANT then return jwt_grant(form, req) end
     if form.grant_type == "refresh_token" then return refresh_grant(form, req) end
+    if form.grant_type == "authorization_code" then return code_grant(form, req) end
     return oauth_error("unsupported_grant_type", tostring(form.grant_type))
   end
 
