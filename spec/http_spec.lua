@@ -65,6 +65,17 @@ describe("dwell.core.http", function()
       assert.is_nil(echo.headers["expect"])
     end)
 
+    it("labels a body only with the caller's Content-Type, never libcurl's form default", function()
+      local sb <close> = start{}
+      local echo = json.decode(assert(session:request{ method = "POST", url = sb.url .. "/echo" }).body)
+      assert.are.equal("POST", echo.method)
+      assert.is_nil(echo.headers["content-type"])
+      assert.are.equal("0", echo.headers["content-length"])
+      echo = json.decode(assert(session:request{ method = "POST", url = sb.url .. "/echo", body = "{}",
+        headers = { ["content-type"] = "application/json" } }).body)
+      assert.are.equal("application/json", echo.headers["content-type"])
+    end)
+
     it("sends a dwell User-Agent unless the caller gives one", function()
       local sb <close> = start{}
       local r = assert(session:request{ url = sb.url .. "/echo" })

@@ -96,6 +96,7 @@ typedef struct xfer {
   int too_large, oom;
   int configured, dirty; /* see prepare() */
   int caller_expect;
+  int caller_type; /* the caller set Content-Type */
   /* per-request options as last set, to skip setopts that change nothing */
   char *url;
   size_t url_len;
@@ -251,6 +252,7 @@ static void add_header(lua_State *L, int arg, xfer_t *x, int name_idx, int value
   if (has_ctl(value, vn))
     luaL_argerror(L, arg, lua_pushfstring(L, "value of header '%s' contains CR, LF or NUL", name));
   if (name_is(name, nn, "expect")) x->caller_expect = 1;
+  if (name_is(name, nn, "content-type")) x->caller_type = 1;
   line = nn + vn + 3 <= sizeof small ? small : malloc(nn + vn + 3);
   if (!line) luaL_error(L, "dwell.core.http: out of memory");
   memcpy(line, name, nn);
@@ -417,7 +419,7 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
   x->hdrs = NULL;
   buf_trim(&x->body);
   buf_trim(&x->head);
-  x->too_large = x->oom = x->caller_expect = 0;
+  x->too_large = x->oom = x->caller_expect = x->caller_type = 0;
   x->errbuf[0] = '\0';
 
   type = (m & F_METHOD) ? lua_getfield(L, t, "method") : (lua_pushnil(L), LUA_TNIL);
@@ -482,6 +484,13 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
        * otherwise; APIs do not need the extra round trip. */
       if (!x->caller_expect) {
         l = curl_slist_append(x->hdrs, "Expect:");
+        if (!l) luaL_error(L, "dwell.core.http: out of memory");
+        x->hdrs = l;
+      }
+      /* Without this libcurl labels every body, even an empty one, as
+       * application/x-www-form-urlencoded, which is a lie for JSON APIs. */
+      if (!x->caller_type) {
+        l = curl_slist_append(x->hdrs, "Content-Type:");
         if (!l) luaL_error(L, "dwell.core.http: out of memory");
         x->hdrs = l;
       }
