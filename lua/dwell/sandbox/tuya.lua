@@ -206,7 +206,12 @@ return function(config, env)
   end
 
   local controls = {}
-  function controls.credentials() return { client_id = creds.client_id, secret = creds.secret } end
+  -- The seeded block ids come along: a user of the sandbox needs one for almost every call.
+  function controls.credentials()
+    local blocks = {}
+    for i, b in ipairs(community:summary().blocks) do blocks[i] = b.block_id end
+    return { client_id = creds.client_id, secret = creds.secret, block_ids = blocks }
+  end
   function controls.expire_tokens()
     local n = 0
     for _, tok in pairs(state.tokens) do tok.expires_at = now_ms() - 1; n = n + 1 end
