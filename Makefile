@@ -59,7 +59,7 @@ $(SB_SO): $(SB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SB_LIBS)
 
 test: all
-	@scripts/run-specs
+	@scripts/run-specs $(SPECS)
 
 # The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
@@ -82,10 +82,10 @@ asan: bootstrap
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
-	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" DWELL_SANITIZER=asan scripts/run-specs
+	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" DWELL_SANITIZER=asan scripts/run-specs $(SPECS)
 
 valgrind: all
-	DWELL_SANITIZER=valgrind scripts/run-specs --valgrind
+	DWELL_SANITIZER=valgrind scripts/run-specs --valgrind $(SPECS)
 
 demo: all
 	@scripts/demo

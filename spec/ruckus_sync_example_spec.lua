@@ -49,7 +49,10 @@ describe("examples/sync_tuya_to_ruckus.lua", function()
   end)
 
   local function run(extra)
-    local cmd = table.concat({ "LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;'",
+    -- The child inherits the paths the runner set (make asan points LUA_CPATH at its own build).
+    local paths = ("LUA_PATH=%s LUA_CPATH=%s"):format(shell_quote(os.getenv("LUA_PATH") or "lua/?.lua;lua/?/init.lua;;"),
+      shell_quote(os.getenv("LUA_CPATH") or "build/?.so;;"))
+    local cmd = table.concat({ paths,
       "lua5.4 examples/sync_tuya_to_ruckus.lua",
       "--tuya-url", shell_quote(tsb.url), "--tuya-client-id", shell_quote(tcreds.client_id),
       "--tuya-secret", shell_quote(tcreds.secret), "--block-id", shell_quote(block_id),
