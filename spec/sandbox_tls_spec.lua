@@ -10,7 +10,7 @@ describe("sandbox over HTTPS", function()
     dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir -p " .. dir))
-    local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
       .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
       :format(dir, dir))
     assert.are.equal(0, rc)
@@ -63,7 +63,7 @@ describe("sandbox over HTTPS", function()
     fails({ cert = cert, key = "not a key" }, "tls.key is not a PEM private key")
     fails({ cert = cert }, "'tls' must be")
     -- A well-formed certificate with somebody else's key: GnuTLS says why.
-    local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other "
+    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other "
       .. "-keyout %s/other.pem -out %s/other-cert.pem 2>&1"):format(dir, dir))
     assert.are.equal(0, rc)
     fails({ cert = cert, key = support.read_all(dir .. "/other.pem") }, "do not match")
