@@ -78,6 +78,14 @@ describe("dwell.sandbox", function()
       assert.are.equal("/static/5", reqs[2].path)
     end)
 
+    it("keeps only the most recent `record_limit` requests", function()
+      local small <close> = assert(sandbox.start{ routes = { "static" }, record_limit = 2 })
+      for i = 1, 3 do curl(("%s/static/%d"):format(small.url, i)) end
+      local reqs = small:requests()
+      assert.are.same({ "/static/2", "/static/3" }, { reqs[1].path, reqs[2].path })
+      assert.are.equal(3, small:stats().served)
+    end)
+
     it("serves static JSON bodies of exactly the size asked for", function()
       for _, n in ipairs{ 1, 7, 8, 1000, 100000 } do
         local r = curl(("%s/static/%d"):format(sb.url, n))
