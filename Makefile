@@ -1,13 +1,24 @@
 # dwell: Lua 5.4 module with a C core. `make` builds, `make test` runs the specs,
 # `make demo` runs the example automation against the local sandbox.
 LUA        ?= lua5.4
-PKGS_CORE  := lua5.4 libcurl libcrypto
-PKGS_SB    := lua5.4 libmicrohttpd
 CC         ?= cc
 OPT        ?= -O2
-CFLAGS_ALL  = -std=c99 $(OPT) -g -Wall -Wextra -Werror -fPIC -D_POSIX_C_SOURCE=200809L $(EXTRA_CFLAGS)
-LDFLAGS_ALL = -shared $(EXTRA_LDFLAGS)
+WERROR     ?= -Werror
+CFLAGS_ALL  = -std=c99 $(OPT) -g -Wall -Wextra $(WERROR) -fPIC -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL = -shared $(LDFLAGS) $(EXTRA_LDFLAGS)
 BUILD      := build
+
+# Where the headers and libraries come from: pkg-config by default; the
+# rockspec passes LuaRocks' LUA_INCDIR / CURL_* / OPENSSL_* / LIBMICROHTTPD_*
+# instead. Modules never link liblua: the interpreter (or host app) provides it.
+CORE_CFLAGS ?= $(shell pkg-config --cflags lua5.4 libcurl libcrypto)
+CORE_LIBS   ?= $(shell pkg-config --libs libcurl libcrypto)
+SB_CFLAGS   ?= $(shell pkg-config --cflags lua5.4 libmicrohttpd)
+SB_LIBS     ?= $(shell pkg-config --libs libmicrohttpd) -lpthread
+
+# `make install` (used by the rockspec) copies the modules into these trees.
+INST_LIBDIR ?= /usr/local/lib/lua/5.4
+INST_LUADIR ?= /usr/local/share/lua/5.4
 
 # Every C file belongs to the core except the sandbox server's, which lives in
 # its own module so that dwell.core never depends on libmicrohttpd.
@@ -21,42 +32,52 @@ SB_SO      := $(BUILD)/dwell/sandbox/server.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-BUSTED := $(LUA) $(shell command -v busted 2>/dev/null || echo /usr/bin/busted)
 
-.PHONY: clean-build all bootstrap test lint asan valgrind demo clean install-check bench bench-json bench-http fuzz sandbox
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-http fuzz sandbox
 
-all: bootstrap $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
+# bootstrap first, then the build, even under make -j.
+all: bootstrap
+	@$(MAKE) --no-print-directory modules
+
+# The compiled modules alone, without the bootstrap check (used by asan and rockspec builds).
+modules: $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
+	@:
 
 bootstrap:
 	@scripts/bootstrap
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(PKGS_CORE) $(if $(filter sandbox%,$*),libmicrohttpd)) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(if $(filter sandbox%,$*),$(SB_CFLAGS),$(CORE_CFLAGS)) -c $< -o $@
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libcurl libcrypto)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS)
 
 $(SB_SO): $(SB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) -lpthread
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SB_LIBS)
 
 test: all
 	@scripts/run-specs
 
+# The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
-	luacheck lua spec examples bench bin
+	luacheck $(wildcard lua spec examples bench bin)
 
-# AddressSanitizer + UBSan: lua5.4 itself is not instrumented, so the runtime is
-# preloaded into the interpreter (see README "Sanitizers").
+# AddressSanitizer + UBSan. lua5.4 itself is not instrumented, so the modules
+# are built with -fsanitize into their own tree (build/asan, never mixed with
+# the normal build) and the sanitizer runtimes are preloaded into the
+# interpreter; see README "Sanitizers". LSan checks for leaks at exit.
+ASAN_BUILD := $(BUILD)/asan
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: bootstrap
-	$(MAKE) clean-build
-	$(MAKE) $(CORE_SO) $(if $(SB_SRC),$(SB_SO)) OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" EXTRA_LDFLAGS="-fsanitize=address,undefined"
+	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" modules
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
-	  DWELL_SANITIZER=asan scripts/run-specs
-	$(MAKE) clean-build
+	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" DWELL_SANITIZER=asan scripts/run-specs
 
 valgrind: all
 	DWELL_SANITIZER=valgrind scripts/run-specs --valgrind
@@ -67,13 +88,31 @@ demo: all
 install-check: all
 	@scripts/install-check
 
-bench: bench-json bench-http
+# Copies the built modules and the Lua sources (LuaRocks' install step).
+install: modules
+	install -d $(DESTDIR)$(INST_LIBDIR)/dwell
+	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/
+	$(if $(SB_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox)
+	$(if $(SB_SRC),install -m 0755 $(SB_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox/)
+	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+
+# Every benchmark that exists in this tree; each prints figures, none asserts speed.
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http)
+
+bench-crypto: all
+	$(LUA) bench/crypto.lua
 
 bench-json: all
 	$(LUA) bench/json.lua
 
-bench-http: all
-	$(LUA) bench/http.lua
+# nginx-light is a bench-only extra, installed on demand.
+bench-http: all $(BUILD)/bench/raw_curl
+	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
+	$(LUA) bench/http.lua $(BUILD)/bench/raw_curl
+
+$(BUILD)/bench/raw_curl: bench/raw_curl.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L $(shell pkg-config --cflags libcurl) $< -o $@ $(shell pkg-config --libs libcurl)
 
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)

@@ -17,5 +17,9 @@ int luaopen_dwell_core(lua_State *L) {
   lua_pushliteral(L, DWELL_VERSION);
   lua_setfield(L, -2, "version");
   dwell_crypto_register(L);
+  dwell_http_open(L);
+  lua_setfield(L, -2, "http");
+  dwell_json_open(L);
+  lua_setfield(L, -2, "json");
   return 1;
 }

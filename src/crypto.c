@@ -290,7 +290,9 @@ static int c_rs256_sign(lua_State *L) {
   Passphrase pw = {NULL, 0, 0};
   Scratch *s;
   if (!lua_isnoneornil(L, 3)) pw.pass = luaL_checklstring(L, 3, &pw.len);
-  luaL_checkstring(L, 1);
+  /* OpenSSL's reason for text without any PEM block is just "unsupported". */
+  if (!strstr(luaL_checkstring(L, 1), "-----BEGIN "))
+    return dwell_fail(L, "not a PEM private key (PKCS#1 or PKCS#8 expected): no BEGIN line");
   s = new_scratch(L);
   ERR_clear_error();
   s->pkey = PEM_read_bio_PrivateKey(pem_bio(L, s, 1), NULL, passphrase_cb, &pw);

@@ -11,6 +11,12 @@
  * the table on top of the stack. */
 void dwell_crypto_register(lua_State *L);
 
+/* http.c: pushes the dwell.core.http table (sessions over libcurl). */
+int dwell_http_open(lua_State *L);
+
+/* json*.c: pushes the dwell.core.json table (decode, encode, null, array_mt). */
+int dwell_json_open(lua_State *L);
+
 /* Pushes `nil, message` and returns 2: the runtime-failure convention. */
 int dwell_fail(lua_State *L, const char *fmt, ...);
 

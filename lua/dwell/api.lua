@@ -13,7 +13,8 @@
 -- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
 -- alias), required, default, enum, min, max, min_length, max_length, pattern +
 -- pattern_rule, check(v) -> rule|nil, items (arrays), join (arrays sent as "a,b"),
--- fields (objects), secret (never echoed), from_client (filled from the client's config).
+-- fields (objects), secret (never echoed), from_client (filled from the client's config),
+-- default_from (defaults to another parameter's value, e.g. a body field repeating a path id).
 --
 -- Adapter (one per vendor client):
 --   adapter.vendor, adapter.config
@@ -191,7 +192,14 @@ function M.build(decls, adapter)
   for _, decl in ipairs(decls) do
     local spec = normalize(decl)
     local ep = setmetatable({ spec = spec, adapter = adapter, by_wire = {} }, Endpoint)
-    for _, p in ipairs(spec.params) do ep.by_wire[p.wire] = p; ep.by_wire[p.name] = p end
+    -- Path placeholders resolve to path parameters first, so a body field that
+    -- repeats a path parameter's wire name (member_id) never lands in the path.
+    for _, p in ipairs(spec.params) do
+      if p["in"] ~= "path" then ep.by_wire[p.wire] = p; ep.by_wire[p.name] = p end
+    end
+    for _, p in ipairs(spec.params) do
+      if p["in"] == "path" then ep.by_wire[p.wire] = p; ep.by_wire[p.name] = p end
+    end
     local node, parts = root, {}
     for part in spec.name:gmatch("[^.]+") do parts[#parts + 1] = part end
     for i = 1, #parts - 1 do

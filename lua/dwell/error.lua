@@ -22,7 +22,7 @@ function Error:__tostring()
   if self.status then parts[#parts + 1] = "(HTTP " .. self.status .. ")" end
   if self.code ~= nil then parts[#parts + 1] = "code " .. tostring(self.code) end
   parts[#parts + 1] = ": " .. (self.message or "")
-  if self.request_id then parts[#parts + 1] = " [request " .. tostring(self.request_id) .. "]" end
+  if self.request_id then parts[#parts + 1] = "[request " .. tostring(self.request_id) .. "]" end
   local line = table.concat(parts, " "):gsub(" : ", ": ")
   return (line:gsub("[\r\n]+", " "))
 end

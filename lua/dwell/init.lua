@@ -10,6 +10,13 @@ local M = { version = core.version, core = core }
 -- field -> function(value of require(module)) giving the exported value
 local lazy = {
   error = { "dwell.error" },
+  json = { "dwell.json" },
+  transport = { "dwell.transport" },
+  parallel = { "dwell.transport", "parallel" },
+  ratelimit = { "dwell.ratelimit" },
+  tuya = { "dwell.tuya", "new" },
+  rooms = { "dwell.rooms", "new" },
+  ruckus = { "dwell.ruckus", "new" },
 }
 
 return setmetatable(M, {

@@ -118,4 +118,15 @@ M.spring = {
   end,
 }
 
+--- A list that comes whole in one response, under `items` (RUCKUS device lists live under
+-- `contents`): lets :each and :all iterate it like any paged list.
+M.single = {
+  start = function(_, args) return copy(args) end,
+  items = function(p, result)
+    if is_list(result) then return result end
+    return list_or_empty(field(result, p.items or "contents"))
+  end,
+  advance = function() return nil end,
+}
+
 return M

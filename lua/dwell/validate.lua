@@ -147,8 +147,14 @@ end
 
 local function check_array(p, v, label)
   if type(v) ~= "table" then
-    if p.join and type(v) == "string" then return v end
-    v = { v } -- a single value stands for a list of one (sortFields = "userId")
+    if p.join and type(v) == "string" then
+      -- An already-joined "a,b" is split so that each item is still validated.
+      local parts = {}
+      for part in v:gmatch("[^" .. p.join:gsub("%p", "%%%0") .. "]+") do parts[#parts + 1] = part end
+      v = parts
+    else
+      v = { v } -- a single value stands for a list of one (sortFields = "userId")
+    end
   elseif not is_sequence(v) then
     return nil, "must be a list (a sequence 1..n)", label
   end
@@ -207,14 +213,24 @@ end
 function check_fields(fields, args, prefix, keep_names)
   local ok, rule, where = check_unknown(fields, args, prefix)
   if not ok then return nil, rule, where end
+  local named = {}
+  for _, p in ipairs(fields) do named[p.name] = p end
   local out = {}
   for _, p in ipairs(fields) do
     local v = args[p.name]
-    local alias = p.wire ~= p.name and args[p.wire] or nil
+    -- The wire spelling is an alias unless another parameter is called that
+    -- (a body field repeating a path parameter's wire name, e.g. member_id).
+    local alias = p.wire ~= p.name and not named[p.wire] and args[p.wire] or nil
     if v ~= nil and alias ~= nil and v ~= alias then
       return nil, "given twice, as '" .. p.name .. "' and '" .. p.wire .. "'", prefix .. p.name
     end
     if v == nil then v = alias end
+    if v == nil and p.default_from then
+      -- Defaults to another parameter's value (a body field that repeats a path id).
+      local src = named[p.default_from]
+      v = args[p.default_from]
+      if v == nil and src and src.wire ~= src.name and not named[src.wire] then v = args[src.wire] end
+    end
     if v == nil then v = p.default end
     if v == nil then
       if p.required then return nil, "is required", prefix .. p.name end

@@ -1,0 +1,123 @@
+#!/usr/bin/env lua5.4
+--- Exports every user of every room in a DocuSign Rooms account to CSV.
+--
+--   lua5.4 examples/rooms_export_users.lua --sandbox [--out users.csv]
+--       starts a local sandbox (with a throw-away RSA key pair made by openssl) and exports from it
+--   DOCUSIGN_ACCOUNT_ID=... DOCUSIGN_INTEGRATION_KEY=... DOCUSIGN_USER_ID=... \
+--   DOCUSIGN_PRIVATE_KEY_FILE=key.pem [DOCUSIGN_ENV=demo|prod] lua5.4 examples/rooms_export_users.lua [--out f.csv]
+--
+-- Options: --out FILE (default stdout), --status open,closed (rooms to include; default
+-- all: active, pending and closed), --page-size N (1..100, default 100).
+-- Rooms and room users are paged with startPosition/count; the rate limiter keeps the
+-- account under its hourly budget. A summary goes to stderr.
+local root = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.."
+package.path = ("%s/lua/?.lua;%s/lua/?/init.lua;"):format(root, root) .. package.path
+package.cpath = ("%s/build/?.so;"):format(root) .. package.cpath
+
+local dwell = require "dwell"
+
+local function die(msg)
+  io.stderr:write("rooms_export_users: ", tostring(msg), "\n")
+  os.exit(1)
+end
+
+local function parse_args(argv)
+  local o = { status = "open,closed", page_size = 100 }
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--sandbox" then o.sandbox = true
+    elseif a == "--out" then i = i + 1; o.out = argv[i]
+    elseif a == "--status" then i = i + 1; o.status = argv[i]
+    elseif a == "--page-size" then i = i + 1; o.page_size = math.tointeger(tonumber(argv[i]))
+    elseif a == "-h" or a == "--help" then
+      io.write("usage: rooms_export_users.lua (--sandbox | with DOCUSIGN_* set) [--out FILE] [--status LIST]"
+        .. " [--page-size N]\n")
+      os.exit(0)
+    else die("unknown argument " .. a) end
+    i = i + 1
+  end
+  return o
+end
+
+local function read(path)
+  local f, err = io.open(path, "rb")
+  if not f then die(err) end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- A sandbox on 127.0.0.1 with a fresh key pair; returns it and the client config.
+local function sandbox_setup()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  assert(os.execute(("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out %s/key.pem 2>/dev/null"
+    .. " && openssl pkey -in %s/key.pem -pubout -out %s/pub.pem 2>/dev/null"):format(dir, dir, dir)),
+    "openssl failed")
+  local private, public = read(dir .. "/key.pem"), read(dir .. "/pub.pem")
+  os.execute("rm -rf " .. dir)
+  local sb = assert(require("dwell.sandbox").start{ routes = { { set = "rooms", config = { public_key = public } } } })
+  local cred = sb:control("rooms", "credentials")
+  return sb, { account_id = cred.account_id, base_url = sb.url .. "/restapi", auth_base_url = sb.url,
+    jwt = { integration_key = cred.integration_key, user_id = cred.user_id, private_key = private } }
+end
+
+local function env_setup()
+  local function need(name)
+    local v = os.getenv(name)
+    if not v or v == "" then die(name .. " is not set (or use --sandbox)") end
+    return v
+  end
+  return { account_id = need("DOCUSIGN_ACCOUNT_ID"), env = os.getenv("DOCUSIGN_ENV") or "demo",
+    jwt = { integration_key = need("DOCUSIGN_INTEGRATION_KEY"), user_id = need("DOCUSIGN_USER_ID"),
+      private_key = read(need("DOCUSIGN_PRIVATE_KEY_FILE")), passphrase = os.getenv("DOCUSIGN_KEY_PASSPHRASE") } }
+end
+
+-- RFC 4180 field: quoted when it holds a comma, quote or line break.
+local function csv_field(v)
+  if v == nil or v == require("dwell.core").json.null then return "" end
+  local s = tostring(v)
+  if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+local COLUMNS = { "roomId", "roomName", "userId", "firstName", "lastName", "email", "roleId", "roleName",
+  "transactionSideId", "companyName" }
+
+local function main()
+  local o = parse_args(arg)
+  local sb, cfg
+  if o.sandbox then sb, cfg = sandbox_setup() else cfg = env_setup() end
+  local rooms, err = dwell.rooms(cfg)
+  if not rooms then die(err) end
+  local out = io.stdout
+  if o.out then out = assert(io.open(o.out, "wb")) end
+  local function row(values)
+    local f = {}
+    for i, v in ipairs(values) do f[i] = csv_field(v) end
+    out:write(table.concat(f, ","), "\r\n")
+  end
+  row(COLUMNS)
+  local n_rooms, n_users = 0, 0
+  local ok, failure = pcall(function()
+    for room in rooms.rooms.list:each{ room_status = o.status, count = o.page_size } do
+      n_rooms = n_rooms + 1
+      for u in rooms.rooms.users.list:each{ room_id = room.roomId, count = o.page_size } do
+        n_users = n_users + 1
+        row({ room.roomId, room.name, u.userId, u.firstName, u.lastName, u.email, u.roleId, u.roleName,
+          u.transactionSideId, u.companyName })
+      end
+    end
+  end)
+  if out ~= io.stdout then out:close() end
+  local rl = rooms:rate_limit()
+  io.stderr:write(("exported %d users from %d rooms%s%s\n"):format(n_users, n_rooms,
+    o.out and (" to " .. o.out) or "",
+    rl and rl.remaining and ("; hourly budget left: " .. rl.remaining .. "/" .. tostring(rl.limit)) or ""))
+  if sb then sb:close() end
+  if not ok then die(failure) end
+end
+
+main()

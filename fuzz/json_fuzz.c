@@ -1,0 +1,111 @@
+/* libFuzzer harness for dwell.core.json, built by scripts/fuzz with
+ * clang -fsanitize=fuzzer,address,undefined.
+ *
+ * Each input gets a fresh lua_State (so LeakSanitizer sees every leak) and is
+ * decoded with and without opts. Whatever decodes must re-encode (unless it
+ * holds a float too large for a double), and the encoding must be a fixed
+ * point: encode(decode(encode(v))) == encode(v), pretty-printed or not. The
+ * raw input, encoded as a JSON string, must decode back to itself. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "dwell.h"
+
+#define JSON 1 /* stack index of the json table */
+
+static void fail(const char *what, const char *detail) {
+  fprintf(stderr, "json_fuzz: invariant broken: %s (%s)\n", what, detail ? detail : "");
+  abort();
+}
+
+/* json.<fn>(value at idx [, opts at optidx]); leaves result, err (2 values). */
+static void call2(lua_State *L, const char *fn, int idx, int optidx) {
+  lua_getfield(L, JSON, fn);
+  lua_pushvalue(L, idx);
+  if (optidx) lua_pushvalue(L, optidx);
+  else lua_pushnil(L);
+  if (lua_pcall(L, 2, 2, 0) != LUA_OK) fail("codec raised", lua_tostring(L, -1));
+}
+
+static void push_opts(lua_State *L, int sort, int indent, const char *big) {
+  lua_newtable(L);
+  lua_pushboolean(L, sort);
+  lua_setfield(L, -2, "sort_keys");
+  lua_pushinteger(L, indent);
+  lua_setfield(L, -2, "indent");
+  if (big) {
+    lua_pushstring(L, big);
+    lua_setfield(L, -2, "big");
+  }
+}
+
+/* The value at idx decoded fine: check the encode/decode fixed point. */
+static void check_reencode(lua_State *L, int idx, int enc_opts) {
+  int base = lua_gettop(L);
+  call2(L, "encode", idx, enc_opts); /* s1, err */
+  if (lua_isnil(L, -2)) {
+    const char *err = lua_tostring(L, -1);
+    if (!err || !strstr(err, "NaN or infinity")) fail("decoded value does not encode", err);
+    lua_settop(L, base);
+    return;
+  }
+  lua_pop(L, 1);
+  call2(L, "decode", base + 1, 0); /* v2, err */
+  if (lua_isnil(L, -2)) fail("encoded text does not decode", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  call2(L, "encode", base + 2, enc_opts); /* s2, err */
+  if (lua_isnil(L, -2)) fail("re-decoded value does not encode", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if (!lua_rawequal(L, base + 1, base + 3)) fail("encoding is not a fixed point", lua_tostring(L, base + 1));
+  lua_settop(L, base);
+}
+
+static void check_string_roundtrip(lua_State *L, int idx) {
+  int base = lua_gettop(L);
+  call2(L, "encode", idx, 0);
+  if (!lua_isnil(L, -2)) {
+    lua_pop(L, 1);
+    call2(L, "decode", base + 1, 0);
+    if (!lua_rawequal(L, -2, idx)) fail("string does not round-trip", lua_tostring(L, -1));
+  }
+  lua_settop(L, base);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  lua_State *L = luaL_newstate();
+  int input, plain, pretty, bigs, base;
+  if (!L) return 0;
+  dwell_json_open(L);
+  lua_pushlstring(L, (const char *)data, size);
+  input = lua_gettop(L);
+  push_opts(L, 1, 0, NULL);
+  plain = lua_gettop(L);
+  push_opts(L, 1, 2, NULL);
+  pretty = lua_gettop(L);
+  push_opts(L, 0, 0, "string");
+  bigs = lua_gettop(L);
+  base = lua_gettop(L);
+
+  call2(L, "decode", input, 0);
+  if (!lua_isnil(L, -2)) {
+    check_reencode(L, base + 1, plain);
+    check_reencode(L, base + 1, pretty);
+  } else if (!lua_isstring(L, -1) || strncmp(lua_tostring(L, -1), "dwell.json: ", 12) != 0) {
+    fail("decode error without a message", NULL);
+  }
+  lua_settop(L, base);
+
+  call2(L, "decode", input, bigs);
+  if (!lua_isnil(L, -2)) check_reencode(L, base + 1, plain);
+  lua_settop(L, base);
+
+  check_string_roundtrip(L, input);
+  lua_close(L);
+  return 0;
+}

@@ -1,0 +1,70 @@
+--- Maps Rooms API failures to dwell.error (NOTES.md §6 trap 4, §7, §8).
+-- Bodies are ApiError { errorCode, message, referenceId } when present; an empty
+-- or non-JSON body (GetRoomUsers' 404 has none) falls back to the status.
+local errors = require "dwell.error"
+local http = require "dwell.rooms.http"
+local ratelimit = require "dwell.rooms.ratelimit"
+local redact = require "dwell.redact"
+
+local M = {}
+
+local REASON = { [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden", [404] = "Not Found",
+  [409] = "Conflict", [429] = "Too Many Requests", [500] = "Internal Server Error", [502] = "Bad Gateway",
+  [503] = "Service Unavailable", [504] = "Gateway Timeout" }
+
+local function kind_for(status)
+  if status == 401 then return "auth" end
+  if status == 403 then return "forbidden" end
+  if status == 404 then return "not_found" end
+  if status == 429 then return "rate_limited" end
+  if status >= 400 and status < 500 then return "api" end
+  return "http"
+end
+
+--- True when a response means "rate limit exceeded" (NOTES.md §8): any 429; a
+-- 400/403 whose errorCode matches APIINVOCATION.*LIMIT_EXCEEDED (any case); or,
+-- whatever the status, a message about the maximum number of hourly API invocations.
+function M.is_rate_limited(status, body)
+  if status == 429 then return true end
+  if type(body) ~= "table" or (status >= 200 and status < 300) then return false end
+  if status == 400 or status == 403 then
+    local code = tostring(body.errorCode or ""):upper()
+    if code:find("APIINVOCATION.*LIMIT_EXCEEDED") then return true end
+  end
+  local msg = tostring(body.message or ""):lower()
+  return msg:find("maximum number of hourly api invocations", 1, true) ~= nil
+end
+
+--- True when a limit error is the 30-second burst limit rather than the hourly one.
+function M.is_burst(body)
+  return type(body) == "table" and tostring(body.errorCode or ""):upper():find("BURST", 1, true) ~= nil
+end
+
+--- The dwell.error for a non-2xx response to endpoint `name`.
+function M.from_response(name, resp, retry_after)
+  local status = resp.status
+  local body = http.decode(resp.body)
+  local api = type(body) == "table" and body or {}
+  local code = api.errorCode
+  local message = type(api.message) == "string" and api.message or nil
+  if not message and type(api.error) == "string" then message = api.error end
+  local kind = M.is_rate_limited(status, body) and "rate_limited" or kind_for(status)
+  return errors.new{
+    kind = kind, status = status, code = code, vendor = "rooms", endpoint = name,
+    message = message or (REASON[status] or ("HTTP " .. status)),
+    request_id = api.referenceId or http.header(resp.headers, "X-DocuSign-TraceToken"),
+    retry_after = kind == "rate_limited" and retry_after or nil,
+    retryable = kind == "rate_limited" or status >= 500,
+    -- Kept for support requests (NOTES.md §7, §8); secret headers masked.
+    headers = redact.headers(resp.headers),
+    rate_limit = ratelimit.parse(resp.headers),
+  }
+end
+
+--- A 2xx whose body should be JSON but is not.
+function M.decode_error(name, resp)
+  return errors.new{ kind = "decode", status = resp.status, vendor = "rooms", endpoint = name,
+    message = "response body is not valid JSON (" .. #(resp.body or "") .. " bytes)" }
+end
+
+return M

@@ -1,0 +1,232 @@
+--- Tuya Cloud gateway emulation for dwell.sandbox (route set "tuya").
+--
+-- Implemented from specs/tuya/NOTES.md independently of the client: it verifies every request's
+-- HMAC-SHA256 signature (client_id [+ access_token] + t + nonce + stringToSign, §3), issues tokens
+-- with a configurable TTL and single-use refresh tokens (§4), rejects skewed `t` with 1013, and
+-- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya_community.lua.
+--
+-- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
+--         blocks (3), residents_per_block (160), members (45), camel_keys (answer in camelCase,
+--         as some of Tuya's English examples do).
+-- controls: credentials(), expire_tokens(), set_clock_offset{ms}, set_skew{ms}, set_token_ttl{seconds},
+--           fault{kind, count} (kinds: not_json, no_success, truncated, empty, html_502),
+--           stats(), summary().
+local core = require "dwell.core"
+local url = require "dwell.url"
+
+--- Default sandbox credentials (also returned by controls.credentials()).
+local DEFAULT_CLIENT_ID = "dwellsbx4tuya7client"
+local DEFAULT_SECRET = "dwellsbx4tuya7secret0123456789ab"
+local EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+local function camel(key)
+  return (key:gsub("_(%l)", string.upper))
+end
+
+local function camelize(v)
+  if type(v) ~= "table" then return v end
+  local out = setmetatable({}, getmetatable(v))
+  for k, item in pairs(v) do out[type(k) == "string" and camel(k) or k] = camelize(item) end
+  return out
+end
+
+local function byte_less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+local FAULTS = {
+  not_json = function() return 200, { ["Content-Type"] = "text/html" }, "<html><body>upstream busy</body></html>" end,
+  no_success = function(t) return 200, {}, { result = { total_count = 0 }, t = t } end,
+  truncated = function() return 200, { ["Content-Type"] = "application/json" }, '{"success":true,"result":{"total_count":3,"da' end,
+  empty = function() return 200, { ["Content-Type"] = "application/json" }, "" end,
+  html_502 = function() return 502, { ["Content-Type"] = "text/html" }, "<html><body>502 Bad Gateway</body></html>" end,
+}
+
+return function(config, env)
+  config = config or {}
+  local creds = { client_id = config.client_id or DEFAULT_CLIENT_ID, secret = config.secret or DEFAULT_SECRET }
+  local state = {
+    offset_ms = 0, skew_ms = config.skew_ms or 900000, ttl = config.token_ttl or 7200,
+    tokens = {}, refresh = {}, faults = {}, live = nil,
+    stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0 },
+  }
+  local clock = env and env.now or os.time
+  local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
+  local community = require("dwell.sandbox.tuya_community").new(config, now_ms)
+
+  local function envelope(result, token_api)
+    if config.camel_keys and not token_api then result = camelize(result) end
+    return 200, {}, { success = true, result = result, t = now_ms(), tid = core.random_hex(16) }
+  end
+  local function fail(code, msg)
+    return 200, {}, { success = false, code = code, msg = msg, t = now_ms(), tid = core.random_hex(16) }
+  end
+
+  -- stringToSign exactly as Tuya documents it, from what arrived on the wire.
+  local function expected_sign(req, token_api)
+    local h = req.headers
+    local _, pairs_list = url.parse_query(req.query or "")
+    local seen = {}
+    for _, kv in ipairs(pairs_list) do
+      if seen[kv[1]] then return nil end
+      seen[kv[1]] = true
+    end
+    table.sort(pairs_list, function(a, b) return byte_less(a[1], b[1]) end)
+    local q = {}
+    for i, kv in ipairs(pairs_list) do q[i] = kv[1] .. "=" .. kv[2] end
+    local signed_url = req.path .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
+    local lines = {}
+    for name in (h["signature-headers"] or ""):gmatch("[^:]+") do
+      lines[#lines + 1] = name .. ":" .. (h[name:lower()] or "") .. "\n"
+    end
+    local body = req.body or ""
+    local sts = req.method .. "\n" .. (body == "" and EMPTY_SHA256 or core.sha256_hex(body)) .. "\n"
+      .. table.concat(lines) .. "\n" .. signed_url
+    local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "") .. (h.nonce or "") .. sts
+    return core.hmac_sha256_hex(creds.secret, str, true)
+  end
+
+  -- Gateway checks shared by every API, in the gateway's order; nil when the request may proceed.
+  local function admit(req, token_api)
+    local h = req.headers
+    if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
+    if h.sign_method ~= nil and h.sign_method ~= "HMAC-SHA256" then return fail(1004, "sign invalid") end
+    local t = h.t and h.t:match("^%d+$") and math.tointeger(tonumber(h.t))
+    if not t or math.abs(t - now_ms()) > state.skew_ms then
+      state.stats.skewed = state.stats.skewed + 1
+      return fail(1013, "request time is invalid")
+    end
+    local want = expected_sign(req, token_api)
+    if not want or not core.constant_eq(want, h.sign or "") then
+      state.stats.sign_invalid = state.stats.sign_invalid + 1
+      return fail(1004, "sign invalid")
+    end
+    if token_api then return nil end
+    local access = h.access_token
+    if access == nil or access == "" then return fail(1002, "access_token is null") end
+    local tok = state.tokens[access]
+    if not tok then return fail(1011, "token invalid") end
+    if tok.expires_at <= now_ms() then
+      state.stats.expired = state.stats.expired + 1
+      return fail(1010, "token is expired")
+    end
+    return nil
+  end
+
+  local function issue()
+    local tok = { access_token = core.random_hex(16), refresh_token = core.random_hex(16),
+      expires_at = now_ms() + state.ttl * 1000, uid = "bay1700000000dwellsbx" }
+    state.tokens[tok.access_token] = tok
+    state.refresh[tok.refresh_token] = tok
+    state.live = tok
+    return tok
+  end
+
+  local function token_result(tok)
+    return envelope({ access_token = tok.access_token, refresh_token = tok.refresh_token, uid = tok.uid,
+      expire_time = math.max(0, (tok.expires_at - now_ms()) // 1000) }, true)
+  end
+
+  local function grant(req)
+    local s, h, b = admit(req, true)
+    if s then return s, h, b end
+    local params = url.parse_query(req.query or "")
+    if params.grant_type ~= "1" then return fail(1003, "grant type invalid") end
+    state.stats.grants = state.stats.grants + 1
+    -- A repeat call while a token is live returns that token with less time left (NOTES §4.1).
+    local live = state.live
+    if live and state.tokens[live.access_token] and live.expires_at > now_ms() then return token_result(live) end
+    return token_result(issue())
+  end
+
+  local function refresh(req)
+    local s, h, b = admit(req, true)
+    if s then return s, h, b end
+    local rt = req.captures and req.captures.refresh_token
+    local old = rt and state.refresh[rt]
+    if not old then return fail(1012, "token status is invalid") end
+    -- Single use: the old access token and refresh token both die.
+    state.refresh[rt] = nil
+    state.tokens[old.access_token] = nil
+    state.stats.refreshes = state.stats.refreshes + 1
+    return token_result(issue())
+  end
+
+  local function business(handler)
+    return function(req)
+      state.stats.requests = state.stats.requests + 1
+      local fault = state.faults[1]
+      if fault then
+        fault.count = fault.count - 1
+        if fault.count <= 0 then table.remove(state.faults, 1) end
+        state.stats.faults = state.stats.faults + 1
+        return FAULTS[fault.kind](now_ms())
+      end
+      local status, headers, body = admit(req, false)
+      if status then return status, headers, body end
+      local q = { params = (url.parse_query(req.query or "")), captures = req.captures or {}, body = {} }
+      if req.body and req.body ~= "" then
+        local ctype = req.headers["content-type"] or ""
+        if not ctype:lower():find("application/json", 1, true) then return fail(1006, "content type is not supported") end
+        local ok, decoded = pcall(core.json.decode, req.body)
+        if not ok or type(decoded) ~= "table" then return fail(1109, "param is illegal: the body is not a JSON object") end
+        q.body = decoded
+      end
+      local result, code, msg = handler(q)
+      if result == nil then return fail(code or 500, msg or "system error") end
+      return envelope(result)
+    end
+  end
+
+  local function wrong_method()
+    return fail(1108, "uri path invalid")
+  end
+
+  local routes = {
+    { "GET", "/v1.0/token", grant },
+    { "GET", "/v1.0/token/{refresh_token}", refresh },
+  }
+  local methods_by_path, order = {}, { "/v1.0/token", "/v1.0/token/{refresh_token}" }
+  methods_by_path["/v1.0/token"] = { GET = true }
+  methods_by_path["/v1.0/token/{refresh_token}"] = { GET = true }
+  for _, r in ipairs(community.routes) do
+    routes[#routes + 1] = { r[1], r[2], business(r[3]) }
+    if not methods_by_path[r[2]] then methods_by_path[r[2]] = {}; order[#order + 1] = r[2] end
+    methods_by_path[r[2]][r[1]] = true
+  end
+  -- Tuya answers a known path with the wrong verb with 1108 over HTTP 200 (e.g. POST /v1.0/token).
+  for _, path in ipairs(order) do
+    for _, m in ipairs({ "GET", "POST", "PUT", "DELETE" }) do
+      if not methods_by_path[path][m] then routes[#routes + 1] = { m, path, wrong_method } end
+    end
+  end
+
+  local controls = {}
+  function controls.credentials() return { client_id = creds.client_id, secret = creds.secret } end
+  function controls.expire_tokens()
+    local n = 0
+    for _, tok in pairs(state.tokens) do tok.expires_at = now_ms() - 1; n = n + 1 end
+    return { expired = n }
+  end
+  function controls.set_clock_offset(args) state.offset_ms = math.tointeger((args or {}).ms) or 0; return true end
+  function controls.set_skew(args) state.skew_ms = math.tointeger((args or {}).ms) or 900000; return true end
+  function controls.set_token_ttl(args) state.ttl = math.tointeger((args or {}).seconds) or 7200; return true end
+  function controls.fault(args)
+    args = args or {}
+    if not FAULTS[args.kind] then error("unknown fault kind " .. tostring(args.kind)) end
+    state.faults[#state.faults + 1] = { kind = args.kind, count = math.tointeger(args.count) or 1 }
+    return true
+  end
+  function controls.stats()
+    local s = {}
+    for k, v in pairs(state.stats) do s[k] = v end
+    s.server_now_ms = now_ms()
+    return s
+  end
+  function controls.summary() return community:summary() end
+  return routes, controls
+end

@@ -1,0 +1,977 @@
+--- Seeded Smart Community data and the `/v1.0/iot-02/community` handlers for the Tuya sandbox
+-- (lua/dwell/sandbox/tuya.lua does the gateway part: signatures, tokens, envelopes).
+--
+-- new(config, now_ms) -> community; community.routes is a list of { method, path, handler }
+-- where handler(q) returns result | nil, code, msg; q = { params, body, captures }.
+-- Everything is deterministic for a given config.seed: same ids, names and stages every run.
+local M = {}
+
+local TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "COLLEAGUE", "DECORATOR",
+  "BABYSITTER", "OTHER" }
+local TYPE_TEXT = { HOUSEHOLDER = "Owner", FAMILY = "Family member", TENANT = "Tenant", FRIEND = "Friend",
+  RELATIVES = "Relative", COLLEAGUE = "Colleague", DECORATOR = "Decorator", BABYSITTER = "Babysitter",
+  OTHER = "Other" }
+local GIVEN = { "Wei", "Mei", "Jun", "Li", "Hui", "Yan", "Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas",
+  "Sofia", "Mateo", "Amara", "Kenji", "Priya", "Omar", "Zoë", "Björn", "Aisha", "Chen", "Ines", "Tomás" }
+local FAMILY = { "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Smith", "Garcia", "Müller",
+  "Rossi", "Nakamura", "Patel", "Okafor", "Silva", "Novak", "Kowalski", "Haddad", "Larsen" }
+local BLOCK_NAMES = { "Maple Court", "Harbour View", "Cedar Heights", "Riverside Gardens", "Lotus Park" }
+local EDUCATION = { "Primary School", "High School", "Bachelor", "Master" }
+local POSITIONS = { "Plumber", "Electrician", "Security", "Front desk", "Cleaner", "Manager" }
+
+local function rng(seed)
+  local state = seed % 2147483647
+  if state <= 0 then state = state + 2147483646 end
+  return function(n)
+    state = (state * 48271) % 2147483647
+    return state % n + 1
+  end
+end
+
+local function array(t)
+  local json = require("dwell.core").json
+  return setmetatable(t or {}, json and json.array_mt or nil)
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do
+    if type(v) == "table" then c[k] = copy(v); setmetatable(c[k], getmetatable(v)) else c[k] = v end
+  end
+  return c
+end
+
+local Community = {}
+Community.__index = Community
+
+function Community:id()
+  self.next_id = self.next_id + 7
+  return string.format("%d", self.next_id)
+end
+
+local function seed_spaces(self, block, pick)
+  local root = { tree_id = self:id(), name = block.block_name, block_id = block.block_id, parent = nil }
+  self.trees[root.tree_id] = root
+  block.root_tree_id = root.tree_id
+  for b = 1, 2 + pick(2) do
+    local bld = { tree_id = self:id(), name = "Building " .. b, block_id = block.block_id, parent = root.tree_id }
+    self.trees[bld.tree_id] = bld
+    for f = 1, 5 do
+      local floor = { tree_id = self:id(), name = "Floor " .. f, block_id = block.block_id, parent = bld.tree_id }
+      self.trees[floor.tree_id] = floor
+      block.floors[#block.floors + 1] = floor.tree_id
+      for r = 1, 4 do
+        local room = { tree_id = self:id(), name = string.format("%d%02d", f, r), block_id = block.block_id,
+          parent = floor.tree_id, room = true }
+        self.trees[room.tree_id] = room
+        block.rooms[#block.rooms + 1] = room.tree_id
+      end
+    end
+  end
+end
+
+--- The list of parent ids of a tree node, nearest first.
+function Community:parents(tree_id)
+  local out, node = {}, self.trees[tree_id]
+  while node and node.parent do
+    out[#out + 1] = node.parent
+    node = self.trees[node.parent]
+  end
+  return out
+end
+
+function Community:address(tree_id)
+  local names, node = {}, self.trees[tree_id]
+  while node do
+    table.insert(names, 1, node.name)
+    node = node.parent and self.trees[node.parent]
+  end
+  return table.concat(names, " ")
+end
+
+local function seed_residents(self, block, pick, count, t0)
+  for i = 1, count do
+    local sex = pick(2)
+    local h = {
+      householder_id = self:id(), block_id = block.block_id, user_id = "ay" .. self:id(),
+      real_name = GIVEN[pick(#GIVEN)] .. " " .. FAMILY[pick(#FAMILY)], sex = sex,
+      mobile = string.format("13%d%08d", pick(9) - 1, (i * 7919 + pick(9999)) % 100000000),
+      country_code = "86", card_type = 1, card_no = string.format("3301%014d", i * 104729 + pick(1000)),
+      if_identify = pick(2) - 1, real_name_status = pick(3) - 1, apply_source = pick(3) - 1,
+      if_upload_face = pick(2) - 1, gmt_create = t0 - i * 3600000 * 7,
+      -- extension fields of the resident detail (derived from i so the seeded draw order is unchanged)
+      household_registry_type = i % 2 + 1, household_registry_address = "CHN,330000,330100,330106;Xihu District",
+      marital_status = i % 6, employer = "", political_status = 3, emergency_contact = "",
+      emergency_contact_number = "",
+    }
+    self.householders[h.householder_id] = h
+    block.householder_list[#block.householder_list + 1] = h.householder_id
+    local room = block.rooms[(i - 1) % #block.rooms + 1]
+    local rtype = (i - 1) % #block.rooms < #block.rooms and i <= #block.rooms and "HOUSEHOLDER"
+      or TYPES[(i % (#TYPES - 1)) + 2]
+    local roll = pick(100)
+    local stage = roll <= 18 and 0 or roll <= 28 and 10 or roll <= 85 and 20 or 30
+    local created = t0 - i * 3600000 * 5 - pick(3600000)
+    local ru = {
+      room_user_id = self:id(), householder_id = h.householder_id, block_id = block.block_id,
+      room_user_type = rtype, tree_id = room, expire_date = rtype == "TENANT" and tostring(t0 + 86400000 * 180) or "",
+      room_user_stage = stage, apply_time = created, gmt_create = created, audit_reason = "",
+      auth_time = h.if_identify == 1 and created + 600000 or 0, audit_time = 0, move_out_time = 0,
+      move_out_type = 0, move_out_time_text = "",
+    }
+    if stage == 10 then ru.audit_reason = "Documents incomplete"; ru.audit_time = created + 86400000 end
+    if stage >= 20 then ru.audit_time = created + 3600000 end
+    if stage == 30 then
+      ru.move_out_type = pick(3) - 1
+      ru.move_out_time = created + 86400000 * 30
+      ru.move_out_time_text = "2023-06-21 07:13:11"
+    end
+    self.room_users[ru.room_user_id] = ru
+    block.room_user_list[#block.room_user_list + 1] = ru.room_user_id
+  end
+end
+
+local function seed_org(self, pick, t0)
+  local roles = {}
+  for i, name in ipairs({ "Administrator", "Property manager", "Maintenance", "Security", "Front desk" }) do
+    roles[i] = { role_id = self:id(), role_name = name }
+    self.roles[roles[i].role_id] = roles[i]
+  end
+  local function structure(name, parent)
+    local s = { structure_id = self:id(), parent_structure_id = parent or "", structure_name = name,
+      address_code = "330000,330100,330106", address_detail = "Xihu District, Hangzhou",
+      contact = "Helen", contact_mobile = "1880000" .. string.format("%04d", pick(9999)),
+      contact_email = "ops@example.com", structure_type = parent and 2 or 1 }
+    self.structures[s.structure_id] = s
+    self.structure_order[#self.structure_order + 1] = s.structure_id
+    return s.structure_id
+  end
+  local root = structure("Dwell Property Group")
+  self.root_structure_id = root
+  local ops = structure("Operations", root)
+  local kids = { ops, structure("Security", root), structure("Customer Service", root),
+    structure("Plumbing", ops), structure("Electrical", ops) }
+  for i = 1, self.members_count do
+    local sid = kids[(i - 1) % #kids + 1]
+    local blocks = {}
+    for j, b in ipairs(self.block_order) do
+      if (i + j) % 2 == 0 or j == 1 then blocks[#blocks + 1] = b end
+    end
+    local m = {
+      member_id = self:id(), admin_name = GIVEN[pick(#GIVEN)] .. " " .. FAMILY[pick(#FAMILY)],
+      role_ids = { roles[(i - 1) % #roles + 1].role_id }, mobile = string.format("139%08d", i * 7717 % 100000000),
+      block_ids = blocks, account_status = (i % 11 == 0) and 2 or (i % 13 == 0) and 3 or 1,
+      structure_id = sid, sex = pick(2), myself = 2, admin = i == 1 and 1 or 2, country_code = "86",
+      card_type = 1, card_no = string.format("1101%014d", i * 8933), birthday = t0 - (25 + i % 30) * 31536000000,
+      position = POSITIONS[(i - 1) % #POSITIONS + 1], education = EDUCATION[(i - 1) % #EDUCATION + 1],
+      data_permission = 1, gmt_create = t0 - i * 86400000,
+    }
+    self.members[m.member_id] = m
+    self.member_order[#self.member_order + 1] = m.member_id
+  end
+end
+
+--- Builds the seeded world.
+function M.new(config, now_ms)
+  local self = setmetatable({
+    next_id = math.tointeger(config.id_base) or 1382581044365020000,
+    blocks = {}, block_order = {}, trees = {}, householders = {}, room_users = {}, members = {},
+    member_order = {}, structures = {}, structure_order = {}, roles = {}, housekeepers = {},
+    members_count = config.members or 45, now_ms = now_ms,
+  }, Community)
+  local pick = rng(config.seed or 20240601)
+  local t0 = math.tointeger(config.epoch_ms) or 1700000000000
+  for b = 1, config.blocks or 3 do
+    local block = { block_id = self:id(), block_name = BLOCK_NAMES[(b - 1) % #BLOCK_NAMES + 1], rooms = {},
+      floors = {}, householder_list = {}, room_user_list = {} }
+    self.blocks[block.block_id] = block
+    self.block_order[b] = block.block_id
+    seed_spaces(self, block, pick)
+    seed_residents(self, block, pick, config.residents_per_block or 160, t0)
+    for k = 1, 2 do
+      local hk = { hk_id = self:id(), block_id = block.block_id, housekeeper_name = GIVEN[pick(#GIVEN)],
+        mobile = string.format("1375050%04d", pick(9999)), face_img_url = "https://example.com/hk/" .. k .. ".jpg",
+        wechat_img_url = "", house_name = block.block_name .. " Building " .. k, ability = "Repairs",
+        service_motto = "Serve the community", tree_ids = block.rooms[k] .. "," .. block.rooms[k + 4] }
+      self.housekeepers[hk.hk_id] = hk
+      block.housekeepers = block.housekeepers or {}
+      block.housekeepers[k] = hk.hk_id
+    end
+  end
+  seed_org(self, pick, t0)
+  self.routes = M.routes(self)
+  return self
+end
+
+--- A summary for tests, examples and bin/dwell-sandbox: block ids, counts, organisation root.
+function Community:summary()
+  local blocks = {}
+  for i, id in ipairs(self.block_order) do
+    local b = self.blocks[id]
+    local counts = { [0] = 0, [10] = 0, [20] = 0, [30] = 0 }
+    local n = 0
+    for _, ru_id in ipairs(b.room_user_list) do
+      local ru = self.room_users[ru_id]
+      if ru then counts[ru.room_user_stage] = counts[ru.room_user_stage] + 1; n = n + 1 end
+    end
+    blocks[i] = { block_id = id, block_name = b.block_name, room_users = n, pending = counts[0],
+      rejected = counts[10], approved = counts[20], moved_out = counts[30], rooms = #b.rooms,
+      housekeeper_ids = b.housekeepers, first_floor_tree_id = b.floors[1], first_room_tree_id = b.rooms[1] }
+  end
+  local kids = {}
+  for _, sid in ipairs(self.structure_order) do
+    if self.structures[sid] and self.structures[sid].parent_structure_id == self.root_structure_id then kids[#kids + 1] = sid end
+  end
+  return { blocks = blocks, root_structure_id = self.root_structure_id, structure_ids = kids,
+    members = #self.member_order, role_ids = (function()
+      local r = {}
+      for id in pairs(self.roles) do r[#r + 1] = id end
+      table.sort(r)
+      return r
+    end)() }
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Views: the documented result shapes.
+
+function Community:room_user_view(ru)
+  local h = self.householders[ru.householder_id] or {}
+  local parents = array()
+  for i, p in ipairs(self:parents(ru.tree_id)) do parents[i] = { parent_id = p } end
+  local room = self.trees[ru.tree_id] or {}
+  return {
+    room_user_id = ru.room_user_id, user_id = h.user_id, householder_id = ru.householder_id,
+    room_user_type = ru.room_user_type, room_user_type_text = TYPE_TEXT[ru.room_user_type],
+    tree_id = ru.tree_id, space_tree_name = room.name, room_address = self:address(ru.tree_id),
+    parent_id_list = parents, expire_date = ru.expire_date, country_code = h.country_code, sex = h.sex,
+    mobile = h.mobile, card_type = h.card_type, card_no = h.card_no, if_identify = h.if_identify,
+    real_name = h.real_name, real_name_status = h.real_name_status, auth_time = ru.auth_time,
+    audit_time = ru.audit_time, apply_time = ru.apply_time, gmt_create = ru.gmt_create,
+    move_out_time = ru.move_out_time, move_out_time_text = ru.move_out_time_text,
+    move_out_type = ru.move_out_type, audit_reason = ru.audit_reason, room_user_stage = ru.room_user_stage,
+  }
+end
+
+-- The resident detail documents block_id among its fields, so the view keeps it.
+function Community.householder_view(_, h)
+  return copy(h)
+end
+
+function Community:member_view(m, detail)
+  local roles, blocks = array(), array()
+  for i, rid in ipairs(m.role_ids) do
+    local r = self.roles[rid]
+    roles[i] = { role_id = rid, role_name = r and r.role_name or "" }
+  end
+  local s = self.structures[m.structure_id] or {}
+  for i, bid in ipairs(m.block_ids) do
+    local b = self.blocks[bid]
+    blocks[i] = { block_id = bid, block_name = b and b.block_name or "", related_structure_name = s.structure_name }
+  end
+  local v = { member_id = m.member_id, admin_name = m.admin_name, role_infos = roles, mobile = m.mobile,
+    blocks = blocks, account_status = m.account_status, structure_id = m.structure_id,
+    structure_name = s.structure_name, sex = m.sex, myself = m.myself, admin = m.admin }
+  if detail then
+    v.country_code, v.card_type, v.card_no, v.birthday = m.country_code, m.card_type, m.card_no, m.birthday
+    v.position, v.education, v.data_permission = m.position, m.education, m.data_permission
+    v.structure_path_name = s.structure_name
+    v.structure_infos = array({ { structure_id = m.structure_id, structure_name = s.structure_name } })
+  end
+  return v
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Parameter checks (1109 "param is illegal" with the parameter named, as the gateway does).
+
+local ILLEGAL = 1109
+
+local function required(src, names)
+  for _, n in ipairs(names) do
+    local v = src and src[n]
+    if v == nil or v == "" or v == require("dwell.core").json.null then
+      return nil, ILLEGAL, "param is illegal: " .. n .. " is required"
+    end
+  end
+  return true
+end
+
+local function int_param(params, name, min)
+  local v = math.tointeger(tonumber(params[name]))
+  if v == nil or (min and v < min) then return nil end
+  return v
+end
+
+local function paging(params)
+  local no, size = int_param(params, "page_no", 1), int_param(params, "page_size", 1)
+  if not no then return nil, ILLEGAL, "param is illegal: page_no" end
+  if not size or size > 1000 then return nil, ILLEGAL, "param is illegal: page_size" end
+  return no, size
+end
+
+local function page(list, no, size)
+  local out = array()
+  for i = (no - 1) * size + 1, math.min(#list, no * size) do out[#out + 1] = list[i] end
+  return out
+end
+
+-- Scalars the way a Java gateway binds them: numbers and numeric strings are interchangeable,
+-- lists and objects are not.
+local function scalar(body, name)
+  local v = body[name]
+  if type(v) == "table" then return nil, ILLEGAL, "param is illegal: " .. name .. " must be a " ..
+    "string (multi-valued fields are comma-separated strings)" end
+  if math.type(v) == "float" and math.tointeger(v) then v = math.tointeger(v) end
+  return v
+end
+
+local function as_int(body, name)
+  local v, code, msg = scalar(body, name)
+  if code then return nil, code, msg end
+  if v == nil then return nil end
+  local i = math.tointeger(tonumber(v))
+  if not i then return nil, ILLEGAL, "param is illegal: " .. name .. " must be an integer" end
+  return i
+end
+
+local function as_str(body, name)
+  local v, code, msg = scalar(body, name)
+  if code then return nil, code, msg end
+  if v == nil then return nil end
+  if type(v) == "boolean" then return nil, ILLEGAL, "param is illegal: " .. name end
+  return tostring(v)
+end
+
+local function split(s)
+  local out = {}
+  for part in tostring(s):gmatch("[^,]+") do
+    local p = part:match("^%s*(.-)%s*$")
+    if p ~= "" then out[#out + 1] = p end
+  end
+  return out
+end
+
+local function mobile_or_name(params)
+  local q = params.mobile_or_name
+  if q == nil or q == "" then return nil end
+  local digits = q:match("^%+?(%d+)$")
+  if digits and #digits < 4 then return nil, ILLEGAL, "param is illegal: a mobile number must be four or more digits" end
+  return q:lower()
+end
+
+local function matches_person(q, name, mobile)
+  if not q then return true end
+  return (name or ""):lower():find(q, 1, true) ~= nil or (mobile or ""):find(q, 1, true) ~= nil
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Residents <-> houses
+
+function Community:block(params)
+  local ok, code, msg = required(params, { "block_id" })
+  if not ok then return nil, code, msg end
+  return self.blocks[params.block_id] or { room_user_list = {}, householder_list = {}, rooms = {} }
+end
+
+local EQUAL_FILTERS = { "room_user_stage", "room_user_type", "move_out_type" }
+local PERSON_FILTERS = { "sex", "if_identify", "apply_source", "if_upload_face" }
+
+function Community:filter_room_user(ru, params, q)
+  local h = self.householders[ru.householder_id] or {}
+  for _, f in ipairs(EQUAL_FILTERS) do
+    if params[f] and params[f] ~= "" and tostring(ru[f]) ~= params[f] then return false end
+  end
+  for _, f in ipairs(PERSON_FILTERS) do
+    if params[f] and params[f] ~= "" and tostring(h[f]) ~= params[f] then return false end
+  end
+  if params.tree_id and params.tree_id ~= "" and ru.tree_id ~= params.tree_id then
+    local inside = false
+    for _, p in ipairs(self:parents(ru.tree_id)) do if p == params.tree_id then inside = true end end
+    if not inside then return false end
+  end
+  return matches_person(q, h.real_name, h.mobile)
+end
+
+local function order(list, params, key)
+  local by = params.field_order_by
+  if by and by ~= "" and by ~= "CREATE_TIME_DESC" and by ~= "CREATE_TIME_ASC" then
+    return nil, ILLEGAL, "param is illegal: field_order_by"
+  end
+  table.sort(list, function(a, b)
+    if a.gmt_create == b.gmt_create then return a[key] < b[key] end
+    if by == "CREATE_TIME_ASC" then return a.gmt_create < b.gmt_create end
+    return a.gmt_create > b.gmt_create
+  end)
+  return list
+end
+
+function Community:list_room_users(params)
+  local block, code, msg = self:block(params)
+  if not block then return nil, code, msg end
+  local no, size, pmsg = paging(params)
+  if not no then return nil, size, pmsg end
+  local q
+  q, code, msg = mobile_or_name(params)
+  if code then return nil, code, msg end
+  local hits = {}
+  for _, id in ipairs(block.room_user_list) do
+    local ru = self.room_users[id]
+    if ru and self:filter_room_user(ru, params, q) then hits[#hits + 1] = ru end
+  end
+  local ok
+  ok, code, msg = order(hits, params, "room_user_id")
+  if not ok then return nil, code, msg end
+  local data = page(hits, no, size)
+  for i, ru in ipairs(data) do data[i] = self:room_user_view(ru) end
+  return { total_count = #hits, data = data }
+end
+
+function Community:find_room_user(block_id, id)
+  local ru = self.room_users[id or ""]
+  if not ru or (block_id and ru.block_id ~= block_id) then return nil, 1000, "data not exist" end
+  return ru
+end
+
+local function check_relation(self, body, need_stage)
+  local names = { "block_id", "householder_id", "room_user_type", "tree_id" }
+  if need_stage then names[#names + 1] = "room_user_stage"; names[#names + 1] = "audit_reason" end
+  local ok, code, msg = required(body, names)
+  if not ok then return nil, code, msg end
+  local rel = {}
+  for _, n in ipairs({ "block_id", "householder_id", "room_user_type", "tree_id", "expire_date", "audit_reason" }) do
+    rel[n], code, msg = as_str(body, n)
+    if code then return nil, code, msg end
+  end
+  local valid = false
+  for _, t in ipairs(TYPES) do if t == rel.room_user_type then valid = true end end
+  if not valid then return nil, ILLEGAL, "param is illegal: room_user_type" end
+  if not self.blocks[rel.block_id] then return nil, 1000, "data not exist: block_id" end
+  local node = self.trees[rel.tree_id]
+  if not node or not node.room or node.block_id ~= rel.block_id then return nil, ILLEGAL, "param is illegal: tree_id" end
+  local h = self.householders[rel.householder_id]
+  if not h or h.block_id ~= rel.block_id then return nil, 1000, "data not exist: householder_id" end
+  return rel
+end
+
+function Community:create_room_user(body)
+  local rel, code, msg = check_relation(self, body)
+  if not rel then return nil, code, msg end
+  for _, id in ipairs(self.blocks[rel.block_id].room_user_list) do
+    local ru = self.room_users[id]
+    if ru and ru.householder_id == rel.householder_id and ru.tree_id == rel.tree_id and ru.room_user_stage ~= 30 then
+      return { room_user_id = ru.room_user_id, success = false,
+        operation = "The resident already exists and is bound to the same house." }
+    end
+  end
+  local now = self.now_ms()
+  local ru = { room_user_id = self:id(), householder_id = rel.householder_id, block_id = rel.block_id,
+    room_user_type = rel.room_user_type, tree_id = rel.tree_id, expire_date = rel.expire_date or "",
+    room_user_stage = 20, apply_time = now, gmt_create = now, audit_time = now, audit_reason = "",
+    auth_time = 0, move_out_time = 0, move_out_type = 0, move_out_time_text = "" }
+  self.room_users[ru.room_user_id] = ru
+  table.insert(self.blocks[rel.block_id].room_user_list, ru.room_user_id)
+  return { room_user_id = ru.room_user_id, success = true }
+end
+
+function Community:update_room_user(id, body)
+  local rel, code, msg = check_relation(self, body)
+  if not rel then return nil, code, msg end
+  if body.room_user_id ~= nil and tostring(body.room_user_id) ~= id then
+    return nil, ILLEGAL, "param is illegal: room_user_id"
+  end
+  local ru
+  ru, code, msg = self:find_room_user(rel.block_id, id)
+  if not ru then return nil, code, msg end
+  ru.room_user_type, ru.tree_id, ru.householder_id = rel.room_user_type, rel.tree_id, rel.householder_id
+  if rel.expire_date then ru.expire_date = rel.expire_date end
+  return true
+end
+
+function Community:move_in(id, body)
+  local rel, code, msg = check_relation(self, body, true)
+  if not rel then return nil, code, msg end
+  local stage
+  stage, code, msg = as_int(body, "room_user_stage")
+  if code then return nil, code, msg end
+  if stage ~= 10 and stage ~= 20 then return nil, ILLEGAL, "param is illegal: room_user_stage (10 reject, 20 approve)" end
+  local ru
+  ru, code, msg = self:find_room_user(rel.block_id, id)
+  if not ru then return nil, code, msg end
+  if ru.room_user_stage ~= 0 then
+    return { room_user_id = id, success = false, operation = "Cannot be added repeatedly." }
+  end
+  ru.room_user_stage, ru.audit_reason, ru.audit_time = stage, rel.audit_reason, self.now_ms()
+  ru.room_user_type, ru.tree_id = rel.room_user_type, rel.tree_id
+  if rel.expire_date then ru.expire_date = rel.expire_date end
+  return { room_user_id = id, success = true }
+end
+
+function Community:move_out(block_id, id)
+  local ru, code, msg = self:find_room_user(block_id, id)
+  if not ru then return nil, code, msg end
+  if ru.room_user_stage ~= 20 then return nil, ILLEGAL, "param is illegal: the resident has not moved in" end
+  ru.room_user_stage, ru.move_out_type, ru.move_out_time = 30, 0, self.now_ms()
+  ru.move_out_time_text = os.date("!%Y-%m-%d %H:%M:%S", ru.move_out_time // 1000)
+  return true
+end
+
+function Community:delete_room_user(block_id, id)
+  local ru, code, msg = self:find_room_user(block_id, id)
+  if not ru then return nil, code, msg end
+  self.room_users[id] = nil
+  return true
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Householders
+
+function Community:list_householders(params)
+  local block, code, msg = self:block(params)
+  if not block then return nil, code, msg end
+  local no, size, pmsg = paging(params)
+  if not no then return nil, size, pmsg end
+  local q
+  q, code, msg = mobile_or_name(params)
+  if code then return nil, code, msg end
+  local relation_filter = false
+  for _, f in ipairs({ "room_user_stage", "room_user_type", "move_out_type", "tree_id" }) do
+    if params[f] and params[f] ~= "" then relation_filter = true end
+  end
+  local wanted
+  if relation_filter then
+    wanted = {}
+    for _, id in ipairs(block.room_user_list) do
+      local ru = self.room_users[id]
+      if ru and self:filter_room_user(ru, params, nil) then wanted[ru.householder_id] = true end
+    end
+  end
+  local hits = {}
+  for _, id in ipairs(block.householder_list) do
+    local h = self.householders[id]
+    if h and (not wanted or wanted[id]) and matches_person(q, h.real_name, h.mobile) then
+      local keep = true
+      for _, f in ipairs(PERSON_FILTERS) do
+        if params[f] and params[f] ~= "" and tostring(h[f]) ~= params[f] then keep = false end
+      end
+      if keep then hits[#hits + 1] = h end
+    end
+  end
+  local ok
+  ok, code, msg = order(hits, params, "householder_id")
+  if not ok then return nil, code, msg end
+  local data = page(hits, no, size)
+  for i, h in ipairs(data) do data[i] = self:householder_view(h) end
+  return { total_record = #hits, data = data }
+end
+
+function Community:find_householder(block_id, id)
+  local h = self.householders[id or ""]
+  if not h or h.block_id ~= block_id then return nil, 1000, "data not exist" end
+  return h
+end
+
+-- Field types as the resident tables document them (the registry type, marital and political
+-- status are Integer codes).
+local HOUSEHOLDER_STRINGS = { "real_name", "card_no", "household_registry_address", "employer", "emergency_contact",
+  "emergency_contact_number" }
+local HOUSEHOLDER_INTS = { "sex", "card_type", "apply_source", "if_identify", "household_registry_type",
+  "marital_status", "political_status" }
+-- The modify-resident table requires these (beyond the path ids, which the body repeats).
+local HOUSEHOLDER_UPDATE_REQUIRED = { "real_name", "sex", "mobile", "household_registry_address", "marital_status",
+  "employer", "political_status" }
+
+local function apply_householder(h, body)
+  for _, n in ipairs(HOUSEHOLDER_STRINGS) do
+    local v, code, msg = as_str(body, n)
+    if code then return nil, code, msg end
+    if v ~= nil then h[n] = v end
+  end
+  for _, n in ipairs(HOUSEHOLDER_INTS) do
+    local v, code, msg = as_int(body, n)
+    if code then return nil, code, msg end
+    if v ~= nil then h[n] = v end
+  end
+  if h.sex ~= 1 and h.sex ~= 2 then return nil, ILLEGAL, "param is illegal: sex" end
+  return true
+end
+
+function Community:create_householder(body)
+  local ok, code, msg = required(body, { "block_id", "real_name", "sex", "mobile" })
+  if not ok then return nil, code, msg end
+  local block_id = as_str(body, "block_id")
+  local block = self.blocks[block_id]
+  if not block then return nil, 1000, "data not exist: block_id" end
+  local mobile = as_str(body, "mobile")
+  for _, id in ipairs(block.householder_list) do
+    local h = self.householders[id]
+    if h and h.mobile == mobile then
+      return { householder_id = id, success = false, operation = "The mobile phone number already exists." }
+    end
+  end
+  local h = { householder_id = self:id(), block_id = block_id, user_id = "ay" .. self:id(), mobile = mobile,
+    country_code = "86", card_type = 1, card_no = "", if_identify = 0, real_name_status = 0, apply_source = 0,
+    if_upload_face = 0, gmt_create = self.now_ms() }
+  ok, code, msg = apply_householder(h, body)
+  if not ok then return nil, code, msg end
+  self.householders[h.householder_id] = h
+  table.insert(block.householder_list, h.householder_id)
+  return { householder_id = h.householder_id, success = true }
+end
+
+function Community:update_householder(block_id, id, body)
+  local ok, code, msg = required(body, HOUSEHOLDER_UPDATE_REQUIRED)
+  if not ok then return nil, code, msg end
+  for _, n in ipairs({ "block_id", "householder_id" }) do
+    if body[n] ~= nil and tostring(body[n]) ~= (n == "block_id" and block_id or id) then
+      return nil, ILLEGAL, "param is illegal: " .. n .. " differs from the path"
+    end
+  end
+  local h
+  h, code, msg = self:find_householder(block_id, id)
+  if not h then return nil, code, msg end
+  if body.mobile ~= nil and tostring(body.mobile) ~= h.mobile then
+    return nil, ILLEGAL, "param is illegal: mobile cannot be changed"
+  end
+  local staged = copy(h)
+  ok, code, msg = apply_householder(staged, body)
+  if not ok then return nil, code, msg end
+  self.householders[id] = staged
+  return true
+end
+
+function Community:delete_householder(block_id, id)
+  local h, code, msg = self:find_householder(block_id, id)
+  if not h then return nil, code, msg end
+  self.householders[id] = nil
+  for rid, ru in pairs(self.room_users) do
+    if ru.householder_id == id then self.room_users[rid] = nil end
+  end
+  return true
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Members (staff)
+
+function Community:list_members(params)
+  local ok, code, msg = required(params, { "block_id" })
+  if not ok then return nil, code, msg end
+  local no, size, pmsg = paging(params)
+  if not no then return nil, size, pmsg end
+  local q
+  q, code, msg = mobile_or_name(params)
+  if code then return nil, code, msg end
+  local hits = array()
+  for _, id in ipairs(self.member_order) do
+    local m = self.members[id]
+    local in_block = false
+    for _, b in ipairs(m and m.block_ids or {}) do if b == params.block_id then in_block = true end end
+    if in_block and matches_person(q, m.admin_name, m.mobile)
+        and (not params.status or params.status == "" or tostring(m.account_status) == params.status) then
+      hits[#hits + 1] = m
+    end
+  end
+  local data = page(hits, no, size)
+  for i, m in ipairs(data) do data[i] = self:member_view(m) end
+  return { total_record = #hits, data = data }
+end
+
+function Community:find_member(block_id, id)
+  local m = self.members[id or ""]
+  if not m then return nil, 1000, "data not exist" end
+  for _, b in ipairs(m.block_ids) do if b == block_id then return m end end
+  return nil, 1000, "data not exist"
+end
+
+-- Validates and applies a member body (seed 004 table) onto `m` (a staged copy).
+function Community:apply_member(m, body, creating)
+  local need = { "block_ids", "structure_id", "education", "role_ids", "admin_name", "sex", "mobile" }
+  if not creating then table.insert(need, 1, "member_id") end
+  local ok, code, msg = required(body, need)
+  if not ok then return nil, code, msg end
+  local v = {}
+  for _, n in ipairs({ "member_id", "block_ids", "structure_id", "education", "role_ids", "country_code",
+      "admin_name", "mobile", "card_no", "position" }) do
+    v[n], code, msg = as_str(body, n)
+    if code then return nil, code, msg end
+  end
+  for _, n in ipairs({ "admin", "data_permission", "sex", "card_type", "birthday" }) do
+    v[n], code, msg = as_int(body, n)
+    if code then return nil, code, msg end
+  end
+  if v.sex ~= 1 and v.sex ~= 2 then return nil, ILLEGAL, "param is illegal: sex" end
+  if v.admin and v.admin ~= 1 and v.admin ~= 2 then return nil, ILLEGAL, "param is illegal: admin" end
+  if v.data_permission and v.data_permission ~= 1 and v.data_permission ~= 2 then
+    return nil, ILLEGAL, "param is illegal: data_permission"
+  end
+  if not self.structures[v.structure_id] then return nil, ILLEGAL, "param is illegal: structure_id" end
+  local blocks, roles = split(v.block_ids), split(v.role_ids)
+  for _, b in ipairs(blocks) do
+    if not self.blocks[b] then return nil, ILLEGAL, "param is illegal: block_ids (" .. b .. ")" end
+  end
+  for _, r in ipairs(roles) do
+    if not self.roles[r] then return nil, ILLEGAL, "param is illegal: role_ids (" .. r .. ")" end
+  end
+  if #blocks == 0 or #roles == 0 then return nil, ILLEGAL, "param is illegal: block_ids/role_ids" end
+  m.block_ids, m.role_ids = blocks, roles
+  for _, n in ipairs({ "structure_id", "education", "country_code", "admin_name", "mobile", "card_no", "position",
+      "admin", "data_permission", "sex", "card_type", "birthday" }) do
+    if v[n] ~= nil then m[n] = v[n] end
+  end
+  return true, v
+end
+
+function Community:create_member(body)
+  local m = { member_id = self:id(), account_status = 3, myself = 2, admin = 2, role_ids = {}, block_ids = {},
+    country_code = "86", gmt_create = self.now_ms() }
+  local ok, code, msg = self:apply_member(m, body, true)
+  if not ok then return nil, code, msg end
+  for _, id in ipairs(self.member_order) do
+    if self.members[id] and self.members[id].mobile == m.mobile then
+      return nil, ILLEGAL, "param is illegal: mobile already registered"
+    end
+  end
+  self.members[m.member_id] = m
+  self.member_order[#self.member_order + 1] = m.member_id
+  return m.member_id
+end
+
+function Community:update_member(block_id, id, body)
+  local m, code, msg = self:find_member(block_id, id)
+  if not m then return nil, code, msg end
+  local staged = copy(m)
+  local ok, v, emsg = self:apply_member(staged, body, false)
+  if not ok then return nil, v, emsg end
+  local listed = false
+  for _, mid in ipairs(split(v.member_id)) do if mid == id then listed = true end end
+  if not listed then return nil, ILLEGAL, "param is illegal: member_id does not name the member in the path" end
+  self.members[id] = staged
+  return true
+end
+
+function Community:delete_member(block_id, id)
+  local m, code, msg = self:find_member(block_id, id)
+  if not m then return nil, code, msg end
+  self.members[id] = nil
+  return true
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Organisations
+
+function Community.structure_view(_, s)
+  return { structure_id = s.structure_id, parent_structure_id = s.parent_structure_id,
+    structure_name = s.structure_name, address_code = s.address_code, address_detail = s.address_detail,
+    contact = s.contact, contact_mobile = s.contact_mobile, contact_email = s.contact_email }
+end
+
+function Community:find_structure(params)
+  local ok, code, msg = required(params, { "structure_id" })
+  if not ok then return nil, code, msg end
+  local s = self.structures[params.structure_id]
+  if not s then return nil, 1000, "data not exist" end
+  return s
+end
+
+function Community:structure_members(params)
+  local s, code, msg = self:find_structure(params)
+  if not s then return nil, code, msg end
+  local no, size, pmsg = paging(params)
+  if not no then return nil, size, pmsg end
+  local hits = {}
+  for _, id in ipairs(self.member_order) do
+    local m = self.members[id]
+    if m and m.structure_id == s.structure_id then hits[#hits + 1] = m end
+  end
+  local data = page(hits, no, size)
+  for i, m in ipairs(data) do
+    local v = self:member_view(m)
+    data[i] = { structure_id = v.structure_id, structure_name = v.structure_name, admin_id = v.member_id,
+      admin_name = v.admin_name, role_infos = v.role_infos, mobile = v.mobile, blocks = v.blocks,
+      account_status = v.account_status, sex = v.sex }
+  end
+  return { data = data, total_count = #hits }
+end
+
+function Community:structure_children(params)
+  local s, code, msg = self:find_structure(params)
+  if not s then return nil, code, msg end
+  local list = array()
+  for _, id in ipairs(self.structure_order) do
+    local c = self.structures[id]
+    if c and c.parent_structure_id == s.structure_id then
+      local v = self:structure_view(c)
+      v.structure_type = c.structure_type
+      local leaf = true
+      for _, id2 in ipairs(self.structure_order) do
+        local g = self.structures[id2]
+        if g and g.parent_structure_id == c.structure_id then leaf = false end
+      end
+      v.has_leaf = not leaf
+      list[#list + 1] = v
+    end
+  end
+  return { list = list, page_no = 1, page_size = #list, total = #list }
+end
+
+local STRUCTURE_FIELDS = { "parent_structure_id", "structure_name", "address_code", "address_detail", "contact",
+  "contact_mobile", "contact_email" }
+
+local function apply_structure(self, s, body)
+  for _, n in ipairs(STRUCTURE_FIELDS) do
+    local v, code, msg = as_str(body, n)
+    if code then return nil, code, msg end
+    if v ~= nil then s[n] = v end
+  end
+  if s.parent_structure_id ~= "" and not self.structures[s.parent_structure_id] then
+    return nil, ILLEGAL, "param is illegal: parent_structure_id"
+  end
+  if s.parent_structure_id == s.structure_id then return nil, ILLEGAL, "param is illegal: parent_structure_id" end
+  return true
+end
+
+function Community:create_structure(body)
+  local ok, code, msg = required(body, { "structure_name" })
+  if not ok then return nil, code, msg end
+  local s = { structure_id = self:id(), parent_structure_id = "", structure_type = 2 }
+  ok, code, msg = apply_structure(self, s, body)
+  if not ok then return nil, code, msg end
+  self.structures[s.structure_id] = s
+  self.structure_order[#self.structure_order + 1] = s.structure_id
+  return s.structure_id
+end
+
+function Community:update_structure(id, body)
+  -- The modify-organisation table requires the name, the contact and the contact's phone.
+  local ok, code, msg = required(body, { "structure_name", "contact", "contact_mobile" })
+  if not ok then return nil, code, msg end
+  local s = self.structures[id]
+  if not s then return nil, 1000, "data not exist" end
+  local staged = copy(s)
+  ok, code, msg = apply_structure(self, staged, body)
+  if not ok then return nil, code, msg end
+  self.structures[id] = staged
+  return true
+end
+
+function Community:delete_structure(id)
+  if not self.structures[id] then return nil, 1000, "data not exist" end
+  for _, s in pairs(self.structures) do
+    if s.parent_structure_id == id then return nil, ILLEGAL, "param is illegal: the organisation has children" end
+  end
+  for _, m in pairs(self.members) do
+    if m.structure_id == id then return nil, ILLEGAL, "param is illegal: the organisation has members" end
+  end
+  self.structures[id] = nil
+  return true
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Houses and housekeepers
+
+function Community:create_room(body)
+  local ok, code, msg = required(body, { "block_id", "parent_tree_id" })
+  if not ok then return nil, code, msg end
+  local block_id, parent = as_str(body, "block_id"), as_str(body, "parent_tree_id")
+  local block = self.blocks[block_id]
+  if not block then return nil, 1000, "data not exist: block_id" end
+  local p = self.trees[parent]
+  if not p or p.block_id ~= block_id or p.room then return nil, ILLEGAL, "param is illegal: parent_tree_id" end
+  local name
+  name, code, msg = as_str(body, "room_name")
+  if code then return nil, code, msg end
+  local room = { tree_id = self:id(), name = name or "New house", block_id = block_id, parent = parent, room = true }
+  self.trees[room.tree_id] = room
+  block.rooms[#block.rooms + 1] = room.tree_id
+  return room.tree_id
+end
+
+function Community:delete_room(block_id, tree_id)
+  local room = self.trees[tree_id]
+  if not room or not room.room or room.block_id ~= block_id then return nil, 1000, "data not exist" end
+  for _, ru in pairs(self.room_users) do
+    if ru.tree_id == tree_id and ru.room_user_stage == 20 then
+      return nil, ILLEGAL, "param is illegal: the house has residents"
+    end
+  end
+  self.trees[tree_id] = nil
+  return true
+end
+
+function Community:housekeeper(params)
+  local ok, code, msg = required(params, { "block_id", "hk_id" })
+  if not ok then return nil, code, msg end
+  local hk = self.housekeepers[params.hk_id]
+  if not hk or hk.block_id ~= params.block_id then return nil, 1000, "data not exist" end
+  local v = copy(hk)
+  v.block_id = nil
+  return v
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Routes: { method, path, handler(self, q) }
+
+local C = "/v1.0/iot-02/community"
+
+function M.routes(self)
+  local function cap(q, name) return q.captures[name] end
+  return {
+    { "GET", C .. "/room-users", function(q) return self:list_room_users(q.params) end },
+    { "GET", C .. "/room-user", function(q)
+      local ok, code, msg = required(q.params, { "block_id", "room_user_id" })
+      if not ok then return nil, code, msg end
+      local ru
+      ru, code, msg = self:find_room_user(q.params.block_id, q.params.room_user_id)
+      if not ru then return nil, code, msg end
+      return self:room_user_view(ru)
+    end },
+    { "POST", C .. "/room-user", function(q) return self:create_room_user(q.body) end },
+    { "PUT", C .. "/room-user/{room_user_id}", function(q) return self:update_room_user(cap(q, "room_user_id"), q.body) end },
+    { "DELETE", C .. "/room-user/{block_id}/{room_user_id}", function(q)
+      return self:delete_room_user(cap(q, "block_id"), cap(q, "room_user_id")) end },
+    { "PUT", C .. "/room-user/{room_user_id}/move-in", function(q) return self:move_in(cap(q, "room_user_id"), q.body) end },
+    { "PUT", C .. "/room-user/{block_id}/{room_user_id}/move-out", function(q)
+      return self:move_out(cap(q, "block_id"), cap(q, "room_user_id")) end },
+    { "GET", C .. "/householders", function(q) return self:list_householders(q.params) end },
+    { "GET", C .. "/householder", function(q)
+      local ok, code, msg = required(q.params, { "block_id", "householder_id" })
+      if not ok then return nil, code, msg end
+      local h
+      h, code, msg = self:find_householder(q.params.block_id, q.params.householder_id)
+      if not h then return nil, code, msg end
+      return self:householder_view(h)
+    end },
+    { "POST", C .. "/householder", function(q) return self:create_householder(q.body) end },
+    { "PUT", C .. "/householder/{block_id}/{householder_id}", function(q)
+      return self:update_householder(cap(q, "block_id"), cap(q, "householder_id"), q.body) end },
+    { "DELETE", C .. "/householder/{block_id}/{householder_id}", function(q)
+      return self:delete_householder(cap(q, "block_id"), cap(q, "householder_id")) end },
+    { "GET", C .. "/members", function(q) return self:list_members(q.params) end },
+    { "GET", C .. "/member", function(q)
+      local ok, code, msg = required(q.params, { "block_id", "member_id" })
+      if not ok then return nil, code, msg end
+      local m
+      m, code, msg = self:find_member(q.params.block_id, q.params.member_id)
+      if not m then return nil, code, msg end
+      return self:member_view(m, true)
+    end },
+    { "POST", C .. "/member", function(q) return self:create_member(q.body) end },
+    { "PUT", C .. "/member/{block_id}/{member_id}", function(q)
+      return self:update_member(cap(q, "block_id"), cap(q, "member_id"), q.body) end },
+    { "DELETE", C .. "/member/{block_id}/{member_id}", function(q)
+      return self:delete_member(cap(q, "block_id"), cap(q, "member_id")) end },
+    { "GET", C .. "/structure", function(q)
+      local s, code, msg = self:find_structure(q.params)
+      if not s then return nil, code, msg end
+      return self:structure_view(s)
+    end },
+    { "GET", C .. "/structure/members", function(q) return self:structure_members(q.params) end },
+    { "GET", C .. "/structures/children", function(q) return self:structure_children(q.params) end },
+    { "POST", C .. "/structure", function(q) return self:create_structure(q.body) end },
+    { "PUT", C .. "/structure/{structure_id}", function(q) return self:update_structure(cap(q, "structure_id"), q.body) end },
+    { "DELETE", C .. "/structure/{structure_id}", function(q) return self:delete_structure(cap(q, "structure_id")) end },
+    { "POST", C .. "/room", function(q) return self:create_room(q.body) end },
+    { "DELETE", C .. "/room/{block_id}/{tree_id}", function(q) return self:delete_room(cap(q, "block_id"), cap(q, "tree_id")) end },
+    { "GET", C .. "/housekeeper-detail", function(q) return self:housekeeper(q.params) end },
+  }
+end
+
+return M

@@ -1,0 +1,257 @@
+--- dwell.transport: policy over dwell.core.http: retries with backoff,
+-- Retry-After, deadlines, rate limits, hooks, single-flight locks and
+-- dwell.parallel. See docs/internals.md, "Transport".
+local errors = require "dwell.error"
+local scheduler = require "dwell.scheduler"
+local redact = require "dwell.redact"
+
+local M = {}
+
+M.sleep = scheduler.sleep
+M.now = scheduler.now
+M.virtual_clock = scheduler.virtual_clock
+M.system_clock = scheduler.system_clock
+M.redact_url = redact.url
+
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, TRACE = true }
+local RETRY_STATUS = { [429] = true, [502] = true, [503] = true, [504] = true }
+local PASSTHROUGH = { "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "http_version",
+                      "max_response_bytes" }
+
+local Transport = {}
+Transport.__index = Transport
+Transport.__name = "dwell.transport"
+
+--- transport.new{ timeout_ms, connect_timeout_ms, ca_file, ca_path, insecure, proxy,
+--   http_version, max_response_bytes, retry = { attempts, base_ms, cap_ms },
+--   deadline_ms, on_request, on_response, clock, random }
+function M.new(opts)
+  opts = opts or {}
+  local retry = opts.retry or {}
+  local t = setmetatable({
+    timeout_ms = opts.timeout_ms or 30000,
+    deadline_ms = opts.deadline_ms or 120000,
+    attempts = retry.attempts or 3,
+    base_ms = retry.base_ms or 200,
+    cap_ms = retry.cap_ms or 10000,
+    on_request = opts.on_request, on_response = opts.on_response,
+    clock = opts.clock, random = opts.random or math.random,
+    base = {},
+  }, Transport)
+  assert(math.type(t.attempts) == "integer" and t.attempts >= 1, "dwell.transport: retry.attempts must be >= 1")
+  for _, k in ipairs(PASSTHROUGH) do t.base[k] = opts[k] end
+  return t
+end
+
+-- Retry-After: delta seconds or an HTTP date (RFC 9110), measured against the
+-- response's own Date when there is one. Returns seconds or nil.
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
+                 Oct = 10, Nov = 11, Dec = 12 }
+
+local function http_date(s)
+  if not s then return nil end
+  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+  if not d or not MONTHS[mon] then return nil end
+  -- Days from civil (proleptic Gregorian), so no dependence on the local zone.
+  y, mon = tonumber(y), MONTHS[mon]
+  if mon <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local mp = (mon + 9) % 12
+  local doy = (153 * mp + 2) // 5 + tonumber(d) - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  local days = era * 146097 + doe - 719468
+  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+end
+M.http_date = http_date
+
+function M.retry_after(resp)
+  local v = resp.headers["retry-after"]
+  if not v then return nil end
+  local secs = tonumber(v:match("^%s*(%d+)%s*$"))
+  if secs then return secs end
+  local at = http_date(v)
+  if not at then return nil end
+  local ref = http_date(resp.headers["date"]) or os.time()
+  return math.max(0, at - ref)
+end
+
+-- Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], in seconds.
+function Transport:backoff(attempt)
+  local ceiling = math.min(self.cap_ms, self.base_ms * 2 ^ (attempt - 1))
+  return self.random() * ceiling / 1000
+end
+
+local function to_error(cerr, info)
+  local kind = cerr.kind == "timeout" and "timeout" or "transport"
+  return errors.new{
+    kind = kind, reason = cerr.kind, message = tostring(cerr.message),
+    method = info.method, url = info.url, attempts = info.attempt, retryable = true,
+  }
+end
+
+local function deadline_error(info, what)
+  return errors.new{ kind = "timeout", reason = "deadline", method = info.method, url = info.url,
+                     attempts = info.attempt, retryable = true,
+                     message = what or "deadline passed before the request could complete" }
+end
+
+local function hook(fn, info)
+  if fn then fn(info) end
+end
+
+function Transport:_request(req)
+  local c = {}
+  for k, v in pairs(self.base) do c[k] = v end
+  for _, k in ipairs(PASSTHROUGH) do if req[k] ~= nil then c[k] = req[k] end end
+  c.method, c.url, c.headers, c.body = req.method, req.url, req.headers, req.body
+  return c
+end
+
+-- Whether to try again after this outcome; returns the delay in seconds.
+function Transport:_retry_delay(resp, cerr, attempt, idempotent)
+  if attempt >= self.attempts or not idempotent then return nil end
+  if cerr then return self:backoff(attempt) end
+  if not RETRY_STATUS[resp.status] then return nil end
+  return M.retry_after(resp) or self:backoff(attempt)
+end
+
+function Transport:_send(req)
+  local method = string.upper(req.method or "GET")
+  local idempotent = req.idempotent
+  if idempotent == nil then idempotent = IDEMPOTENT[method] or false end
+  local deadline = scheduler.now() + (req.deadline_ms or self.deadline_ms) / 1000
+  local creq = self:_request(req)
+  creq.method = method
+  local info = { method = method, url = redact.url(req.url, req.redact) }
+  local timeout = req.timeout_ms or self.timeout_ms
+  for attempt = 1, self.attempts do
+    info.attempt, info.status, info.timing, info.error, info.retry_in = attempt, nil, nil, nil, nil
+    if req.limiter and not req.limiter:take(1, deadline - scheduler.now()) then
+      return nil, deadline_error(info, "deadline passed while waiting for the rate limiter")
+    end
+    local left_ms = math.floor((deadline - scheduler.now()) * 1000)
+    if left_ms <= 0 then return nil, deadline_error(info) end
+    creq.timeout_ms = math.min(timeout, left_ms)
+    hook(self.on_request, info)
+    local resp, cerr = scheduler.perform(creq)
+    info.status = resp and resp.status
+    info.timing = resp and resp.timing
+    info.error = cerr and cerr.kind
+    local delay = self:_retry_delay(resp, cerr, attempt, idempotent)
+    if delay and scheduler.now() + delay >= deadline then delay = nil end
+    info.retry_in = delay
+    hook(self.on_response, info)
+    if not delay then
+      if cerr then return nil, to_error(cerr, info) end
+      return resp
+    end
+    scheduler.sleep(delay)
+  end
+end
+
+--- t:send{ method, url, headers, body, idempotent, limiter, redact, deadline_ms, timeout_ms, ... }
+-- -> resp | nil, dwell.error. Inside a scheduler task it yields; outside it
+-- runs its own scheduler and blocks.
+function Transport:send(req)
+  assert(type(req) == "table", "dwell.transport: send expects a request table")
+  if type(req.url) ~= "string" then
+    error(errors.invalid_argument(nil, nil, "url", "must be a string"), 2)
+  end
+  if scheduler.current() then return self:_send(req) end
+  return scheduler.run_one(self.clock, self._send, self, req)
+end
+
+-- ---- single-flight lock --------------------------------------------------
+
+local Lock = {}
+Lock.__index = Lock
+Lock.__name = "dwell.transport.lock"
+
+--- A cooperative lock: lock:with(fn, ...) runs fn with the lock held; a task
+-- that finds it held waits (other tasks keep running) and then runs fn itself,
+-- so fn should re-check whatever it refreshes.
+function M.lock()
+  return setmetatable({ holder = nil, waiters = {} }, Lock)
+end
+
+function Lock:acquire()
+  local co = coroutine.running()
+  if self.holder == nil then
+    self.holder = co
+    return
+  end
+  if self.holder == co then error("dwell.transport: lock is not re-entrant", 2) end
+  if not scheduler.current() then error("dwell.transport: lock held and no scheduler to wait in", 2) end
+  self.waiters[#self.waiters + 1] = co
+  scheduler.park() -- release() hands the lock over before waking us
+end
+
+function Lock:release()
+  local nxt = table.remove(self.waiters, 1)
+  self.holder = nxt
+  if nxt then scheduler.wake(nxt) end
+end
+
+function Lock:held() return self.holder ~= nil end
+
+function Lock:with(fn, ...)
+  self:acquire()
+  local res = table.pack(pcall(fn, ...))
+  self:release()
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- ---- dwell.parallel ------------------------------------------------------
+
+local function traceback(e)
+  if errors.is(e) then return e end
+  return debug.traceback(tostring(e), 2)
+end
+
+--- dwell.parallel(calls, { concurrency = 8, clock = ... }): calls[i] = { callable, args };
+-- returns results, errors with results[i] the value or nil and errors[i] the
+-- dwell.error (returned as `nil, err` or raised). Any other raised error is
+-- raised again once the calls already running have finished.
+function M.parallel(calls, opts)
+  opts = opts or {}
+  local n, conc = #calls, opts.concurrency or 8
+  assert(math.type(conc) == "integer" and conc >= 1, "dwell.parallel: concurrency must be an integer >= 1")
+  local results, errs = {}, {}
+  local current = scheduler.current()
+  local sched = current or scheduler.new{ clock = opts.clock }
+  local parent = current and coroutine.running()
+  local next_i, running, finished, raised = 1, 0, 0, nil
+
+  local start_next
+  local function on_done(i, ok, xok, v, err)
+    running, finished = running - 1, finished + 1
+    if not ok then raised = raised or xok -- the scheduler itself failed
+    elseif not xok then
+      if errors.is(v) then errs[i] = v else raised = raised or v end
+    elseif v == nil then errs[i] = err
+    else results[i] = v end
+    start_next()
+    if running == 0 and parent then scheduler.wake(parent) end
+  end
+  function start_next()
+    while not raised and running < conc and next_i <= n do
+      local i, call = next_i, calls[next_i]
+      next_i, running = next_i + 1, running + 1
+      sched:spawn(function() return xpcall(call[1], traceback, call[2]) end,
+                  function(...) on_done(i, ...) end)
+    end
+  end
+
+  start_next()
+  if parent then
+    if running > 0 then scheduler.park() end
+  else
+    sched:run()
+  end
+  if raised then error(raised, 0) end
+  return results, errs
+end
+
+return M

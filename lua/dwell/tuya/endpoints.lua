@@ -1,0 +1,264 @@
+--- Tuya Smart Community (`/v1.0/iot-02/community/...`) endpoints and the token APIs, as data.
+-- Sources: specs/tuya/NOTES.md §4 and §7, the seeds 000 (room-users), 001 (structure/members) and
+-- 004 (modify member), and Tuya's per-endpoint pages. Parameter names are Tuya's own snake_case
+-- names; query values documented as String with numeric codes (sex, if_identify, ...) accept a Lua
+-- integer or a string. IDs are 19-digit strings: a Lua integer id is sent as its exact digits.
+local C = "/v1.0/iot-02/community"
+
+local ROOM_USER_TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "COLLEAGUE",
+  "DECORATOR", "BABYSITTER", "OTHER" }
+local STAGES = { "0", "10", "20", "30" }      -- pending, rejected, approved (moved in), moved out
+local SEX = { 1, 2 }                           -- 1 male, 2 female
+
+--- mobile_or_name: a name fragment, or a mobile fragment of at least four digits (seed 000).
+local function mobile_or_name_rule(v)
+  if v == "" then return "must not be empty" end
+  local digits = v:match("^%+?(%d+)$")
+  if digits and #digits < 4 then return "a mobile number must be four or more digits" end
+  return nil
+end
+
+-- Paging as Tuya documents it: page_no from 1 and page_size, the total under one of three names,
+-- items under `data` (or `list` for organisations), some results a bare array (NOTES §7.6).
+local PAGED = { style = "page_number", page = "page_no", size = "page_size", first = 1, default_size = 20,
+  items = { "data", "list" }, total = { "total_count", "total_record", "total" } }
+
+local function page_params(params)
+  params[#params + 1] = { "page_no", "query", "integer", required = true, min = 1 }
+  params[#params + 1] = { "page_size", "query", "integer", required = true, min = 1 }
+  return params
+end
+
+-- Filters of /householders (its page lists exactly these); /room-users adds the relation filters below.
+local PERSON_FILTERS = {
+  { "mobile_or_name", "query", "string", check = mobile_or_name_rule },
+  { "sex", "query", "string", enum = { "1", "2" } },
+  { "if_identify", "query", "string", enum = { "0", "1" } },
+  { "apply_source", "query", "string", enum = { "0", "1", "2" } },
+  { "if_upload_face", "query", "string", enum = { "0", "1" } },
+  { "field_order_by", "query", "string", enum = { "CREATE_TIME_DESC", "CREATE_TIME_ASC" } },
+}
+
+-- Filters of /room-users (seed 000): the person filters plus the relation's own.
+local RELATION_FILTERS = {
+  { "room_user_stage", "query", "string", enum = STAGES },
+  { "tree_id", "query", "string" },
+  { "move_out_type", "query", "string", enum = { "0", "1", "2" } },
+  { "room_user_type", "query", "string", enum = ROOM_USER_TYPES },
+}
+
+local function append(params, list)
+  for _, f in ipairs(list) do params[#params + 1] = f end
+  return params
+end
+
+-- A comma-joined multi-valued body field: a Lua list or an "a,b" string (NOTES §7.3).
+local function ids(name, required)
+  return { name, "body", "array", items = "string", join = ",", required = required, min_items = 1 }
+end
+
+-- The body of POST /member and PUT /member/{block_id}/{member_id} (seed 004 table).
+local function member_fields(params)
+  local fields = {
+    ids("block_ids", true),
+    { "structure_id", "body", "string", required = true },
+    { "education", "body", "string", required = true },
+    ids("role_ids", true),
+    { "admin", "body", "integer", enum = { 1, 2 } },
+    { "data_permission", "body", "integer", enum = { 1, 2 } },
+    { "country_code", "body", "string", pattern = "^%d+$", pattern_rule = "must be digits, e.g. 86" },
+    { "admin_name", "body", "string", required = true, min_length = 1 },
+    { "sex", "body", "integer", required = true, enum = SEX },
+    { "mobile", "body", "string", required = true, min_length = 1 },
+    { "card_type", "body", "integer" },
+    { "card_no", "body", "string" },
+    { "birthday", "body", "long" },
+    { "position", "body", "string" },
+  }
+  for _, f in ipairs(fields) do params[#params + 1] = f end
+  return params
+end
+
+-- Body of the relationship between a resident and a house (create / update / move-in review).
+local function relation_fields(params)
+  local fields = {
+    { "block_id", "body", "string", required = true },
+    { "householder_id", "body", "string", required = true },
+    { "room_user_type", "body", "string", required = true, enum = ROOM_USER_TYPES },
+    { "tree_id", "body", "string", required = true },
+  }
+  for _, f in ipairs(fields) do params[#params + 1] = f end
+  -- expire_date is typed String (empty = permanent) although examples send ms numbers (NOTES §8.7).
+  params[#params + 1] = { "expire_date", "body", "string" }
+  return params
+end
+
+-- Resident body fields (POST /householder and PUT /householder/{block_id}/{householder_id} tables).
+-- The update table marks more fields required than the create table does; both are followed.
+local function householder_fields(params, updating)
+  if updating then params[#params + 1] = { "if_identify", "body", "integer", enum = { 0, 1 } } end
+  return append(params, {
+    { "real_name", "body", "string", required = true, min_length = 1 },
+    { "sex", "body", "integer", required = true, enum = SEX },
+    { "mobile", "body", "string", required = true, min_length = 1 },
+    { "card_type", "body", "integer" },
+    { "card_no", "body", "string" },
+    { "apply_source", "body", "integer", enum = { 0, 1, 2 } },
+    { "household_registry_type", "body", "integer", enum = { 1, 2 } },          -- 1 agricultural, 2 non-agricultural
+    { "household_registry_address", "body", "string", required = updating },
+    { "marital_status", "body", "integer", required = updating, enum = { 0, 1, 2, 3, 4, 5 } },
+    { "employer", "body", "string", required = updating },
+    { "political_status", "body", "integer", required = updating, enum = { 1, 2, 3 } },
+    { "emergency_contact", "body", "string" },
+    { "emergency_contact_number", "body", "string" },
+  })
+end
+
+-- Organisation body (POST /structure and PUT /structure/{structure_id} tables; the update
+-- table also requires the contact and its phone number).
+local function structure_fields(params, updating)
+  return append(params, {
+    { "parent_structure_id", "body", "string" },
+    { "structure_name", "body", "string", required = true, min_length = 1 },
+    { "address_code", "body", "string" },
+    { "address_detail", "body", "string" },
+    { "contact", "body", "string", required = updating },
+    { "contact_mobile", "body", "string", required = updating },
+    { "contact_email", "body", "string" },
+  })
+end
+
+return {
+  -- §4 token APIs: signed without an access token.
+  { name = "token.get", method = "GET", path = "/v1.0/token", token_api = true,
+    summary = "Obtain an access token (simple mode)",
+    params = { { "grant_type", "query", "integer", default = 1, enum = { 1 } } } },
+  { name = "token.refresh", method = "GET", path = "/v1.0/token/{refresh_token}", token_api = true,
+    summary = "Refresh an access token with the single-use refresh token",
+    params = { { "refresh_token", "path", "string", required = true, secret = true } } },
+
+  -- §7.1 residents <-> houses
+  { name = "community.room_users", method = "GET", path = C .. "/room-users", paging = PAGED,
+    summary = "List relationships between residents and houses",
+    params = append(append(page_params({ { "block_id", "query", "string", required = true } }), PERSON_FILTERS),
+      RELATION_FILTERS) },
+  { name = "community.room_user.get", method = "GET", path = C .. "/room-user",
+    summary = "Details of a relationship between a resident and a house",
+    params = { { "block_id", "query", "string", required = true },
+               { "room_user_id", "query", "string", required = true } } },
+  { name = "community.room_user.create", method = "POST", path = C .. "/room-user",
+    summary = "Create a relationship between a resident and a house",
+    params = relation_fields({}) },
+  { name = "community.room_user.update", method = "PUT", path = C .. "/room-user/{room_user_id}",
+    summary = "Modify a relationship between a resident and a house",
+    params = relation_fields({ { "room_user_id", "path", "string", required = true },
+      -- the body repeats the path id (documented as a required body field)
+      { "body_room_user_id", "body", "string", wire = "room_user_id", default_from = "room_user_id" } }) },
+  { name = "community.room_user.delete", method = "DELETE", path = C .. "/room-user/{block_id}/{room_user_id}",
+    summary = "Delete a relationship between a resident and a house",
+    params = { { "block_id", "path", "string", required = true },
+               { "room_user_id", "path", "string", required = true } } },
+  { name = "community.room_user.move_in", method = "PUT", path = C .. "/room-user/{room_user_id}/move-in",
+    summary = "Review a move-in application (20 approve, 10 reject)",
+    params = relation_fields({ { "room_user_id", "path", "string", required = true },
+      { "room_user_stage", "body", "integer", required = true, enum = { 0, 10, 20, 30 } },
+      { "audit_reason", "body", "string", required = true } }) },
+  { name = "community.room_user.move_out", method = "PUT", path = C .. "/room-user/{block_id}/{room_user_id}/move-out",
+    summary = "Move a resident out of a house",
+    params = { { "block_id", "path", "string", required = true },
+               { "room_user_id", "path", "string", required = true } } },
+
+  -- §7.2 residents ("householders")
+  { name = "community.householders", method = "GET", path = C .. "/householders", paging = PAGED,
+    summary = "List residents",
+    params = append(page_params({ { "block_id", "query", "string", required = true } }), PERSON_FILTERS) },
+  { name = "community.householder.get", method = "GET", path = C .. "/householder",
+    summary = "Details of a resident",
+    params = { { "block_id", "query", "string", required = true },
+               { "householder_id", "query", "string", required = true } } },
+  { name = "community.householder.create", method = "POST", path = C .. "/householder",
+    summary = "Add a resident",
+    params = householder_fields({ { "block_id", "body", "string", required = true } }, false) },
+  { name = "community.householder.update", method = "PUT", path = C .. "/householder/{block_id}/{householder_id}",
+    summary = "Modify a resident (the mobile number cannot be changed)",
+    params = householder_fields({ { "block_id", "path", "string", required = true },
+      { "householder_id", "path", "string", required = true },
+      -- the body repeats both path ids (documented as required body fields)
+      { "body_block_id", "body", "string", wire = "block_id", default_from = "block_id", required = true },
+      { "body_householder_id", "body", "string", wire = "householder_id", default_from = "householder_id",
+        required = true } }, true) },
+  { name = "community.householder.delete", method = "DELETE", path = C .. "/householder/{block_id}/{householder_id}",
+    summary = "Delete a resident",
+    params = { { "block_id", "path", "string", required = true },
+               { "householder_id", "path", "string", required = true } } },
+
+  -- §7.3 property staff ("members")
+  { name = "community.members", method = "GET", path = C .. "/members", paging = PAGED,
+    summary = "List the members (staff) of a community",
+    params = page_params({ { "block_id", "query", "string", required = true },
+      { "mobile_or_name", "query", "string", check = mobile_or_name_rule },
+      { "status", "query", "integer", enum = { 1, 2, 3 } } }) },  -- 1 enabled, 2 disabled, 3 not activated
+  { name = "community.member.get", method = "GET", path = C .. "/member",
+    summary = "Details of a member",
+    params = { { "block_id", "query", "string", required = true },
+               { "member_id", "query", "string", required = true } } },
+  { name = "community.member.create", method = "POST", path = C .. "/member",
+    summary = "Add a member; the result is the new member id",
+    params = member_fields({}) },
+  { name = "community.member.update", method = "PUT", path = C .. "/member/{block_id}/{member_id}",
+    summary = "Modify a member (basic information, permissions and roles)",
+    params = member_fields({ { "block_id", "path", "string", required = true },
+      { "member_id", "path", "string", required = true },
+      -- body member_id: "the list of member IDs, separated with commas"; defaults to the path id
+      { "member_ids", "body", "array", items = "string", join = ",", wire = "member_id",
+        default_from = "member_id", required = true, min_items = 1 } }) },
+  { name = "community.member.delete", method = "DELETE", path = C .. "/member/{block_id}/{member_id}",
+    summary = "Delete a member (also unbinds its roles and projects)",
+    params = { { "block_id", "path", "string", required = true },
+               { "member_id", "path", "string", required = true } } },
+
+  -- §7.4 organisations ("structures")
+  { name = "community.structure.get", method = "GET", path = C .. "/structure",
+    summary = "Details of an organisation",
+    params = { { "structure_id", "query", "string", required = true } } },
+  { name = "community.structure.members", method = "GET", path = C .. "/structure/members", paging = PAGED,
+    summary = "List the members of an organisation",
+    params = page_params({ { "structure_id", "query", "string", required = true } }) },
+  { name = "community.structures.children", method = "GET", path = C .. "/structures/children",
+    summary = "List the sub-organisations of an organisation",
+    params = { { "structure_id", "query", "string", required = true } } },
+  { name = "community.structure.create", method = "POST", path = C .. "/structure",
+    summary = "Add an organisation; the result is the new organisation id",
+    params = structure_fields({}, false) },
+  { name = "community.structure.update", method = "PUT", path = C .. "/structure/{structure_id}",
+    summary = "Modify an organisation",
+    params = structure_fields({ { "structure_id", "path", "string", required = true } }, true) },
+  { name = "community.structure.delete", method = "DELETE", path = C .. "/structure/{structure_id}",
+    summary = "Delete an organisation",
+    params = { { "structure_id", "path", "string", required = true } } },
+
+  -- §7.5 houses and housekeepers
+  { name = "community.room.create", method = "POST", path = C .. "/room",
+    summary = "Create a house under a floor node; the result is its tree_id",
+    params = {
+      { "block_id", "body", "string", required = true },
+      { "parent_tree_id", "body", "string", required = true },
+      { "meta_code", "body", "string" },
+      { "room_site", "body", "string" },
+      { "room_name", "body", "string" },
+      { "room_status", "body", "string" },
+      { "room_size", "body", "string" },
+      { "door_model", "body", "string" },
+      { "room_toward", "body", "integer", enum = { 1, 2, 3, 4 } },
+      { "hand_over_date", "body", "long" },
+      { "period_int", "body", "string" },
+    } },
+  { name = "community.room.delete", method = "DELETE", path = C .. "/room/{block_id}/{tree_id}",
+    summary = "Delete a house",
+    params = { { "block_id", "path", "string", required = true },
+               { "tree_id", "path", "string", required = true } } },
+  { name = "community.housekeeper_detail", method = "GET", path = C .. "/housekeeper-detail",
+    summary = "Details of a community housekeeper (steward)",
+    params = { { "block_id", "query", "string", required = true },
+               { "hk_id", "query", "string", required = true } } },
+}

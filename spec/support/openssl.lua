@@ -1,0 +1,68 @@
+--- Test-time key material from the openssl command line tool, in a private
+-- temporary directory that `cleanup` removes.
+local M = {}
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+M.quote = quote
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Runs an openssl command line (arguments already quoted), failing loudly.
+function M.run(args)
+  local ok, how, code = os.execute("openssl " .. args .. " 2>/dev/null")
+  assert(ok, ("openssl %s: %s %s"):format(args, how, code))
+end
+
+--- A fresh directory; returns its path.
+function M.tmpdir()
+  local p = io.popen('mktemp -d "${TMPDIR:-/tmp}/dwell-spec.XXXXXX"')
+  local dir = p:read("l")
+  p:close()
+  assert(dir and dir ~= "", "mktemp -d failed")
+  return dir
+end
+
+--- Generates one 2048-bit RSA key and every form of it the specs need.
+-- Returns a table of PEM strings:
+--   pkcs8, pkcs1, pkcs8_encrypted, pkcs1_encrypted (with `passphrase`),
+--   public (SubjectPublicKeyInfo), rsa_public (PKCS#1), cert (self-signed X.509)
+function M.rsa_key_set(dir, passphrase)
+  local function path(name) return quote(dir .. "/" .. name) end
+  local pass = quote("pass:" .. passphrase)
+  M.run("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " .. path("p8.pem"))
+  M.run("pkey -in " .. path("p8.pem") .. " -traditional -out " .. path("p1.pem"))
+  M.run("pkey -in " .. path("p8.pem") .. " -aes-256-cbc -passout " .. pass .. " -out " .. path("p8e.pem"))
+  M.run("pkey -in " .. path("p8.pem") .. " -traditional -aes256 -passout " .. pass .. " -out " .. path("p1e.pem"))
+  M.run("pkey -in " .. path("p8.pem") .. " -pubout -out " .. path("pub.pem"))
+  M.run("rsa -in " .. path("p8.pem") .. " -RSAPublicKey_out -out " .. path("rsapub.pem"))
+  M.run("req -x509 -new -key " .. path("p8.pem") .. " -subj /CN=dwell-test -days 2 -out " .. path("cert.pem"))
+  local function get(name) return read(dir .. "/" .. name) end
+  return {
+    pkcs8 = get("p8.pem"), pkcs1 = get("p1.pem"),
+    pkcs8_encrypted = get("p8e.pem"), pkcs1_encrypted = get("p1e.pem"),
+    public = get("pub.pem"), rsa_public = get("rsapub.pem"), cert = get("cert.pem"),
+  }
+end
+
+--- An EC P-256 private and public key pair (for "not an RSA key" checks).
+function M.ec_key_pair(dir)
+  local priv, pub = quote(dir .. "/ec.pem"), quote(dir .. "/ecpub.pem")
+  M.run("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " .. priv)
+  M.run("pkey -in " .. priv .. " -pubout -out " .. pub)
+  return read(dir .. "/ec.pem"), read(dir .. "/ecpub.pem")
+end
+
+function M.cleanup(dir)
+  -- only ever a directory that tmpdir made
+  if dir and dir:match("/dwell%-spec%.%w+$") then os.execute("rm -rf " .. quote(dir)) end
+end
+
+M.read = read
+return M

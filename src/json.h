@@ -1,0 +1,88 @@
+/* Shared pieces of dwell.core.json: the decoder (json_decode.c), the encoder
+ * (json_encode.c), locale-independent number conversion (json_num.c) and the
+ * module table (json.c).
+ *
+ * Both codecs run their work inside lua_pcall on a state struct that lives in
+ * the calling C frame: every error (malformed input, out of memory, a Lua
+ * stack overflow) unwinds to that frame, which frees the buffers and returns
+ * `nil, message`. Buffers are allocated with the state's lua_Alloc so that
+ * host applications with their own allocator see all of dwell's memory. */
+#ifndef DWELL_JSON_H
+#define DWELL_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dwell.h"
+
+#define JSON_DEFAULT_MAX_DEPTH 1000
+/* Both codecs recurse once per nesting level; this bounds the C stack. */
+#define JSON_MAX_MAX_DEPTH 20000
+
+int dwell_json_decode(lua_State *L);
+int dwell_json_encode(lua_State *L);
+
+/* opts.max_depth of the options table at index `opts` (default 1000);
+ * raises an argument error when it is not an integer in range. */
+int dwell_json_opt_depth(lua_State *L, int opts);
+
+/* Correctly rounded conversion of a JSON number literal s[0..n) (already
+ * validated) to a double, whatever the C locale. `scratch` must hold n + 8
+ * bytes plus the length of the locale's decimal point. */
+double dwell_json_strtod(const char *s, size_t n, char *scratch);
+size_t dwell_json_strtod_scratch(size_t n);
+
+/* Shortest text that reads back as d (finite), with '.' as decimal point and
+ * at least one of '.', 'e' so that it decodes as a float again. out must hold
+ * 32 bytes. Returns the length. */
+size_t dwell_json_fmt_double(double d, char *out);
+
+/* ---- byte-level helpers shared by both codecs -------------------------- */
+
+#define JSON_ONES UINT64_C(0x0101010101010101)
+#define JSON_HIGHS UINT64_C(0x8080808080808080)
+
+/* True when any of the 8 bytes in x is a control character (< 0x20), '"',
+ * '\\' or a non-ASCII byte: the bytes a string scan must stop at. */
+static inline int json_word_special(uint64_t x) {
+  uint64_t ctl = (x - JSON_ONES * 0x20) & ~x;
+  uint64_t q = x ^ (JSON_ONES * '"');
+  uint64_t b = x ^ (JSON_ONES * '\\');
+  q = (q - JSON_ONES) & ~q;
+  b = (b - JSON_ONES) & ~b;
+  return ((ctl | q | b) & JSON_HIGHS) != 0 || (x & JSON_HIGHS) != 0;
+}
+
+/* Validates one UTF-8 sequence starting at the non-ASCII byte p[0] (Unicode
+ * table 3-7: no overlong forms, no surrogates, nothing past U+10FFFF).
+ * Returns a pointer past it, or NULL. Relies on the '\0' Lua puts after every
+ * string: a continuation byte is never 0, so a truncated sequence stops at
+ * the terminator without reading beyond it. */
+static inline const char *json_utf8_next(const char *p) {
+  const unsigned char *u = (const unsigned char *)p;
+  unsigned c = u[0];
+  if (c >= 0xC2 && c <= 0xDF) {
+    if ((u[1] & 0xC0) != 0x80) return NULL;
+    return p + 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+    if (u[1] < lo || u[1] > hi) return NULL;
+    if ((u[2] & 0xC0) != 0x80) return NULL;
+    return p + 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (u[1] < lo || u[1] > hi) return NULL;
+    if ((u[2] & 0xC0) != 0x80 || (u[3] & 0xC0) != 0x80) return NULL;
+    return p + 4;
+  }
+  return NULL;
+}
+
+#endif
