@@ -10,7 +10,7 @@ local function run_cli(flags, client, signal, env)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir))
   local script = ([[
-    %s bin/dwell-sandbox %s > %s/out 2>&1 & pid=$!
+    %s %s bin/dwell-sandbox %s > %s/out 2>&1 & pid=$!
     for i in $(seq 500); do
       grep -q 'listening on' %s/out 2>/dev/null && break
       kill -0 $pid 2>/dev/null || break
@@ -21,11 +21,11 @@ local function run_cli(flags, client, signal, env)
     kill -%s $pid 2>/dev/null
     wait $pid
     echo "exit=$?"
-  ]]):format(env or "", flags, dir, dir, dir, client or ":", dir, signal or "TERM")
+  ]]):format(support.sanitizer_env(), env or "", flags, dir, dir, dir, client or ":", dir, signal or "TERM")
   local f = assert(io.open(dir .. "/run.sh", "w"))
   f:write(script)
   f:close()
-  local status = support.shell("sh " .. dir .. "/run.sh")
+  local status = support.shell(support.tool_env .. "sh " .. dir .. "/run.sh")
   local out, client_out = support.read_all(dir .. "/out"), support.read_all(dir .. "/client")
   os.execute("rm -rf " .. dir)
   return out, client_out, tonumber(status:match("exit=(%d+)"))

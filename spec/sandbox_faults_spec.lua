@@ -103,7 +103,7 @@ describe("sandbox faults", function()
     local r = curl("--max-time 0.5 " .. sb.url .. "/echo/hang")
     assert.are.equal(TIMED_OUT, r.rc)
     assert.are.equal(200, curl(sb.url .. "/echo/ok").status)
-    local p = io.popen(("curl -sS --max-time 60 %s/echo/hang 2>&1; echo rc=$?"):format(sb.url))
+    local p = io.popen(("%s -sS --max-time 60 %s/echo/hang 2>&1; echo rc=$?"):format(support.curl_cmd, sb.url))
     -- The timed-out request above still hangs on the server: wait for the second.
     assert.is_true(support.wait_until(function() return sb:stats().in_flight == 2 end))
     sb:stop()

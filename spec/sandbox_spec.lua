@@ -78,6 +78,14 @@ describe("dwell.sandbox", function()
       assert.are.equal("/static/5", reqs[2].path)
     end)
 
+    it("keeps only the most recent `record_limit` requests", function()
+      local small <close> = assert(sandbox.start{ routes = { "static" }, record_limit = 2 })
+      for i = 1, 3 do curl(("%s/static/%d"):format(small.url, i)) end
+      local reqs = small:requests()
+      assert.are.same({ "/static/2", "/static/3" }, { reqs[1].path, reqs[2].path })
+      assert.are.equal(3, small:stats().served)
+    end)
+
     it("serves static JSON bodies of exactly the size asked for", function()
       for _, n in ipairs{ 1, 7, 8, 1000, 100000 } do
         local r = curl(("%s/static/%d"):format(sb.url, n))
@@ -167,7 +175,7 @@ describe("dwell.sandbox", function()
       local sb <close> = assert(sandbox.start{ routes = { "echo" }, latency_ms = 50 * support.slow })
       local args = {}
       for i = 1, 16 do args[#args + 1] = ("-o /dev/null %s/echo/%d"):format(sb.url, i) end
-      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 16 "
+      local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 16 "
         .. table.concat(args, " ") .. " 2>&1")
       assert.are.equal(0, rc, out)
       local st = sb:stats()
@@ -180,7 +188,7 @@ describe("dwell.sandbox", function()
       local sb <close> = assert(sandbox.start{ routes = { "static" }, latency_ms = 200 * support.slow })
       local args = {}
       for i = 1, 128 do args[#args + 1] = ("-o /dev/null %s/static/%d"):format(sb.url, i) end
-      local out, rc = support.shell("curl -sS -Z --parallel-immediate --parallel-max 64 "
+      local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 64 "
         .. table.concat(args, " ") .. " 2>&1")
       assert.are.equal(0, rc, out)
       local st = sb:stats()
@@ -216,7 +224,7 @@ describe("dwell.sandbox", function()
 
     it("stops promptly while a request is mid-latency", function()
       local sb = assert(sandbox.start{ routes = { "echo" }, latency_ms = 60000 })
-      local p = io.popen(("curl -sS --max-time 60 %s/echo 2>&1; echo rc=$?"):format(sb.url))
+      local p = io.popen(("%s -sS --max-time 60 %s/echo 2>&1; echo rc=$?"):format(support.curl_cmd, sb.url))
       assert.is_true(support.wait_until(function() return sb:stats().in_flight == 1 end))
       sb:close()
       local out = p:read("a")

@@ -14,6 +14,22 @@ local function read_all(path)
 end
 M.read_all = read_all
 
+-- External tools run without the sanitizer runtime that `make asan` preloads
+-- into lua5.4 (curl deadlocks at startup under a preloaded ASan).
+M.tool_env = "env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS "
+M.curl_cmd = M.tool_env .. "curl"
+
+--- The sanitizer settings of this process as shell assignments, to give back
+-- to a lua5.4 child (which loads the instrumented modules) run from a tool_env shell.
+function M.sanitizer_env()
+  local out = {}
+  for _, name in ipairs{ "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS" } do
+    local v = os.getenv(name)
+    if v then out[#out + 1] = ("%s='%s'"):format(name, v) end
+  end
+  return table.concat(out, " ")
+end
+
 function M.shell(cmd)
   local p = io.popen(cmd)
   local out = p:read("a")
@@ -25,8 +41,8 @@ end
 -- { rc = exit code, status = HTTP status or 0, body, err (stderr), out (-w output) }.
 function M.curl(args, write_out)
   local body, err = os.tmpname(), os.tmpname()
-  local out, rc = M.shell(("curl -sS -o %s -w '%s' %s 2>%s"):format(
-    body, write_out or "%{http_code}", args, err))
+  local out, rc = M.shell(("%s -sS -o %s -w '%s' %s 2>%s"):format(
+    M.curl_cmd, body, write_out or "%{http_code}", args, err))
   local r = { rc = rc, out = out, body = read_all(body), err = read_all(err) }
   r.status = tonumber(out:match("^(%d%d%d)")) or 0
   os.remove(body)

@@ -10,7 +10,7 @@ describe("sandbox over HTTPS", function()
     dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir -p " .. dir))
-    local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
       .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
       :format(dir, dir))
     assert.are.equal(0, rc)
@@ -52,16 +52,20 @@ describe("sandbox over HTTPS", function()
   end)
 
   it("reports an invalid certificate or key clearly", function()
-    local bad_cert = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
-    local sb, err = sandbox.start{ tls = { cert = bad_cert, key = key } }
-    assert.is_nil(sb)
-    assert.truthy(err:find("with TLS", 1, true), err)
-    assert.truthy(err:find("certificate", 1, true), err)
-    sb, err = sandbox.start{ tls = { cert = cert, key = "not a key" } }
-    assert.is_nil(sb)
-    assert.truthy(err:find("tls.key is not a PEM private key", 1, true), err)
-    sb, err = sandbox.start{ tls = { cert = cert } }
-    assert.is_nil(sb)
-    assert.truthy(err:find("'tls' must be", 1, true), err)
+    local function fails(tls, text)
+      local sb, err = sandbox.start{ tls = tls }
+      assert.is_nil(sb)
+      assert.truthy(err:find(text, 1, true), err)
+    end
+    fails({ cert = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n", key = key },
+      "tls.cert is not a PEM certificate: bad base64")
+    fails({ cert = key, key = key }, "tls.cert is not a PEM certificate")
+    fails({ cert = cert, key = "not a key" }, "tls.key is not a PEM private key")
+    fails({ cert = cert }, "'tls' must be")
+    -- A well-formed certificate with somebody else's key: GnuTLS says why.
+    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other "
+      .. "-keyout %s/other.pem -out %s/other-cert.pem 2>&1"):format(dir, dir))
+    assert.are.equal(0, rc)
+    fails({ cert = cert, key = support.read_all(dir .. "/other.pem") }, "do not match")
   end)
 end)

@@ -7,6 +7,7 @@
 -- start returns `nil, err` for every bad option (unknown route set, invalid
 -- fault spec, port in use, invalid certificate, ...); it never raises for them.
 local server = require "dwell.sandbox.server"
+local pem = require "dwell.sandbox.pem"
 
 local M = {}
 
@@ -54,8 +55,10 @@ local function check_options(opts)
     if type(tls) ~= "table" or type(tls.cert) ~= "string" or type(tls.key) ~= "string" then
       return "'tls' must be { cert = pem, key = pem }"
     end
-    if not tls.cert:find("-----BEGIN", 1, true) then return "tls.cert is not a PEM certificate" end
-    if not tls.key:find("-----BEGIN", 1, true) then return "tls.key is not a PEM private key" end
+    local ok, why = pem.check(tls.cert, true)
+    if not ok then return "tls.cert is not a PEM certificate: " .. why end
+    ok, why = pem.check(tls.key)
+    if not ok then return "tls.key is not a PEM private key: " .. why end
   end
 end
 
