@@ -37,11 +37,17 @@ export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory modules $(HOST_EXAMPLE)
 
 # The compiled modules alone, without the bootstrap check (used by asan and rockspec builds).
 modules: $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
 	@:
+
+# A C program that embeds Lua and loads dwell as an ordinary module (examples/embed/).
+HOST_EXAMPLE := $(BUILD)/examples/dwell-host
+$(HOST_EXAMPLE): examples/embed/host.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror $(shell pkg-config --cflags lua5.4) $< -o $@ $(shell pkg-config --libs lua5.4) -lm -ldl
 
 bootstrap:
 	@scripts/bootstrap
