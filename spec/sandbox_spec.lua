@@ -172,7 +172,9 @@ describe("dwell.sandbox", function()
 
   describe("concurrency", function()
     it("keeps 16 requests in flight together under latency_ms = 50", function()
-      local sb <close> = assert(sandbox.start{ routes = { "echo" }, latency_ms = 50 * support.slow })
+      -- Under valgrind, creating 16 connection threads alone can take longer than 500 ms.
+      local latency = support.slow > 1 and 5000 or 50
+      local sb <close> = assert(sandbox.start{ routes = { "echo" }, latency_ms = latency })
       local args = {}
       for i = 1, 16 do args[#args + 1] = ("-o /dev/null %s/echo/%d"):format(sb.url, i) end
       local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 16 "
@@ -185,7 +187,8 @@ describe("dwell.sandbox", function()
     end)
 
     it("serves 64 concurrent keep-alive connections, each reused", function()
-      local sb <close> = assert(sandbox.start{ routes = { "static" }, latency_ms = 200 * support.slow })
+      local latency = support.slow > 1 and 8000 or 200
+      local sb <close> = assert(sandbox.start{ routes = { "static" }, latency_ms = latency })
       local args = {}
       for i = 1, 128 do args[#args + 1] = ("-o /dev/null %s/static/%d"):format(sb.url, i) end
       local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 64 "
