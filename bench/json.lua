@@ -1,11 +1,22 @@
 --- bench/json.lua: decode/encode throughput of dwell.json against lua-cjson and dkjson.
 -- Not a test: it prints MB/s and the ratios to lua-cjson, all measured in this run.
---   lua5.4 bench/json.lua [seconds per measurement, default 0.5]
+--   lua5.4 bench/json.lua [repetitions, default 21] [page: tuya|rooms, default both]
+--
+-- Method, so that a figure can be trusted on a shared, noisy machine:
+--  * every codec decodes the same text and encodes the same value (the generated page, whose
+--    arrays carry json.array_mt), in the same process;
+--  * each repetition runs every codec once, in rotating order; each timed run is one call
+--    that starts after a full collectgarbage("collect"), so no codec pays for another's
+--    garbage, and whose result is dropped, so the live heap is the same for every codec;
+--  * time is process CPU time (os.clock); the report gives the median MB/s and the spread
+--    (min..max) over the repetitions, and the median of the per-repetition ratios to
+--    lua-cjson, which cancels slow drifts in machine load.
 local json = require "dwell.json"
 local cjson = require "cjson"
 local ok_dk, dkjson = pcall(require, "dkjson")
 
-local budget = tonumber(arg and arg[1]) or 0.5
+local reps = math.max(3, math.tointeger(tonumber(arg and arg[1]) or 21) or 21)
+local only = arg and arg[2]
 
 -- A small LCG so the documents are identical on every machine and Lua build.
 local function rng(seed)
@@ -93,16 +104,34 @@ local function rooms_page()
            nextUri = "/v2/accounts/1234567/rooms/42/users?startPosition=1000", priorUri = json.null }
 end
 
-local function measure(fn)
-  fn() -- warm up
-  local n, t0 = 0, os.clock()
-  local elapsed
-  repeat
-    fn()
-    n = n + 1
-    elapsed = os.clock() - t0
-  until elapsed >= budget
-  return n / elapsed
+-- CPU seconds of one call fn(arg), after a full collection. The result is dropped at
+-- once, so the only live data are the inputs, the same for every codec.
+local function timed(fn, arg)
+  collectgarbage("collect")
+  local t0 = os.clock()
+  fn(arg)
+  return os.clock() - t0
+end
+
+local function median(list)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n % 2 == 1 then return s[(n + 1) // 2] end
+  return (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+local function spread(list)
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(list) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  return lo, hi
+end
+
+-- dkjson has its own null; the shared input uses json.null (== cjson.null).
+local function dk_null(_, value, _, message)
+  if value == json.null then return "null" end
+  return nil, message
 end
 
 local function codecs()
@@ -112,28 +141,53 @@ local function codecs()
   }
   if ok_dk then
     list[#list + 1] = { name = "dkjson",
-      decode = function(s) return dkjson.decode(s, 1, dkjson.null) end, encode = dkjson.encode }
+      decode = function(s) return dkjson.decode(s, 1, dkjson.null) end,
+      encode = function(v) return dkjson.encode(v, { exception = dk_null }) end }
   end
   return list
+end
+
+-- One operation ("decode" or "encode") of every codec on the same input, `reps` times,
+-- interleaved in rotating order.
+local function measure(list, op, input, mb)
+  local rates, ratios = {}, {}
+  for i = 1, #list do rates[i], ratios[i] = {}, {} end
+  for _, c in ipairs(list) do c[op](input) end -- warm up
+  for r = 1, reps do
+    local secs = {}
+    for k = 0, #list - 1 do
+      local i = (r + k - 1) % #list + 1
+      secs[i] = timed(list[i][op], input)
+    end
+    for i = 1, #list do
+      rates[i][r] = mb / secs[i]
+      ratios[i][r] = secs[2] / secs[i]
+    end
+  end
+  local out = {}
+  for i = 1, #list do
+    local lo, hi = spread(rates[i])
+    local rlo, rhi = spread(ratios[i])
+    out[i] = { med = median(rates[i]), lo = lo, hi = hi,
+      ratio = median(ratios[i]), rlo = rlo, rhi = rhi }
+  end
+  return out
 end
 
 local function bench_doc(title, doc)
   local text = assert(json.encode(doc))
   local mb = #text / 1e6
-  print(string.format("\n%s: %.2f MB", title, mb))
-  print(string.format("  %-11s %12s %12s %14s %14s",
-    "codec", "decode MB/s", "encode MB/s", "decode/cjson", "encode/cjson"))
-  local rows = {}
-  for _, c in ipairs(codecs()) do
-    local value = c.decode(text)
-    rows[#rows + 1] = { name = c.name,
-      dec = measure(function() c.decode(text) end) * mb,
-      enc = measure(function() c.encode(value) end) * mb }
-  end
-  local base = rows[2]
-  for _, row in ipairs(rows) do
-    print(string.format("  %-11s %12.1f %12.1f %13.2fx %13.2fx", row.name, row.dec, row.enc,
-      row.dec / base.dec, row.enc / base.enc))
+  local list = codecs()
+  print(string.format("\n%s: %.2f MB, %d repetitions", title, mb, reps))
+  print(string.format("  %-11s %-6s %9s %19s %8s %15s",
+    "codec", "op", "MB/s", "(min..max)", "/cjson", "(min..max)"))
+  for _, op in ipairs({ "decode", "encode" }) do
+    local res = measure(list, op, op == "decode" and text or doc, mb)
+    for i, c in ipairs(list) do
+      local m = res[i]
+      print(string.format("  %-11s %-6s %9.1f %8.1f..%-8.1f %7.2fx %6.2f..%-6.2f",
+        c.name, op, m.med, m.lo, m.hi, m.ratio, m.rlo, m.rhi))
+    end
   end
   local back = json.decode(text)
   local id = back.result and back.result.data[1].room_user_id
@@ -143,7 +197,7 @@ local function bench_doc(title, doc)
   end
 end
 
-print(string.format("%s; lua-cjson %s; dkjson %s; %.1f s per measurement",
-  _VERSION, cjson._VERSION or "?", ok_dk and dkjson.version or "missing", budget))
-bench_doc("Tuya room-users page (2000 rows)", tuya_page())
-bench_doc("Rooms users page (1000 users)", rooms_page())
+print(string.format("%s; lua-cjson %s; dkjson %s; median of %d interleaved runs, full GC before each",
+  _VERSION, cjson._VERSION or "?", ok_dk and dkjson.version or "missing", reps))
+if not only or only == "tuya" then bench_doc("Tuya room-users page (2000 rows)", tuya_page()) end
+if not only or only == "rooms" then bench_doc("Rooms users page (1000 users)", rooms_page()) end
