@@ -21,9 +21,19 @@
  * which would only evict the keys. The cache costs a 1024-slot table, so it
  * is only set up for documents this large. */
 #define KEY_CACHE_MIN_INPUT 4096
-#define KEY_CACHE_SLOTS 1024
+#define KEY_CACHE_BITS 10
+#define KEY_CACHE_SLOTS (1 << KEY_CACHE_BITS)
 #define KEY_CACHE_MAX_LEN 40
 #define VAL_CACHE_MAX_LEN 8
+
+/* A cache slot: the string's bytes (owned by its stack slot), length, first
+ * word, and the size of the last container seen as the value of this key. */
+typedef struct {
+  const char *s;
+  size_t n;
+  uint64_t w;
+  int hint;
+} kslot;
 
 typedef struct {
   lua_State *L;
@@ -34,12 +44,14 @@ typedef struct {
   lua_Alloc alloc;
   void *aud;
   int ahint[HINT_DEPTH], ohint[HINT_DEPTH];
-  int key_cache; /* whether KEY_CACHE holds the cache table */
-  struct { const char *s; size_t n; } keys[KEY_CACHE_SLOTS];
+  int key_cache;   /* whether the stack from KEY_CACHE holds the cached strings */
+  kslot *slot;     /* cache slot of the string just pushed, or NULL */
+  kslot *vslot;    /* cache slot of the key whose value is about to be parsed */
+  kslot keys[KEY_CACHE_SLOTS];
 } jdec;
 
 #define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
-#define KEY_CACHE 3 /* stack index of the key cache table, when used */
+#define KEY_CACHE 3 /* stack index of the first cached string, when used */
 
 static const double POW10[POW10_EXACT + 1] = {
   1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -254,64 +266,99 @@ static void parse_string_slow(jdec *d, const char *s, const char *p) {
   d->p = p + 1;
 }
 
-static unsigned key_slot(const char *s, size_t n) {
-  uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    memcpy(&a, s, 8);
-    memcpy(&b, s + n - 8, 8);
-  } else {
-    size_t i;
-    for (i = 0; i < n; i++) a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+/* The first min(n, 8) bytes of s[0..n) as a word, zero-padded. */
+static inline uint64_t head_word(const jdec *d, const char *s, size_t n) {
+  uint64_t w = 0;
+#ifdef JSON_LITTLE_ENDIAN
+  if (d->end - s >= 8) {
+    memcpy(&w, s, 8);
+    if (n < 8) w &= (UINT64_C(1) << (8 * n)) - 1;
+    return w;
   }
-  a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
-  return (unsigned)(a >> 54);
+#else
+  (void)d;
+#endif
+  memcpy(&w, s, n < 8 ? n : 8);
+  return w;
 }
 
-/* Pushes the key s[0..n), from the cache when an equal key was seen. */
-static void push_key(jdec *d, const char *s, size_t n, size_t maxlen) {
-  unsigned slot;
+/* a[8..n) == b[8..n), n > 8, reading only inside both. */
+static inline int tail_equal(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  size_t i;
+  for (i = 8; i + 8 < n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) return 0;
+  }
+  memcpy(&x, a + n - 8, 8);
+  memcpy(&y, b + n - 8, 8);
+  return x == y;
+}
+
+/* Pushes the string s[0..n), from the cache when an equal string was seen. */
+static void push_cached(jdec *d, const char *s, size_t n, size_t maxlen) {
+  uint64_t w, t = 0, h;
+  kslot *k;
   if (!d->key_cache || n > maxlen) {
     lua_pushlstring(d->L, s, n);
     return;
   }
-  slot = key_slot(s, n);
-  if (d->keys[slot].s && d->keys[slot].n == n && memcmp(d->keys[slot].s, s, n) == 0) {
-    lua_rawgeti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+  w = head_word(d, s, n);
+  if (n > 8) memcpy(&t, s + n - 8, 8);
+  h = (w ^ (t * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
+  k = &d->keys[h >> (64 - KEY_CACHE_BITS)];
+  d->slot = k;
+  if (k->w == w && k->n == n && k->s && (n <= 8 || tail_equal(k->s, s, n))) {
+    lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
     return;
   }
-  /* The cache table keeps the string alive, so its bytes stay valid. */
-  d->keys[slot].s = lua_pushlstring(d->L, s, n);
-  d->keys[slot].n = n;
+  /* The stack slot keeps the string alive, so its bytes stay valid. */
+  k->s = lua_pushlstring(d->L, s, n);
+  k->n = n;
+  k->w = w;
+  k->hint = -1;
   lua_pushvalue(d->L, -1);
-  lua_rawseti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+  lua_replace(d->L, KEY_CACHE + (int)(k - d->keys));
 }
 
+/* d->p at the opening quote. Scans eight bytes at a time up to the next stop
+ * byte ('"', '\\', a control or a non-ASCII byte); UTF-8 is validated as it is
+ * met, a run of non-ASCII characters at a time. */
 static void parse_string(jdec *d, int is_key) {
   const char *s = d->p + 1, *p = s;
   for (;;) {
     unsigned char c;
-    while (d->end - p >= 8) {
-      uint64_t x;
+    for (;;) {
+      uint64_t x, m;
+      if (d->end - p < 8) {
+        while (!json_byte_stops((unsigned char)*p)) p++; /* stops at the '\0' */
+        break;
+      }
       memcpy(&x, p, 8);
-      if (json_word_special(x)) break;
+      m = json_word_stops(x);
+      if (m) {
+        p = json_first_stop(p, m);
+        break;
+      }
       p += 8;
     }
     c = (unsigned char)*p;
     if (c == '"') break;
     if (c == '\\') {
+      d->slot = NULL;
       parse_string_slow(d, s, p);
       return;
     }
-    if (c < 0x20) string_char_fail(d, p);
-    if (c >= 0x80) {
+    if (c < 0x80) string_char_fail(d, p);
+    do {
       const char *q = json_utf8_next(p);
       if (!q) string_char_fail(d, p);
       p = q;
-    } else {
-      p++;
-    }
+    } while ((unsigned char)*p >= 0x80);
   }
-  push_key(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
+  d->slot = NULL;
+  push_cached(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
   d->p = p + 1;
 }
 
@@ -328,9 +375,11 @@ static void parse_array(jdec *d) {
   lua_State *L = d->L;
   lua_Integer n = 0;
   int depth;
+  kslot *ks = d->vslot;
+  d->vslot = NULL;
   enter(d);
   depth = d->depth;
-  lua_createtable(L, depth < HINT_DEPTH ? d->ahint[depth] : 0, 0);
+  lua_createtable(L, ks && ks->hint >= 0 ? ks->hint : depth < HINT_DEPTH ? d->ahint[depth] : 0, 0);
   lua_pushvalue(L, ARRAY_MT);
   lua_setmetatable(L, -2);
   d->p = skip_ws(d->p + 1);
@@ -345,16 +394,20 @@ static void parse_array(jdec *d) {
     }
   }
   d->p++;
-  if (depth < HINT_DEPTH) d->ahint[depth] = n > 1000000 ? 1000000 : (int)n;
+  if (n > 1000000) n = 1000000;
+  if (depth < HINT_DEPTH) d->ahint[depth] = (int)n;
+  if (ks) ks->hint = (int)n;
   d->depth--;
 }
 
 static void parse_object(jdec *d) {
   lua_State *L = d->L;
   int n = 0, depth;
+  kslot *ks = d->vslot;
+  d->vslot = NULL;
   enter(d);
   depth = d->depth;
-  lua_createtable(L, 0, depth < HINT_DEPTH ? d->ohint[depth] : 0);
+  lua_createtable(L, 0, ks && ks->hint >= 0 ? ks->hint : depth < HINT_DEPTH ? d->ohint[depth] : 0);
   d->p = skip_ws(d->p + 1);
   if (*d->p != '}') {
     for (;;) {
@@ -363,7 +416,9 @@ static void parse_object(jdec *d) {
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
+      d->vslot = d->slot;
       parse_value(d);
+      d->vslot = NULL;
       lua_rawset(L, -3);
       if (n < 1000000) n++;
       d->p = skip_ws(d->p);
@@ -374,6 +429,7 @@ static void parse_object(jdec *d) {
   }
   d->p++;
   if (depth < HINT_DEPTH) d->ohint[depth] = n;
+  if (ks) ks->hint = n;
   d->depth--;
 }
 
@@ -415,7 +471,8 @@ static int decode_inner(lua_State *L) {
   jdec *d = (jdec *)lua_touserdata(L, 1);
   if (d->end - d->start >= KEY_CACHE_MIN_INPUT) {
     memset(d->keys, 0, sizeof d->keys);
-    lua_createtable(L, KEY_CACHE_SLOTS, 0);
+    luaL_checkstack(L, KEY_CACHE_SLOTS + 8, "dwell.json: no stack for the string cache");
+    lua_settop(L, KEY_CACHE - 1 + KEY_CACHE_SLOTS);
     d->key_cache = 1;
   }
   parse_value(d);
