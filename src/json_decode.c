@@ -14,6 +14,7 @@
 #include "json.h"
 
 #define HINT_DEPTH 32
+#define STACK_BATCH 16
 #define POW10_EXACT 22
 /* Object keys repeat across the rows of a page, and so do short values
  * ("86", "TENANT"); a direct-mapped cache of pushed strings skips Lua's
@@ -368,7 +369,11 @@ static void parse_value(jdec *d);
 
 static void enter(jdec *d) {
   if (++d->depth > d->max_depth) dec_fail(d, d->p, "nesting deeper than max_depth");
-  luaL_checkstack(d->L, 4, "dwell.json: nesting too deep");
+  /* A level holds at most its table and a key; a leaf pushes at most three
+   * more values (key, value, cache copy), an error message one. Checking
+   * once per STACK_BATCH levels covers all of them. */
+  if (d->depth % STACK_BATCH == 1)
+    luaL_checkstack(d->L, 2 * STACK_BATCH + 8, "dwell.json: nesting too deep");
 }
 
 static void parse_array(jdec *d) {
