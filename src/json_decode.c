@@ -15,6 +15,7 @@
 
 #define HINT_DEPTH 32
 #define STACK_BATCH 16
+#define SHAPE_KEYS 64
 #define POW10_EXACT 22
 /* Object keys repeat across the rows of a page, and so do short values
  * ("86", "TENANT"); a direct-mapped cache of pushed strings skips Lua's
@@ -49,6 +50,7 @@ typedef struct {
   kslot *slot;     /* cache slot of the string just pushed, or NULL */
   kslot *vslot;    /* cache slot of the key whose value is about to be parsed */
   kslot keys[KEY_CACHE_SLOTS];
+  kslot *shape[HINT_DEPTH][SHAPE_KEYS]; /* key i of the last object at a depth */
 } jdec;
 
 #define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
@@ -363,6 +365,36 @@ static void parse_string(jdec *d, int is_key) {
   d->p = p + 1;
 }
 
+/* Whether s (just past an opening quote) holds the cached string k and its
+ * closing quote. Equal bytes to a string that was validated are valid. */
+static inline int key_at(const jdec *d, const kslot *k, const char *s) {
+  size_t n = k->n;
+  if ((size_t)(d->end - s) <= n || s[n] != '"') return 0;
+  if (head_word(d, s, n) != k->w) return 0;
+  return n <= 8 || tail_equal(k->s, s, n);
+}
+
+/* Pushes the key at d->p, key number i of an object at this depth. The rows of
+ * a page repeat the keys of the previous row in the same order, so the key
+ * that was at this place last time is tried first; a match skips the scan and
+ * the hash. */
+static void parse_key(jdec *d, int depth, int i) {
+  kslot **pred = NULL;
+  if (d->key_cache && depth < HINT_DEPTH && i < SHAPE_KEYS) {
+    kslot *k;
+    pred = &d->shape[depth][i];
+    k = *pred;
+    if (k && key_at(d, k, d->p + 1)) {
+      lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
+      d->slot = k;
+      d->p += k->n + 2;
+      return;
+    }
+  }
+  parse_string(d, 1);
+  if (pred && d->slot) *pred = d->slot;
+}
+
 /* ---- containers -------------------------------------------------------- */
 
 static void parse_value(jdec *d);
@@ -417,7 +449,7 @@ static void parse_object(jdec *d) {
   if (*d->p != '}') {
     for (;;) {
       if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
-      parse_string(d, 1);
+      parse_key(d, depth, n);
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
@@ -476,6 +508,7 @@ static int decode_inner(lua_State *L) {
   jdec *d = (jdec *)lua_touserdata(L, 1);
   if (d->end - d->start >= KEY_CACHE_MIN_INPUT) {
     memset(d->keys, 0, sizeof d->keys);
+    memset(d->shape, 0, sizeof d->shape);
     luaL_checkstack(L, KEY_CACHE_SLOTS + 8, "dwell.json: no stack for the string cache");
     lua_settop(L, KEY_CACHE - 1 + KEY_CACHE_SLOTS);
     d->key_cache = 1;
