@@ -13,6 +13,14 @@
 
 #include "json.h"
 
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define NOINLINE
+#define ALWAYS_INLINE inline
+#endif
+
 #define HINT_DEPTH 32
 #define STACK_BATCH 16
 #define SHAPE_KEYS 64
@@ -81,6 +89,7 @@ static char *scratch_reserve(jdec *d, size_t need) {
 }
 
 static inline const char *skip_ws(const char *p) {
+  if ((unsigned char)*p > ' ') return p; /* the common case: no whitespace */
   while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
   return p;
 }
@@ -89,7 +98,7 @@ static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* ---- numbers ----------------------------------------------------------- */
 
-static void parse_number(jdec *d) {
+static NOINLINE void parse_number(jdec *d) {
   const char *s = d->p, *p = s;
   uint64_t m = 0;
   int nd = 0, truncated = 0, is_float = 0, neg = 0;
@@ -162,6 +171,35 @@ static void parse_number(jdec *d) {
     char *buf = scratch_reserve(d, dwell_json_strtod_scratch(n));
     lua_pushnumber(d->L, dwell_json_strtod(s, n, buf));
   }
+}
+
+/* The common case inline: an integer of at most 19 digits that fits int64.
+ * Returns 0, having consumed nothing, for anything else (parse_number then
+ * reads the literal again, reporting errors and handling the rest). */
+static ALWAYS_INLINE int parse_int(jdec *d) {
+  const char *p = d->p;
+  uint64_t m;
+  int neg = *p == '-', nd = 1;
+  p += neg;
+  if (*p == '0') {
+    m = 0;
+    p++;
+  } else {
+    m = (uint64_t)(*p - '0');
+    if (m > 9) return 0;
+    p++;
+    while (is_digit(*p)) {
+      if (++nd > 19) return 0;
+      m = m * 10 + (uint64_t)(*p++ - '0');
+    }
+  }
+  if (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E') return 0;
+  if (m > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
+  d->p = p;
+  if (!neg) lua_pushinteger(d->L, (lua_Integer)m);
+  else if (m <= (uint64_t)INT64_MAX) lua_pushinteger(d->L, -(lua_Integer)m);
+  else lua_pushinteger(d->L, LUA_MININTEGER);
+  return 1;
 }
 
 /* ---- strings ----------------------------------------------------------- */
@@ -397,9 +435,46 @@ static void parse_key(jdec *d, int depth, int i) {
 
 /* ---- containers -------------------------------------------------------- */
 
-static void parse_value(jdec *d);
 
-static void enter(jdec *d) {
+/* Containers are the only recursion; scalars are parsed inline in their loops. */
+static NOINLINE void parse_array(jdec *d);
+static NOINLINE void parse_object(jdec *d);
+
+static int match_word(jdec *d, const char *w, size_t n) {
+  if ((size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0) {
+    d->p += n;
+    return 1;
+  }
+  return 0;
+}
+
+static ALWAYS_INLINE void parse_value(jdec *d) {
+  d->p = skip_ws(d->p);
+  switch (*d->p) {
+    case '"': parse_string(d, 0); return;
+    case '{': parse_object(d); return;
+    case '[': parse_array(d); return;
+    case 't':
+      if (match_word(d, "true", 4)) { lua_pushboolean(d->L, 1); return; }
+      break;
+    case 'f':
+      if (match_word(d, "false", 5)) { lua_pushboolean(d->L, 0); return; }
+      break;
+    case 'n':
+      if (match_word(d, "null", 4)) { lua_pushlightuserdata(d->L, NULL); return; }
+      break;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      if (!parse_int(d)) parse_number(d);
+      return;
+    default:
+      break;
+  }
+  dec_fail(d, d->p, d->p >= d->end ? "unexpected end of input, expected value" : "expected value");
+}
+
+
+static inline void enter(jdec *d) {
   if (++d->depth > d->max_depth) dec_fail(d, d->p, "nesting deeper than max_depth");
   /* A level holds at most its table and a key; a leaf pushes at most three
    * more values (key, value, cache copy), an error message one. Checking
@@ -408,7 +483,7 @@ static void enter(jdec *d) {
     luaL_checkstack(d->L, 2 * STACK_BATCH + 8, "dwell.json: nesting too deep");
 }
 
-static void parse_array(jdec *d) {
+static NOINLINE void parse_array(jdec *d) {
   lua_State *L = d->L;
   lua_Integer n = 0;
   int depth;
@@ -437,7 +512,7 @@ static void parse_array(jdec *d) {
   d->depth--;
 }
 
-static void parse_object(jdec *d) {
+static NOINLINE void parse_object(jdec *d) {
   lua_State *L = d->L;
   int n = 0, depth;
   kslot *ks = d->vslot;
@@ -468,39 +543,6 @@ static void parse_object(jdec *d) {
   if (depth < HINT_DEPTH) d->ohint[depth] = n;
   if (ks) ks->hint = n;
   d->depth--;
-}
-
-static int match_word(jdec *d, const char *w, size_t n) {
-  if ((size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0) {
-    d->p += n;
-    return 1;
-  }
-  return 0;
-}
-
-static void parse_value(jdec *d) {
-  d->p = skip_ws(d->p);
-  switch (*d->p) {
-    case '"': parse_string(d, 0); return;
-    case '{': parse_object(d); return;
-    case '[': parse_array(d); return;
-    case 't':
-      if (match_word(d, "true", 4)) { lua_pushboolean(d->L, 1); return; }
-      break;
-    case 'f':
-      if (match_word(d, "false", 5)) { lua_pushboolean(d->L, 0); return; }
-      break;
-    case 'n':
-      if (match_word(d, "null", 4)) { lua_pushlightuserdata(d->L, NULL); return; }
-      break;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-      parse_number(d);
-      return;
-    default:
-      break;
-  }
-  dec_fail(d, d->p, d->p >= d->end ? "unexpected end of input, expected value" : "expected value");
 }
 
 /* Runs under lua_pcall: 1 = the jdec, 2 = array_mt. */
