@@ -64,12 +64,17 @@ typedef struct {
   lua_Alloc alloc;
   void *aud;
   int ahint[HINT_DEPTH], ohint[HINT_DEPTH];
-  int key_cache;   /* whether the stack from KEY_CACHE holds the cached strings */
+  int key_cache;   /* whether `cache` is set up and the stack from KEY_CACHE holds its strings */
   kslot *slot;     /* cache slot of the string just pushed, or NULL */
   kslot *vslot;    /* cache slot of the key whose value is about to be parsed */
+  kslot *keys;     /* cache->keys */
+  struct jcache *cache; /* from d->alloc (some 48 KB: kept off the C stack) */
+} jdec;
+
+struct jcache {
   kslot keys[KEY_CACHE_SLOTS];
   kslot *shape[HINT_DEPTH][SHAPE_KEYS]; /* key i of the last object at a depth */
-} jdec;
+};
 
 #define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
 #define KEY_CACHE 3 /* stack index of the first cached string, when used */
@@ -430,7 +435,7 @@ static void parse_key(jdec *d, int depth, int i) {
   kslot **pred = NULL;
   if (d->key_cache && depth < HINT_DEPTH && i < SHAPE_KEYS) {
     kslot *k;
-    pred = &d->shape[depth][i];
+    pred = &d->cache->shape[depth][i];
     k = *pred;
     if (k && key_at(d, k, d->p + 1)) {
       lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
@@ -559,8 +564,10 @@ static NOINLINE void parse_object(jdec *d) {
 static int decode_inner(lua_State *L) {
   jdec *d = (jdec *)lua_touserdata(L, 1);
   if (d->end - d->start >= KEY_CACHE_MIN_INPUT) {
-    memset(d->keys, 0, sizeof d->keys);
-    memset(d->shape, 0, sizeof d->shape);
+    d->cache = (struct jcache *)d->alloc(d->aud, NULL, 0, sizeof *d->cache);
+    if (!d->cache) luaL_error(L, "dwell.json: not enough memory");
+    memset(d->cache, 0, sizeof *d->cache);
+    d->keys = d->cache->keys;
     luaL_checkstack(L, KEY_CACHE_SLOTS + 8, "dwell.json: no stack for the string cache");
     lua_settop(L, KEY_CACHE - 1 + KEY_CACHE_SLOTS);
     d->key_cache = 1;
@@ -575,7 +582,7 @@ int dwell_json_decode(lua_State *L) {
   jdec d;
   size_t n;
   int rc;
-  memset(&d, 0, offsetof(jdec, keys));
+  memset(&d, 0, sizeof d);
   d.start = luaL_checklstring(L, 1, &n);
   d.end = d.start + n;
   d.p = d.start;
@@ -598,6 +605,7 @@ int dwell_json_decode(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   rc = lua_pcall(L, 2, 1, 0);
   if (d.scratch) d.alloc(d.aud, d.scratch, d.scap, 0);
+  if (d.cache) d.alloc(d.aud, d.cache, sizeof *d.cache, 0);
   if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
