@@ -33,7 +33,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-http fuzz sandbox
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http fuzz sandbox
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -115,6 +115,14 @@ bench-crypto: all
 
 bench-json: all
 	$(LUA) bench/json.lua
+
+# Repeatable instruction counts of the same decodes (callgrind; see bench/json_count.lua).
+bench-json-count: all $(BUILD)/bench/json_count
+	$(LUA) bench/json_count.lua $(BUILD)/bench/json_count
+
+$(BUILD)/bench/json_count: bench/json_count.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) -Wall -Wextra -Werror $(shell pkg-config --cflags lua5.4) $< -o $@ $(shell pkg-config --libs lua5.4)
 
 # nginx-light is a bench-only extra, installed on demand.
 bench-http: all $(BUILD)/bench/raw_curl

@@ -340,6 +340,50 @@ describe("dwell.json", function()
     end)
   end)
 
+  -- From 4 KB on, the decoder caches the strings of keys and short values and
+  -- first tries the key the previous row had at the same place: these make sure
+  -- that shortcut neither changes a value nor lets a malformed key through.
+  describe("large documents of similar rows", function()
+    local rows = string.rep('{"name":"x","id":1,"abcdefghi":"é"},', 150)
+
+    it("decodes keys that differ from the previous row's only in length or their last byte", function()
+      local keys = { "a", "ab", "abc", "abcdefgh", "abcdefghi", "abcdefghj", "abcdefgh\\u0069", "ab\\\"c",
+        "é", "éé", "\\u00e9", "", string.rep("k", 40), string.rep("k", 41), string.rep("k", 39) .. "K" }
+      local r = helpers.rng(4096)
+      for _ = 1, 20 do
+        local parts = {}
+        for i = 1, 300 do
+          local members = {}
+          for m = 1, 1 + r(6) do
+            members[m] = string.format('"%s":"%s"', keys[1 + r(#keys)], keys[1 + r(#keys)])
+          end
+          parts[i] = "{" .. table.concat(members, ",") .. "}"
+        end
+        local text = "[" .. table.concat(parts, ",") .. "]"
+        assert.is_true(#text > 4096)
+        local ok, where = deep_equal(cjson.decode(text), json.decode(text), true)
+        assert(ok, "differs at " .. tostring(where))
+      end
+    end)
+
+    -- { row after the similar rows, 1-based offset of the error in it, error }
+    local bad = {
+      { '{"name\t":"x"}', 7, "unescaped control character in string" },
+      { '{"nam\xff":"x"}', 6, "invalid UTF-8 in string" },
+      { '{"name\\q":"x"}', 7, "invalid escape in string" },
+      { '{"name":"x\1"}', 11, "unescaped control character in string" },
+      { '{"name":"x","id":01}', 19, "leading zero in number" },
+      { '{"name"', 8, "expected ':'" },
+      { '{"nam', 6, "unterminated string" },
+    }
+    for _, c in ipairs(bad) do
+      it(string.format("rejects %q after rows that had the same keys", c[1]), function()
+        local text = "[" .. rows .. c[1] .. (c[1]:sub(-1) == "}" and "]" or "")
+        assert.equal(string.format("dwell.json: %s at byte %d", c[3], 1 + #rows + c[2]), decode_err(text))
+      end)
+    end
+  end)
+
   describe("round trips", function()
     it("round-trips a vendor-like page", function()
       local text = '{"success":true,"t":1717200000123,"result":{"total_count":2,"has_more":false,' ..

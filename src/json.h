@@ -43,15 +43,37 @@ size_t dwell_json_fmt_double(double d, char *out);
 #define JSON_ONES UINT64_C(0x0101010101010101)
 #define JSON_HIGHS UINT64_C(0x8080808080808080)
 
-/* True when any of the 8 bytes in x is a control character (< 0x20), '"',
- * '\\' or a non-ASCII byte: the bytes a string scan must stop at. */
-static inline int json_word_special(uint64_t x) {
-  uint64_t ctl = (x - JSON_ONES * 0x20) & ~x;
-  uint64_t q = x ^ (JSON_ONES * '"');
-  uint64_t b = x ^ (JSON_ONES * '\\');
-  q = (q - JSON_ONES) & ~q;
-  b = (b - JSON_ONES) & ~b;
-  return ((ctl | q | b) & JSON_HIGHS) != 0 || (x & JSON_HIGHS) != 0;
+/* The bytes a string scan must stop at: control characters (< 0x20), '"',
+ * '\\' and non-ASCII bytes. json_word_stops(x) has the high bit set in the
+ * byte of every such byte of x (x loaded with memcpy), and possibly in bytes
+ * above one: a subtraction borrows only out of a byte that is itself a stop,
+ * so on a little-endian machine the lowest set bit is always the first stop
+ * byte, and the word holds a stop byte exactly when the result is non-zero. */
+static inline uint64_t json_word_stops(uint64_t x) {
+  return ((x - JSON_ONES * 0x20) | ((x ^ (JSON_ONES * '"')) - JSON_ONES) |
+          ((x ^ (JSON_ONES * '\\')) - JSON_ONES) | x) & JSON_HIGHS;
+}
+
+static inline int json_byte_stops(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+static inline int json_word_special(uint64_t x) { return json_word_stops(x) != 0; }
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_LITTLE_ENDIAN 1
+#endif
+
+/* p points at a word whose json_word_stops(x) is the non-zero m: returns a
+ * pointer to its first stop byte. */
+static inline const char *json_first_stop(const char *p, uint64_t m) {
+#ifdef JSON_LITTLE_ENDIAN
+  return p + (__builtin_ctzll(m) >> 3);
+#else
+  (void)m;
+  while (!json_byte_stops((unsigned char)*p)) p++;
+  return p;
+#endif
 }
 
 /* Validates one UTF-8 sequence starting at the non-ASCII byte p[0] (Unicode

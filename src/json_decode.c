@@ -1,10 +1,20 @@
 /* dwell.core.json.decode: a strict RFC 8259 parser.
  *
- * Recursive descent straight onto the Lua stack. Speed comes from scanning
- * strings eight bytes at a time and pushing them without copying when they
- * hold no escapes, from parsing integers and short decimals exactly without
- * strtod, and from sizing each new table like the last one at the same depth
- * (rows of a page tend to have the same shape).
+ * Recursive descent straight onto the Lua stack; only containers recurse,
+ * scalars are parsed inline in the container loops. Speed comes from:
+ *  - scanning strings eight bytes at a time up to the first byte that needs
+ *    a look ('"', '\\', a control or non-ASCII byte), validating UTF-8 in the
+ *    same pass, and pushing strings without copying when they hold no escape;
+ *  - a cache of the Lua strings pushed for keys and short values, kept on the
+ *    Lua stack, which skips Lua's hash-and-intern for each repetition; keys
+ *    are first compared with the key at the same place of the previous
+ *    object at that depth (rows of a page share their keys and order), which
+ *    also skips the scan;
+ *  - sizing each new table like the last value of the same key (or, failing
+ *    that, the last table at the same depth);
+ *  - parsing integers and short decimals exactly without strtod.
+ * The Lua side (interning new strings, inserting keys, allocation) is what
+ * remains; see bench/json.lua.
  *
  * The input is a Lua string, so s[len] is always '\0'. The scanners use that
  * terminator as a sentinel: each byte is read only after the previous one was
@@ -13,7 +23,17 @@
 
 #include "json.h"
 
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define NOINLINE
+#define ALWAYS_INLINE inline
+#endif
+
 #define HINT_DEPTH 32
+#define STACK_BATCH 16
+#define SHAPE_KEYS 64
 #define POW10_EXACT 22
 /* Object keys repeat across the rows of a page, and so do short values
  * ("86", "TENANT"); a direct-mapped cache of pushed strings skips Lua's
@@ -21,9 +41,19 @@
  * which would only evict the keys. The cache costs a 1024-slot table, so it
  * is only set up for documents this large. */
 #define KEY_CACHE_MIN_INPUT 4096
-#define KEY_CACHE_SLOTS 1024
+#define KEY_CACHE_BITS 10
+#define KEY_CACHE_SLOTS (1 << KEY_CACHE_BITS)
 #define KEY_CACHE_MAX_LEN 40
 #define VAL_CACHE_MAX_LEN 8
+
+/* A cache slot: the string's bytes (owned by its stack slot), length, first
+ * word, and the size of the last container seen as the value of this key. */
+typedef struct {
+  const char *s;
+  size_t n;
+  uint64_t w;
+  int hint;
+} kslot;
 
 typedef struct {
   lua_State *L;
@@ -34,12 +64,20 @@ typedef struct {
   lua_Alloc alloc;
   void *aud;
   int ahint[HINT_DEPTH], ohint[HINT_DEPTH];
-  int key_cache; /* whether KEY_CACHE holds the cache table */
-  struct { const char *s; size_t n; } keys[KEY_CACHE_SLOTS];
+  int key_cache;   /* whether `cache` is set up and the stack from KEY_CACHE holds its strings */
+  kslot *slot;     /* cache slot of the string just pushed, or NULL */
+  kslot *vslot;    /* cache slot of the key whose value is about to be parsed */
+  kslot *keys;     /* cache->keys */
+  struct jcache *cache; /* from d->alloc (some 48 KB: kept off the C stack) */
 } jdec;
 
+struct jcache {
+  kslot keys[KEY_CACHE_SLOTS];
+  kslot *shape[HINT_DEPTH][SHAPE_KEYS]; /* key i of the last object at a depth */
+};
+
 #define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
-#define KEY_CACHE 3 /* stack index of the key cache table, when used */
+#define KEY_CACHE 3 /* stack index of the first cached string, when used */
 
 static const double POW10[POW10_EXACT + 1] = {
   1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -66,6 +104,7 @@ static char *scratch_reserve(jdec *d, size_t need) {
 }
 
 static inline const char *skip_ws(const char *p) {
+  if ((unsigned char)*p > ' ') return p; /* the common case: no whitespace */
   while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
   return p;
 }
@@ -74,7 +113,7 @@ static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* ---- numbers ----------------------------------------------------------- */
 
-static void parse_number(jdec *d) {
+static NOINLINE void parse_number(jdec *d) {
   const char *s = d->p, *p = s;
   uint64_t m = 0;
   int nd = 0, truncated = 0, is_float = 0, neg = 0;
@@ -147,6 +186,35 @@ static void parse_number(jdec *d) {
     char *buf = scratch_reserve(d, dwell_json_strtod_scratch(n));
     lua_pushnumber(d->L, dwell_json_strtod(s, n, buf));
   }
+}
+
+/* The common case inline: an integer of at most 19 digits that fits int64.
+ * Returns 0, having consumed nothing, for anything else (parse_number then
+ * reads the literal again, reporting errors and handling the rest). */
+static ALWAYS_INLINE int parse_int(jdec *d) {
+  const char *p = d->p;
+  uint64_t m;
+  int neg = *p == '-', nd = 1;
+  p += neg;
+  if (*p == '0') {
+    m = 0;
+    p++;
+  } else {
+    m = (uint64_t)(*p - '0');
+    if (m > 9) return 0;
+    p++;
+    while (is_digit(*p)) {
+      if (++nd > 19) return 0;
+      m = m * 10 + (uint64_t)(*p++ - '0');
+    }
+  }
+  if (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E') return 0;
+  if (m > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
+  d->p = p;
+  if (!neg) lua_pushinteger(d->L, (lua_Integer)m);
+  else if (m <= (uint64_t)INT64_MAX) lua_pushinteger(d->L, -(lua_Integer)m);
+  else lua_pushinteger(d->L, LUA_MININTEGER);
+  return 1;
 }
 
 /* ---- strings ----------------------------------------------------------- */
@@ -254,128 +322,138 @@ static void parse_string_slow(jdec *d, const char *s, const char *p) {
   d->p = p + 1;
 }
 
-static unsigned key_slot(const char *s, size_t n) {
-  uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    memcpy(&a, s, 8);
-    memcpy(&b, s + n - 8, 8);
-  } else {
-    size_t i;
-    for (i = 0; i < n; i++) a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+/* The first min(n, 8) bytes of s[0..n) as a word, zero-padded. */
+static inline uint64_t head_word(const jdec *d, const char *s, size_t n) {
+  uint64_t w = 0;
+#ifdef JSON_LITTLE_ENDIAN
+  if (d->end - s >= 8) {
+    memcpy(&w, s, 8);
+    if (n < 8) w &= (UINT64_C(1) << (8 * n)) - 1;
+    return w;
   }
-  a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
-  return (unsigned)(a >> 54);
+#else
+  (void)d;
+#endif
+  memcpy(&w, s, n < 8 ? n : 8);
+  return w;
 }
 
-/* Pushes the key s[0..n), from the cache when an equal key was seen. */
-static void push_key(jdec *d, const char *s, size_t n, size_t maxlen) {
-  unsigned slot;
+/* a[8..n) == b[8..n), n > 8, reading only inside both. */
+static inline int tail_equal(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  size_t i;
+  for (i = 8; i + 8 < n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) return 0;
+  }
+  memcpy(&x, a + n - 8, 8);
+  memcpy(&y, b + n - 8, 8);
+  return x == y;
+}
+
+/* Pushes the string s[0..n), from the cache when an equal string was seen. */
+static void push_cached(jdec *d, const char *s, size_t n, size_t maxlen) {
+  uint64_t w, t = 0, h;
+  kslot *k;
   if (!d->key_cache || n > maxlen) {
     lua_pushlstring(d->L, s, n);
     return;
   }
-  slot = key_slot(s, n);
-  if (d->keys[slot].s && d->keys[slot].n == n && memcmp(d->keys[slot].s, s, n) == 0) {
-    lua_rawgeti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+  w = head_word(d, s, n);
+  if (n > 8) memcpy(&t, s + n - 8, 8);
+  h = (w ^ (t * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
+  k = &d->keys[h >> (64 - KEY_CACHE_BITS)];
+  d->slot = k;
+  if (k->w == w && k->n == n && k->s && (n <= 8 || tail_equal(k->s, s, n))) {
+    lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
     return;
   }
-  /* The cache table keeps the string alive, so its bytes stay valid. */
-  d->keys[slot].s = lua_pushlstring(d->L, s, n);
-  d->keys[slot].n = n;
+  /* The stack slot keeps the string alive, so its bytes stay valid. */
+  k->s = lua_pushlstring(d->L, s, n);
+  k->n = n;
+  k->w = w;
+  k->hint = -1;
   lua_pushvalue(d->L, -1);
-  lua_rawseti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
+  lua_replace(d->L, KEY_CACHE + (int)(k - d->keys));
 }
 
+/* d->p at the opening quote. Scans eight bytes at a time up to the next stop
+ * byte ('"', '\\', a control or a non-ASCII byte); UTF-8 is validated as it is
+ * met, a run of non-ASCII characters at a time. */
 static void parse_string(jdec *d, int is_key) {
   const char *s = d->p + 1, *p = s;
   for (;;) {
     unsigned char c;
-    while (d->end - p >= 8) {
-      uint64_t x;
+    for (;;) {
+      uint64_t x, m;
+      if (d->end - p < 8) {
+        while (!json_byte_stops((unsigned char)*p)) p++; /* stops at the '\0' */
+        break;
+      }
       memcpy(&x, p, 8);
-      if (json_word_special(x)) break;
+      m = json_word_stops(x);
+      if (m) {
+        p = json_first_stop(p, m);
+        break;
+      }
       p += 8;
     }
     c = (unsigned char)*p;
     if (c == '"') break;
     if (c == '\\') {
+      d->slot = NULL;
       parse_string_slow(d, s, p);
       return;
     }
-    if (c < 0x20) string_char_fail(d, p);
-    if (c >= 0x80) {
+    if (c < 0x80) string_char_fail(d, p);
+    do {
       const char *q = json_utf8_next(p);
       if (!q) string_char_fail(d, p);
       p = q;
-    } else {
-      p++;
+    } while ((unsigned char)*p >= 0x80);
+  }
+  d->slot = NULL;
+  push_cached(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
+  d->p = p + 1;
+}
+
+/* Whether s (just past an opening quote) holds the cached string k and its
+ * closing quote. Equal bytes to a string that was validated are valid. */
+static inline int key_at(const jdec *d, const kslot *k, const char *s) {
+  size_t n = k->n;
+  if ((size_t)(d->end - s) <= n || s[n] != '"') return 0;
+  if (head_word(d, s, n) != k->w) return 0;
+  return n <= 8 || tail_equal(k->s, s, n);
+}
+
+/* Pushes the key at d->p, key number i of an object at this depth. The rows of
+ * a page repeat the keys of the previous row in the same order, so the key
+ * that was at this place last time is tried first; a match skips the scan and
+ * the hash. */
+static void parse_key(jdec *d, int depth, int i) {
+  kslot **pred = NULL;
+  if (d->key_cache && depth < HINT_DEPTH && i < SHAPE_KEYS) {
+    kslot *k;
+    pred = &d->cache->shape[depth][i];
+    k = *pred;
+    if (k && key_at(d, k, d->p + 1)) {
+      lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
+      d->slot = k;
+      d->p += k->n + 2;
+      return;
     }
   }
-  push_key(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
-  d->p = p + 1;
+  parse_string(d, 1);
+  if (pred && d->slot) *pred = d->slot;
 }
 
 /* ---- containers -------------------------------------------------------- */
 
-static void parse_value(jdec *d);
 
-static void enter(jdec *d) {
-  if (++d->depth > d->max_depth) dec_fail(d, d->p, "nesting deeper than max_depth");
-  luaL_checkstack(d->L, 4, "dwell.json: nesting too deep");
-}
-
-static void parse_array(jdec *d) {
-  lua_State *L = d->L;
-  lua_Integer n = 0;
-  int depth;
-  enter(d);
-  depth = d->depth;
-  lua_createtable(L, depth < HINT_DEPTH ? d->ahint[depth] : 0, 0);
-  lua_pushvalue(L, ARRAY_MT);
-  lua_setmetatable(L, -2);
-  d->p = skip_ws(d->p + 1);
-  if (*d->p != ']') {
-    for (;;) {
-      parse_value(d);
-      lua_rawseti(L, -2, ++n);
-      d->p = skip_ws(d->p);
-      if (*d->p == ',') { d->p++; continue; }
-      if (*d->p == ']') break;
-      dec_fail(d, d->p, "expected ',' or ']'");
-    }
-  }
-  d->p++;
-  if (depth < HINT_DEPTH) d->ahint[depth] = n > 1000000 ? 1000000 : (int)n;
-  d->depth--;
-}
-
-static void parse_object(jdec *d) {
-  lua_State *L = d->L;
-  int n = 0, depth;
-  enter(d);
-  depth = d->depth;
-  lua_createtable(L, 0, depth < HINT_DEPTH ? d->ohint[depth] : 0);
-  d->p = skip_ws(d->p + 1);
-  if (*d->p != '}') {
-    for (;;) {
-      if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
-      parse_string(d, 1);
-      d->p = skip_ws(d->p);
-      if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
-      d->p++;
-      parse_value(d);
-      lua_rawset(L, -3);
-      if (n < 1000000) n++;
-      d->p = skip_ws(d->p);
-      if (*d->p == ',') { d->p = skip_ws(d->p + 1); continue; }
-      if (*d->p == '}') break;
-      dec_fail(d, d->p, "expected ',' or '}'");
-    }
-  }
-  d->p++;
-  if (depth < HINT_DEPTH) d->ohint[depth] = n;
-  d->depth--;
-}
+/* Containers are the only recursion; scalars are parsed inline in their loops. */
+static NOINLINE void parse_array(jdec *d);
+static NOINLINE void parse_object(jdec *d);
 
 static int match_word(jdec *d, const char *w, size_t n) {
   if ((size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0) {
@@ -385,7 +463,7 @@ static int match_word(jdec *d, const char *w, size_t n) {
   return 0;
 }
 
-static void parse_value(jdec *d) {
+static ALWAYS_INLINE void parse_value(jdec *d) {
   d->p = skip_ws(d->p);
   switch (*d->p) {
     case '"': parse_string(d, 0); return;
@@ -402,7 +480,7 @@ static void parse_value(jdec *d) {
       break;
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-      parse_number(d);
+      if (!parse_int(d)) parse_number(d);
       return;
     default:
       break;
@@ -410,12 +488,88 @@ static void parse_value(jdec *d) {
   dec_fail(d, d->p, d->p >= d->end ? "unexpected end of input, expected value" : "expected value");
 }
 
+
+static inline void enter(jdec *d) {
+  if (++d->depth > d->max_depth) dec_fail(d, d->p, "nesting deeper than max_depth");
+  /* A level holds at most its table and a key; a leaf pushes at most three
+   * more values (key, value, cache copy), an error message one. Checking
+   * once per STACK_BATCH levels covers all of them. */
+  if (d->depth % STACK_BATCH == 1)
+    luaL_checkstack(d->L, 2 * STACK_BATCH + 8, "dwell.json: nesting too deep");
+}
+
+static NOINLINE void parse_array(jdec *d) {
+  lua_State *L = d->L;
+  lua_Integer n = 0;
+  int depth;
+  kslot *ks = d->vslot;
+  d->vslot = NULL;
+  enter(d);
+  depth = d->depth;
+  lua_createtable(L, ks && ks->hint >= 0 ? ks->hint : depth < HINT_DEPTH ? d->ahint[depth] : 0, 0);
+  lua_pushvalue(L, ARRAY_MT);
+  lua_setmetatable(L, -2);
+  d->p = skip_ws(d->p + 1);
+  if (*d->p != ']') {
+    for (;;) {
+      parse_value(d);
+      lua_rawseti(L, -2, ++n);
+      d->p = skip_ws(d->p);
+      if (*d->p == ',') { d->p++; continue; }
+      if (*d->p == ']') break;
+      dec_fail(d, d->p, "expected ',' or ']'");
+    }
+  }
+  d->p++;
+  if (n > 1000000) n = 1000000;
+  if (depth < HINT_DEPTH) d->ahint[depth] = (int)n;
+  if (ks) ks->hint = (int)n;
+  d->depth--;
+}
+
+static NOINLINE void parse_object(jdec *d) {
+  lua_State *L = d->L;
+  int n = 0, depth;
+  kslot *ks = d->vslot;
+  d->vslot = NULL;
+  enter(d);
+  depth = d->depth;
+  lua_createtable(L, 0, ks && ks->hint >= 0 ? ks->hint : depth < HINT_DEPTH ? d->ohint[depth] : 0);
+  d->p = skip_ws(d->p + 1);
+  if (*d->p != '}') {
+    for (;;) {
+      if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
+      parse_key(d, depth, n);
+      d->p = skip_ws(d->p);
+      if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
+      d->p++;
+      d->vslot = d->slot;
+      parse_value(d);
+      d->vslot = NULL;
+      lua_rawset(L, -3);
+      if (n < 1000000) n++;
+      d->p = skip_ws(d->p);
+      if (*d->p == ',') { d->p = skip_ws(d->p + 1); continue; }
+      if (*d->p == '}') break;
+      dec_fail(d, d->p, "expected ',' or '}'");
+    }
+  }
+  d->p++;
+  if (depth < HINT_DEPTH) d->ohint[depth] = n;
+  if (ks) ks->hint = n;
+  d->depth--;
+}
+
 /* Runs under lua_pcall: 1 = the jdec, 2 = array_mt. */
 static int decode_inner(lua_State *L) {
   jdec *d = (jdec *)lua_touserdata(L, 1);
   if (d->end - d->start >= KEY_CACHE_MIN_INPUT) {
-    memset(d->keys, 0, sizeof d->keys);
-    lua_createtable(L, KEY_CACHE_SLOTS, 0);
+    d->cache = (struct jcache *)d->alloc(d->aud, NULL, 0, sizeof *d->cache);
+    if (!d->cache) luaL_error(L, "dwell.json: not enough memory");
+    memset(d->cache, 0, sizeof *d->cache);
+    d->keys = d->cache->keys;
+    luaL_checkstack(L, KEY_CACHE_SLOTS + 8, "dwell.json: no stack for the string cache");
+    lua_settop(L, KEY_CACHE - 1 + KEY_CACHE_SLOTS);
     d->key_cache = 1;
   }
   parse_value(d);
@@ -428,7 +582,7 @@ int dwell_json_decode(lua_State *L) {
   jdec d;
   size_t n;
   int rc;
-  memset(&d, 0, offsetof(jdec, keys));
+  memset(&d, 0, sizeof d);
   d.start = luaL_checklstring(L, 1, &n);
   d.end = d.start + n;
   d.p = d.start;
@@ -451,6 +605,7 @@ int dwell_json_decode(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   rc = lua_pcall(L, 2, 1, 0);
   if (d.scratch) d.alloc(d.aud, d.scratch, d.scap, 0);
+  if (d.cache) d.alloc(d.aud, d.cache, sizeof *d.cache, 0);
   if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
