@@ -78,12 +78,27 @@ function M.error(env, ctx, status)
   }
 end
 
---- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged.
-function M.snake(key)
+local function to_snake(key)
   if not key:find("%u") then return key end
   local s = key:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2")
   return s:lower()
 end
+
+-- Key spellings seen so far: a page repeats the same few dozen field names on every row, so a
+-- table lookup replaces the pattern matching. Bounded, since map-like results (ids as keys)
+-- would otherwise grow it without end.
+local SNAKE, snake_count, SNAKE_MAX = {}, 0, 4096
+
+--- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged.
+function M.snake(key)
+  local s = SNAKE[key]
+  if s then return s end
+  s = to_snake(key)
+  if snake_count >= SNAKE_MAX then SNAKE, snake_count = {}, 0 end
+  SNAKE[key], snake_count = s, snake_count + 1
+  return s
+end
+local snake = M.snake
 
 --- Copies `v` with every object key in snake_case (snake wins when both spellings are present);
 -- arrays keep their metatable (so `[]` re-encodes as `[]`), other values are shared.
@@ -92,13 +107,41 @@ function M.normalize(v)
   local out = setmetatable({}, getmetatable(v))
   for k, item in pairs(v) do
     if type(k) == "string" then
-      local s = M.snake(k)
+      local s = snake(k)
       if s == k or v[s] == nil then out[s] = M.normalize(item) end
     else
       out[k] = M.normalize(item)
     end
   end
   return out
+end
+
+--- Like normalize, but renames keys in place, for a tree nothing else holds (a freshly decoded
+-- response): no copy of a page's rows, and a row already in snake_case is only walked.
+-- Returns `v`.
+function M.normalize_owned(v)
+  if type(v) ~= "table" then return v end
+  local renames
+  for k, item in pairs(v) do
+    if type(item) == "table" then M.normalize_owned(item) end
+    if type(k) == "string" then
+      local s = snake(k)
+      if s ~= k then
+        renames = renames or {}
+        renames[#renames + 1] = k
+      end
+    end
+  end
+  -- Applied after the traversal: next() forbids adding keys while it runs.
+  if renames then
+    local moved = {}
+    for _, k in ipairs(renames) do moved[k] = v[k]; v[k] = nil end
+    for _, k in ipairs(renames) do
+      local s = snake(k)
+      if v[s] == nil then v[s] = moved[k] end -- snake wins when both spellings are present
+    end
+  end
+  return v
 end
 
 return M

@@ -315,7 +315,7 @@ end
 
 function Adapter:unwrap(result)
   if self.raw_keys then return result end
-  return envelope.normalize(result)
+  return envelope.normalize_owned(result)
 end
 
 -- ---------------------------------------------------------------------------------------------
