@@ -6,6 +6,10 @@
  * strtod, and from sizing each new table like the last one at the same depth
  * (rows of a page tend to have the same shape).
  *
+ * With opts.key_case = "snake", object keys that contain an ASCII capital are
+ * renamed as the decoder goes (roomUserId -> room_user_id), so that a vendor
+ * layer that wants snake_case keys need not walk the decoded tree again.
+ *
  * The input is a Lua string, so s[len] is always '\0'. The scanners use that
  * terminator as a sentinel: each byte is read only after the previous one was
  * found to be something other than the terminator. */
@@ -35,7 +39,9 @@ typedef struct {
   void *aud;
   int ahint[HINT_DEPTH], ohint[HINT_DEPTH];
   int key_cache; /* whether KEY_CACHE holds the cache table */
-  struct { const char *s; size_t n; } keys[KEY_CACHE_SLOTS];
+  int snake_keys; /* opts.key_case == "snake" */
+  int renamed;    /* set by push_key: the key just pushed was renamed */
+  struct { const char *s; size_t n; int renamed; } keys[KEY_CACHE_SLOTS];
 } jdec;
 
 #define ARRAY_MT 2  /* stack index of array_mt in decode_inner */
@@ -267,21 +273,111 @@ static unsigned key_slot(const char *s, size_t n) {
   return (unsigned)(a >> 54);
 }
 
-/* Pushes the key s[0..n), from the cache when an equal key was seen. */
-static void push_key(jdec *d, const char *s, size_t n, size_t maxlen) {
+/* ---- snake_case keys --------------------------------------------------- */
+
+static inline int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+static int has_upper(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (is_upper(s[i])) return 1;
+  return 0;
+}
+
+/* One gsub pass of dwell.tuya.envelope.snake: an '_' goes between a lower
+ * case letter (or, with digit, a digit) and the capital after it; matches do
+ * not overlap, as with Lua's gsub. Returns the output length (at most 3n/2). */
+static size_t snake_pair_pass(const char *in, size_t n, char *out, int digit) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    char c = in[i];
+    if (i + 1 < n && (digit ? is_digit(c) : is_lower(c)) && is_upper(in[i + 1])) {
+      out[o++] = c;
+      out[o++] = '_';
+      out[o++] = in[i + 1];
+      i += 2;
+    } else {
+      out[o++] = c;
+      i++;
+    }
+  }
+  return o;
+}
+
+/* The pass for "(%u)(%u%l)" -> "%1_%2" (HTTPServer -> HTTP_Server). */
+static size_t snake_acronym_pass(const char *in, size_t n, char *out) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    if (i + 2 < n && is_upper(in[i]) && is_upper(in[i + 1]) && is_lower(in[i + 2])) {
+      out[o++] = in[i];
+      out[o++] = '_';
+      out[o++] = in[i + 1];
+      out[o++] = in[i + 2];
+      i += 3;
+    } else {
+      out[o++] = in[i++];
+    }
+  }
+  return o;
+}
+
+/* Pushes s[0..n) in snake_case, exactly as envelope.snake spells it (ASCII
+ * letters only). Each pass grows the text by at most half, so 4n bytes per
+ * buffer suffice. s must not point into the scratch buffer. */
+static void push_snake(jdec *d, const char *s, size_t n) {
+  char *a = scratch_reserve(d, 8 * n + 16), *b = a + 4 * n + 8;
+  size_t i, m;
+  m = snake_pair_pass(s, n, a, 0);
+  m = snake_pair_pass(a, m, b, 1);
+  m = snake_acronym_pass(b, m, a);
+  for (i = 0; i < m; i++)
+    if (is_upper(a[i])) a[i] = (char)(a[i] - 'A' + 'a');
+  lua_pushlstring(d->L, a, m);
+}
+
+/* Pushes the key s[0..n) (renamed to snake_case when asked and needed), from
+ * the cache when an equal key was seen. */
+static void push_key(jdec *d, const char *s, size_t n, int is_key) {
   unsigned slot;
-  if (!d->key_cache || n > maxlen) {
-    lua_pushlstring(d->L, s, n);
+  int rename;
+  if (!d->key_cache || n > (is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN)) {
+    rename = d->renamed = is_key && d->snake_keys && has_upper(s, n);
+    if (rename) push_snake(d, s, n);
+    else lua_pushlstring(d->L, s, n);
     return;
   }
   slot = key_slot(s, n);
+  /* A slot holds the bytes as given, or (renamed) a key's snake_case name:
+   * equal bytes are renamed alike, so a hit needs no second look at them. */
   if (d->keys[slot].s && d->keys[slot].n == n && memcmp(d->keys[slot].s, s, n) == 0) {
+    if (d->keys[slot].renamed && !is_key) {
+      d->renamed = 0;
+      lua_pushlstring(d->L, s, n); /* a value is never renamed */
+      return;
+    }
+    d->renamed = d->keys[slot].renamed;
     lua_rawgeti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
     return;
   }
-  /* The cache table keeps the string alive, so its bytes stay valid. */
-  d->keys[slot].s = lua_pushlstring(d->L, s, n);
+  rename = d->snake_keys && has_upper(s, n);
+  d->renamed = is_key && rename;
+  if (rename && !is_key) {
+    /* Only keys fill renamed slots; a value that a key would rename is
+     * pushed as it is, uncached, so that no slot holds both spellings. */
+    lua_pushlstring(d->L, s, n);
+    return;
+  }
+  if (rename) {
+    /* s points into the input, which outlives the decode. */
+    push_snake(d, s, n);
+    d->keys[slot].s = s;
+  } else {
+    /* The cache table keeps the string alive, so its bytes stay valid. */
+    d->keys[slot].s = lua_pushlstring(d->L, s, n);
+  }
   d->keys[slot].n = n;
+  d->keys[slot].renamed = rename;
   lua_pushvalue(d->L, -1);
   lua_rawseti(d->L, KEY_CACHE, (lua_Integer)slot + 1);
 }
@@ -300,6 +396,18 @@ static void parse_string(jdec *d, int is_key) {
     if (c == '"') break;
     if (c == '\\') {
       parse_string_slow(d, s, p);
+      d->renamed = 0;
+      if (is_key && d->snake_keys) {
+        /* The unescaped key is a Lua string on the stack (its bytes are
+         * not in the scratch buffer that push_snake reuses). */
+        size_t n;
+        const char *k = lua_tolstring(d->L, -1, &n);
+        if (has_upper(k, n)) {
+          push_snake(d, k, n);
+          lua_replace(d->L, -2);
+          d->renamed = 1;
+        }
+      }
       return;
     }
     if (c < 0x20) string_char_fail(d, p);
@@ -311,7 +419,7 @@ static void parse_string(jdec *d, int is_key) {
       p++;
     }
   }
-  push_key(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
+  push_key(d, s, (size_t)(p - s), is_key);
   d->p = p + 1;
 }
 
@@ -363,8 +471,22 @@ static void parse_object(jdec *d) {
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
-      parse_value(d);
-      lua_rawset(L, -3);
+      if (d->renamed) {
+        /* A renamed key never replaces the same key spelt in snake_case
+         * (in either order): the snake_case spelling wins. */
+        d->renamed = 0;
+        parse_value(d);
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, -4) == LUA_TNIL) {
+          lua_pop(L, 1);
+          lua_rawset(L, -3);
+        } else {
+          lua_pop(L, 3);
+        }
+      } else {
+        parse_value(d);
+        lua_rawset(L, -3);
+      }
       if (n < 1000000) n++;
       d->p = skip_ws(d->p);
       if (*d->p == ',') { d->p = skip_ws(d->p + 1); continue; }
@@ -443,8 +565,15 @@ int dwell_json_decode(lua_State *L) {
       else if (!b || strcmp(b, "float") != 0)
         luaL_argerror(L, 2, "opts.big must be \"float\" or \"string\"");
     }
-    d.max_depth = dwell_json_opt_depth(L, 2);
     lua_pop(L, 1);
+    if (lua_getfield(L, 2, "key_case") != LUA_TNIL) {
+      const char *k = lua_tostring(L, -1);
+      if (k && strcmp(k, "snake") == 0) d.snake_keys = 1;
+      else if (!k || strcmp(k, "asis") != 0)
+        luaL_argerror(L, 2, "opts.key_case must be \"asis\" or \"snake\"");
+    }
+    lua_pop(L, 1);
+    d.max_depth = dwell_json_opt_depth(L, 2);
   }
   lua_pushcfunction(L, decode_inner);
   lua_pushlightuserdata(L, &d);

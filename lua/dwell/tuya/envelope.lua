@@ -45,10 +45,14 @@ local function http_error(ctx, resp)
     retryable = resp.status == 429 or resp.status >= 500 }
 end
 
+local SNAKE_KEYS = { key_case = "snake" }
+
 --- Decodes a transport response into an envelope table, or nil, dwell.error (kind decode/http).
+-- With ctx.snake_keys the decoder renames object keys to snake_case as it goes (the same
+-- spelling as M.snake), so the result needs no second walk through M.normalize.
 function M.decode(resp, json, ctx)
   local body = resp.body or ""
-  local ok, env = pcall(json.decode, body)
+  local ok, env = pcall(json.decode, body, ctx.snake_keys and SNAKE_KEYS or nil)
   local is_envelope = ok and type(env) == "table" and type(env.success) == "boolean"
   if resp.status < 200 or resp.status > 299 then
     -- Gateways report errors with 200 + success=false; anything else is HTTP-level,
@@ -114,34 +118,6 @@ function M.normalize(v)
     end
   end
   return out
-end
-
---- Like normalize, but renames keys in place, for a tree nothing else holds (a freshly decoded
--- response): no copy of a page's rows, and a row already in snake_case is only walked.
--- Returns `v`.
-function M.normalize_owned(v)
-  if type(v) ~= "table" then return v end
-  local renames
-  for k, item in pairs(v) do
-    if type(item) == "table" then M.normalize_owned(item) end
-    if type(k) == "string" then
-      local s = snake(k)
-      if s ~= k then
-        renames = renames or {}
-        renames[#renames + 1] = k
-      end
-    end
-  end
-  -- Applied after the traversal: next() forbids adding keys while it runs.
-  if renames then
-    local moved = {}
-    for _, k in ipairs(renames) do moved[k] = v[k]; v[k] = nil end
-    for _, k in ipairs(renames) do
-      local s = snake(k)
-      if v[s] == nil then v[s] = moved[k] end -- snake wins when both spellings are present
-    end
-  end
-  return v
 end
 
 return M
