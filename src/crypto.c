@@ -5,12 +5,12 @@
  * undecodable input returns `nil, message`. OpenSSL objects live in a
  * "key scratch" userdata created before they are acquired, so that a Lua
  * error at any point (even out of memory) still frees them through __gc. */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -36,12 +36,52 @@ static void push_hex(lua_State *L, const unsigned char *p, size_t n, int upper) 
 
 /* ---- digests ---------------------------------------------------------- */
 
+/* SHA-256 fetched from the default provider once. EVP_sha256() makes every
+ * digest init look the algorithm up again, which costs more than hashing a
+ * short message; HMAC() does that three times per call. One-time init: the
+ * fetched method is shared and never changes (nor freed: it lives as long as
+ * the process, like OpenSSL's own method store). */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched;
+
+static void fetch_sha256(void) { sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+static const EVP_MD *sha256_md(void) {
+  pthread_once(&md_once, fetch_sha256);
+  return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
 static void sha256(lua_State *L, unsigned char out[32]) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   unsigned int len = 0;
-  if (!EVP_Digest(s, n, out, &len, EVP_sha256(), NULL))
+  if (!EVP_Digest(s, n, out, &len, sha256_md(), NULL))
     luaL_error(L, "dwell.core: SHA-256 failed");
+}
+
+/* HMAC-SHA256 (RFC 2104) over the fetched digest; returns 1 on success. */
+static int hmac_sha256_into(const unsigned char *key, size_t klen, const unsigned char *msg, size_t n,
+                            unsigned char out[32]) {
+  const EVP_MD *md = sha256_md();
+  unsigned char k[64], pad[64], inner[32];
+  unsigned int len = 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  size_t i;
+  int ok = ctx != NULL;
+  memset(k, 0, sizeof k);
+  if (ok && klen > sizeof k) ok = EVP_Digest(key, klen, k, &len, md, NULL);
+  else if (klen) memcpy(k, key, klen);
+  for (i = 0; i < sizeof pad; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+  ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(ctx, msg, n) && EVP_DigestFinal_ex(ctx, inner, &len);
+  for (i = 0; i < sizeof pad; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+  ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(ctx, inner, sizeof inner) && EVP_DigestFinal_ex(ctx, out, &len);
+  EVP_MD_CTX_free(ctx);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return ok;
 }
 
 static int c_sha256(lua_State *L) {
@@ -62,9 +102,7 @@ static void hmac_sha256(lua_State *L, unsigned char out[32]) {
   size_t klen, n;
   const char *key = luaL_checklstring(L, 1, &klen);
   const char *msg = luaL_checklstring(L, 2, &n);
-  unsigned int len = 0;
-  /* An empty key is legal HMAC; OpenSSL wants a non-NULL pointer for it. */
-  if (!HMAC(EVP_sha256(), klen ? key : "", (int)klen, (const unsigned char *)msg, n, out, &len))
+  if (!hmac_sha256_into((const unsigned char *)key, klen, (const unsigned char *)msg, n, out))
     luaL_error(L, "dwell.core: HMAC-SHA256 failed");
 }
 
