@@ -5,7 +5,6 @@
  * undecodable input returns `nil, message`. OpenSSL objects live in a
  * "key scratch" userdata created before they are acquired, so that a Lua
  * error at any point (even out of memory) still frees them through __gc. */
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -18,6 +17,7 @@
 #include "dwell.h"
 
 #define SCRATCH_MT "dwell.crypto.scratch"
+#define DIGEST_MT "dwell.crypto.digest"
 #define MAX_RANDOM_BYTES (1 << 20)
 
 static const char HEX_LOWER[] = "0123456789abcdef";
@@ -36,33 +36,38 @@ static void push_hex(lua_State *L, const unsigned char *p, size_t n, int upper) 
 
 /* ---- digests ---------------------------------------------------------- */
 
-/* SHA-256 fetched from the default provider once. EVP_sha256() makes every
- * digest init look the algorithm up again, which costs more than hashing a
- * short message; HMAC() does that three times per call. One-time init: the
- * fetched method is shared and never changes (nor freed: it lives as long as
- * the process, like OpenSSL's own method store). */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256_fetched;
+/* SHA-256 fetched from the default provider once per Lua state, held by a
+ * userdata that every crypto function has as upvalue 1 and that frees it in
+ * __gc. EVP_sha256() makes every digest init look the algorithm up again,
+ * which costs more than hashing a short message; HMAC() does that three times
+ * per call. */
+typedef struct {
+  EVP_MD *md;
+} digest_t;
 
-static void fetch_sha256(void) { sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL); }
+static int digest_gc(lua_State *L) {
+  digest_t *d = luaL_checkudata(L, 1, DIGEST_MT);
+  EVP_MD_free(d->md);
+  d->md = NULL;
+  return 0;
+}
 
-static const EVP_MD *sha256_md(void) {
-  pthread_once(&md_once, fetch_sha256);
-  return sha256_fetched ? sha256_fetched : EVP_sha256();
+static const EVP_MD *sha256_md(lua_State *L) {
+  digest_t *d = lua_touserdata(L, lua_upvalueindex(1));
+  return d && d->md ? d->md : EVP_sha256();
 }
 
 static void sha256(lua_State *L, unsigned char out[32]) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   unsigned int len = 0;
-  if (!EVP_Digest(s, n, out, &len, sha256_md(), NULL))
+  if (!EVP_Digest(s, n, out, &len, sha256_md(L), NULL))
     luaL_error(L, "dwell.core: SHA-256 failed");
 }
 
 /* HMAC-SHA256 (RFC 2104) over the fetched digest; returns 1 on success. */
-static int hmac_sha256_into(const unsigned char *key, size_t klen, const unsigned char *msg, size_t n,
-                            unsigned char out[32]) {
-  const EVP_MD *md = sha256_md();
+static int hmac_sha256_into(const EVP_MD *md, const unsigned char *key, size_t klen,
+                            const unsigned char *msg, size_t n, unsigned char out[32]) {
   unsigned char k[64], pad[64], inner[32];
   unsigned int len = 0;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -102,7 +107,7 @@ static void hmac_sha256(lua_State *L, unsigned char out[32]) {
   size_t klen, n;
   const char *key = luaL_checklstring(L, 1, &klen);
   const char *msg = luaL_checklstring(L, 2, &n);
-  if (!hmac_sha256_into((const unsigned char *)key, klen, (const unsigned char *)msg, n, out))
+  if (!hmac_sha256_into(sha256_md(L), (const unsigned char *)key, klen, (const unsigned char *)msg, n, out))
     luaL_error(L, "dwell.core: HMAC-SHA256 failed");
 }
 
@@ -423,5 +428,14 @@ void dwell_crypto_register(lua_State *L) {
     lua_setfield(L, -2, "__close");
   }
   lua_pop(L, 1);
-  luaL_setfuncs(L, crypto_funcs, 0);
+  /* The userdata exists (with its __gc) before the digest is fetched. */
+  digest_t *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->md = NULL;
+  if (luaL_newmetatable(L, DIGEST_MT)) {
+    lua_pushcfunction(L, digest_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  d->md = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: fall back to EVP_sha256() */
+  luaL_setfuncs(L, crypto_funcs, 1);
 }
