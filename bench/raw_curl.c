@@ -2,8 +2,10 @@
  * body appended to a reused buffer, printing the client's CPU seconds
  * (user + sys from getrusage) spent in the loop. It puts the same request on
  * the wire as dwell.core.http (User-Agent, Accept-Encoding, timeouts), so the
- * ratio measures the binding, not a different request.
- *   raw_curl URL N USER_AGENT */
+ * ratio measures the binding, not a different request. Extra arguments are
+ * request headers ("name: value"), so the floor of a signed vendor call can
+ * send the same header block as dwell does.
+ *   raw_curl URL N USER_AGENT [HEADER ...] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +42,13 @@ static double cpu_seconds(void) {
 
 int main(int argc, char **argv) {
   buf_t b = {NULL, 0, 0};
+  struct curl_slist *hdrs = NULL;
   CURL *e;
+  int a;
   long i, n, status = 0;
   double t0;
   if (argc < 4) {
-    fprintf(stderr, "usage: raw_curl URL N USER_AGENT\n");
+    fprintf(stderr, "usage: raw_curl URL N USER_AGENT [HEADER ...]\n");
     return 2;
   }
   n = atol(argv[2]);
@@ -61,6 +65,8 @@ int main(int argc, char **argv) {
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)64 * 1024 * 1024);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+  for (a = 4; a < argc; a++) hdrs = curl_slist_append(hdrs, argv[a]);
+  if (hdrs) curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   /* one warm-up request opens the connection, as for the Lua runs */
   curl_easy_perform(e);
   t0 = cpu_seconds();
@@ -75,6 +81,7 @@ int main(int argc, char **argv) {
   }
   printf("%.6f\n", cpu_seconds() - t0);
   curl_easy_cleanup(e);
+  curl_slist_free_all(hdrs);
   curl_global_cleanup();
   free(b.p);
   return 0;

@@ -462,3 +462,86 @@ describe("dwell.json", function()
     end)
   end)
 end)
+
+describe("dwell.json.decode key_case = \"snake\"", function()
+  local envelope = require "dwell.tuya.envelope"
+  local SNAKE = { key_case = "snake" }
+
+  it("renames camelCase keys at every depth and leaves values and snake_case keys alone", function()
+    local v = assert(json.decode(
+      '{"roomUserId":"1367673991539501234","total_count":2,"dataList":[{"hkId":"HK","roleInfos":[{"roleId":"R"}]}],'
+        .. '"empty":[],"userID":"u","HTTPServer":"x"}', SNAKE))
+    assert.equal("1367673991539501234", v.room_user_id)
+    assert.equal(2, v.total_count)
+    assert.equal("HK", v.data_list[1].hk_id)
+    assert.equal("R", v.data_list[1].role_infos[1].role_id)
+    assert.equal("u", v.user_id)
+    assert.equal("x", v.http_server)
+    assert.is_nil(v.roomUserId)
+    assert.equal("[]", json.encode(v.empty)) -- arrays keep array_mt
+    assert.equal(json.array_mt, getmetatable(v.data_list))
+  end)
+
+  it("keeps the snake_case spelling when both spellings are present, in either order", function()
+    assert.equal(2, json.decode('{"roomId":1,"room_id":2}', SNAKE).room_id)
+    assert.equal(2, json.decode('{"room_id":2,"roomId":1}', SNAKE).room_id)
+  end)
+
+  it("renames escaped keys too", function()
+    assert.equal(1, json.decode('{"room\\u0055serId":1}', SNAKE).room_user_id)
+  end)
+
+  it("spells every key as dwell.tuya.envelope.snake does, with and without the key cache", function()
+    local seed = 12345
+    local function rand(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n + 1
+    end
+    local alphabet = { "a", "b", "Z", "Q", "x", "1", "9", "_", "K", "m" }
+    local keys = { "roomUserId", "hkId", "HTTPServer", "getHTTPResponseCode", "ABcDEf", "aBC", "a1B", "ID", "X", "" }
+    for _ = 1, 400 do
+      local k = {}
+      for i = 1, rand(12) do k[i] = alphabet[rand(#alphabet)] end
+      keys[#keys + 1] = table.concat(k)
+    end
+    local small, big = {}, {}
+    for i, k in ipairs(keys) do
+      small[i] = '{"' .. k .. '":' .. i .. '}'
+      big[#big + 1] = '"' .. k .. '":' .. i
+    end
+    local doc = "{" .. table.concat(big, ",") .. "}"
+    assert.is_true(#doc >= 4096) -- large enough for the decoder's key cache
+    local from_big = assert(json.decode(doc, SNAKE))
+    for i, k in ipairs(keys) do
+      local want = envelope.snake(k)
+      assert.equal(want, next(assert(json.decode(small[i], SNAKE))), k)
+      -- in the big document an earlier key may already hold the same snake_case name
+      assert.is_not_nil(from_big[want], k)
+    end
+  end)
+
+  it("refuses an unknown key_case", function()
+    assert.has_error(function() json.decode("{}", { key_case = "camel" }) end)
+    assert.same({ aB = 1 }, json.decode('{"aB":1}', { key_case = "asis" }))
+  end)
+end)
+
+describe("dwell.json.decode key_case = \"snake\" and values", function()
+  it("never renames a value spelt like a renamed key, in small and large documents", function()
+    local SNAKE = { key_case = "snake" }
+    local rows = {}
+    for i = 1, 200 do rows[i] = '{"roomType":"roomType","userType":"TENANT","aB":"aB"}' end
+    for _, doc in ipairs{ rows[1], "[" .. table.concat(rows, ",") .. "]" } do
+      local v = assert(json.decode(doc, SNAKE))
+      local row = v[1] or v
+      for _, r in ipairs(v[1] and v or { v }) do
+        assert.same({ room_type = "roomType", user_type = "TENANT", a_b = "aB" }, r)
+      end
+      assert.equal("roomType", row.room_type)
+    end
+    -- a value seen before the key, then the key, then the value again
+    local v = assert(json.decode("[" .. ('{"x":"aB","aB":"aB"},'):rep(300) .. '{"x":"aB"}]', SNAKE))
+    assert.same({ x = "aB", a_b = "aB" }, v[1])
+    assert.same({ x = "aB" }, v[301])
+  end)
+end)

@@ -81,6 +81,18 @@ describe("tuya signing", function()
       "/p?B=1&a=2&b=Zoë Li&co")
   end)
 
+  it("sorts bytewise whatever collation the host has set", function()
+    local before = os.setlocale(nil, "collate")
+    local loc = os.setlocale("de_DE.utf8", "collate") or os.setlocale("C.utf8", "collate")
+    local ok, err = pcall(function()
+      assert.equal("/p?B=1&a=2&a_b=3&ab=4&b=5", sign.canonical_url("/p",
+        { { "b", "5" }, { "ab", "4" }, { "a_b", "3" }, { "B", "1" }, { "a", "2" } }))
+    end)
+    os.setlocale(before, "collate")
+    assert(ok, err)
+    assert.is_string(loc) -- some locale other than C was in force
+  end)
+
   it("refuses a query key given twice", function()
     local url, err = sign.canonical_url("/p", { { "a", "1" }, { "a", "2" } })
     assert.is_nil(url)

@@ -10,7 +10,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -18,6 +17,7 @@
 #include "dwell.h"
 
 #define SCRATCH_MT "dwell.crypto.scratch"
+#define DIGEST_MT "dwell.crypto.digest"
 #define MAX_RANDOM_BYTES (1 << 20)
 
 static const char HEX_LOWER[] = "0123456789abcdef";
@@ -36,12 +36,57 @@ static void push_hex(lua_State *L, const unsigned char *p, size_t n, int upper) 
 
 /* ---- digests ---------------------------------------------------------- */
 
+/* SHA-256 fetched from the default provider once per Lua state, held by a
+ * userdata that every crypto function has as upvalue 1 and that frees it in
+ * __gc. EVP_sha256() makes every digest init look the algorithm up again,
+ * which costs more than hashing a short message; HMAC() does that three times
+ * per call. */
+typedef struct {
+  EVP_MD *md;
+} digest_t;
+
+static int digest_gc(lua_State *L) {
+  digest_t *d = luaL_checkudata(L, 1, DIGEST_MT);
+  EVP_MD_free(d->md);
+  d->md = NULL;
+  return 0;
+}
+
+static const EVP_MD *sha256_md(lua_State *L) {
+  digest_t *d = lua_touserdata(L, lua_upvalueindex(1));
+  return d && d->md ? d->md : EVP_sha256();
+}
+
 static void sha256(lua_State *L, unsigned char out[32]) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   unsigned int len = 0;
-  if (!EVP_Digest(s, n, out, &len, EVP_sha256(), NULL))
+  if (!EVP_Digest(s, n, out, &len, sha256_md(L), NULL))
     luaL_error(L, "dwell.core: SHA-256 failed");
+}
+
+/* HMAC-SHA256 (RFC 2104) over the fetched digest; returns 1 on success. */
+static int hmac_sha256_into(const EVP_MD *md, const unsigned char *key, size_t klen,
+                            const unsigned char *msg, size_t n, unsigned char out[32]) {
+  unsigned char k[64], pad[64], inner[32];
+  unsigned int len = 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  size_t i;
+  int ok = ctx != NULL;
+  memset(k, 0, sizeof k);
+  if (ok && klen > sizeof k) ok = EVP_Digest(key, klen, k, &len, md, NULL);
+  else if (klen) memcpy(k, key, klen);
+  for (i = 0; i < sizeof pad; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+  ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(ctx, msg, n) && EVP_DigestFinal_ex(ctx, inner, &len);
+  for (i = 0; i < sizeof pad; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+  ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(ctx, inner, sizeof inner) && EVP_DigestFinal_ex(ctx, out, &len);
+  EVP_MD_CTX_free(ctx);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return ok;
 }
 
 static int c_sha256(lua_State *L) {
@@ -62,9 +107,7 @@ static void hmac_sha256(lua_State *L, unsigned char out[32]) {
   size_t klen, n;
   const char *key = luaL_checklstring(L, 1, &klen);
   const char *msg = luaL_checklstring(L, 2, &n);
-  unsigned int len = 0;
-  /* An empty key is legal HMAC; OpenSSL wants a non-NULL pointer for it. */
-  if (!HMAC(EVP_sha256(), klen ? key : "", (int)klen, (const unsigned char *)msg, n, out, &len))
+  if (!hmac_sha256_into(sha256_md(L), (const unsigned char *)key, klen, (const unsigned char *)msg, n, out))
     luaL_error(L, "dwell.core: HMAC-SHA256 failed");
 }
 
@@ -385,5 +428,14 @@ void dwell_crypto_register(lua_State *L) {
     lua_setfield(L, -2, "__close");
   }
   lua_pop(L, 1);
-  luaL_setfuncs(L, crypto_funcs, 0);
+  /* The userdata exists (with its __gc) before the digest is fetched. */
+  digest_t *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->md = NULL;
+  if (luaL_newmetatable(L, DIGEST_MT)) {
+    lua_pushcfunction(L, digest_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  d->md = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: fall back to EVP_sha256() */
+  luaL_setfuncs(L, crypto_funcs, 1);
 }

@@ -64,10 +64,14 @@ function Endpoint:build(args)
   if args ~= nil and type(args) ~= "table" then
     return fail(self, nil, "arguments must be a table (got " .. type(args) .. ")")
   end
-  local given = {}
-  for k, v in pairs(args or {}) do given[k] = v end
-  for _, p in ipairs(spec.params) do
-    if p.from_client and given[p.name] == nil and given[p.wire] == nil then given[p.name] = config[p.name] end
+  local given = args or {}
+  if self.from_client then
+    -- Filled in on a copy: the caller's table is never changed.
+    given = {}
+    for k, v in pairs(args or {}) do given[k] = v end
+    for _, p in ipairs(self.from_client) do
+      if given[p.name] == nil and given[p.wire] == nil then given[p.name] = config[p.name] end
+    end
   end
   local values, rule, param = validate.check(spec.params, given)
   if not values then return fail(self, param, rule) end
@@ -87,6 +91,10 @@ function Endpoint:build(args)
     end
   end
   req.body = body
+  if not self.has_placeholders then
+    req.path = spec.path
+    return req
+  end
   local missing
   req.path = spec.path:gsub("{([^}]+)}", function(wire)
     local p = self.by_wire[wire]
@@ -191,7 +199,14 @@ function M.build(decls, adapter)
   local root = setmetatable({ ["\0path"] = adapter.vendor }, Group)
   for _, decl in ipairs(decls) do
     local spec = normalize(decl)
-    local ep = setmetatable({ spec = spec, adapter = adapter, by_wire = {} }, Endpoint)
+    local ep = setmetatable({ spec = spec, adapter = adapter, by_wire = {},
+      has_placeholders = spec.path:find("{", 1, true) ~= nil }, Endpoint)
+    for _, p in ipairs(spec.params) do
+      if p.from_client then
+        ep.from_client = ep.from_client or {}
+        ep.from_client[#ep.from_client + 1] = p
+      end
+    end
     -- Path placeholders resolve to path parameters first, so a body field that
     -- repeats a path parameter's wire name (member_id) never lands in the path.
     for _, p in ipairs(spec.params) do

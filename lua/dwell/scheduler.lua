@@ -244,7 +244,13 @@ end
 --- Performs a dwell.core.http request: yields inside a task, blocks outside.
 -- Argument misuse (say, CR/LF in a header) raises in the caller either way.
 function M.perform(req)
-  if not owner[coroutine.running()] then return shared_session():request(req) end
+  if not owner[coroutine.running()] then
+    -- Misuse is reported as inside a task: the message as pcall gives it, at the caller.
+    local s = shared_session()
+    local ok, resp, err = pcall(s.request, s, req)
+    if not ok then error(resp, 2) end
+    return resp, err
+  end
   local resp, err, raised = coroutine.yield(MARK, "http", req)
   if raised ~= nil then error(raised, 2) end
   return resp, err

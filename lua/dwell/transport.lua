@@ -116,6 +116,12 @@ function Transport:_retry_delay(resp, cerr, attempt, idempotent)
   return M.retry_after(resp) or self:backoff(attempt)
 end
 
+-- The redacted URL is only worked out for hooks and errors: most calls need neither.
+local function with_url(info, req)
+  if info.url == nil then info.url = redact.url(req.url, req.redact) end
+  return info
+end
+
 function Transport:_send(req)
   local method = string.upper(req.method or "GET")
   local idempotent = req.idempotent
@@ -123,15 +129,16 @@ function Transport:_send(req)
   local deadline = scheduler.now() + (req.deadline_ms or self.deadline_ms) / 1000
   local creq = self:_request(req)
   creq.method = method
-  local info = { method = method, url = redact.url(req.url, req.redact) }
+  local info = { method = method }
+  if self.on_request or self.on_response then with_url(info, req) end
   local timeout = req.timeout_ms or self.timeout_ms
   for attempt = 1, self.attempts do
     info.attempt, info.status, info.timing, info.error, info.retry_in = attempt, nil, nil, nil, nil
     if req.limiter and not req.limiter:take(1, deadline - scheduler.now()) then
-      return nil, deadline_error(info, "deadline passed while waiting for the rate limiter")
+      return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
     end
     local left_ms = math.floor((deadline - scheduler.now()) * 1000)
-    if left_ms <= 0 then return nil, deadline_error(info) end
+    if left_ms <= 0 then return nil, deadline_error(with_url(info, req)) end
     creq.timeout_ms = math.min(timeout, left_ms)
     hook(self.on_request, info)
     local resp, cerr = scheduler.perform(creq)
@@ -143,7 +150,7 @@ function Transport:_send(req)
     info.retry_in = delay
     hook(self.on_response, info)
     if not delay then
-      if cerr then return nil, to_error(cerr, info) end
+      if cerr then return nil, to_error(cerr, with_url(info, req)) end
       return resp
     end
     scheduler.sleep(delay)
@@ -159,6 +166,9 @@ function Transport:send(req)
     error(errors.invalid_argument(nil, nil, "url", "must be a string"), 2)
   end
   if scheduler.current() then return self:_send(req) end
+  -- On the system clock a lone request needs no scheduler of its own: outside a task
+  -- scheduler.perform and scheduler.sleep already block, which is all run_one would do.
+  if self.clock == nil then return self:_send(req) end
   return scheduler.run_one(self.clock, self._send, self, req)
 end
 

@@ -126,7 +126,7 @@ local function check_rules(p, v)
       if p.min then return nil, "must be at least " .. p.min .. " (got " .. v .. ")" end
       return nil, "must be at most " .. p.max .. " (got " .. v .. ")"
     end
-  elseif type(v) == "string" then
+  elseif type(v) == "string" and (p.min_length or p.max_length or p.pattern) then
     local n = utf8.len(v) or #v
     if p.min_length and n < p.min_length then
       return nil, "must be at least " .. p.min_length .. " characters (got " .. n .. ")"
@@ -194,9 +194,25 @@ function check_value(p, v, label)
   return cv
 end
 
+-- Per declaration list: the accepted names (declared and wire) and the parameters by
+-- declared name. Built once: declarations do not change after normalize_param.
+local shapes = setmetatable({}, { __mode = "k" })
+
+local function shape(fields)
+  local sh = shapes[fields]
+  if not sh then
+    sh = { known = {}, named = {} }
+    for _, p in ipairs(fields) do
+      sh.known[p.name], sh.known[p.wire] = true, true
+      sh.named[p.name] = p
+    end
+    shapes[fields] = sh
+  end
+  return sh
+end
+
 local function check_unknown(fields, args, prefix)
-  local known = {}
-  for _, p in ipairs(fields) do known[p.name], known[p.wire] = true, true end
+  local known = shape(fields).known
   for k in pairs(args) do
     if not known[k] then
       if type(k) ~= "string" then return nil, "is not a parameter name", prefix .. tostring(k) end
@@ -213,8 +229,7 @@ end
 function check_fields(fields, args, prefix, keep_names)
   local ok, rule, where = check_unknown(fields, args, prefix)
   if not ok then return nil, rule, where end
-  local named = {}
-  for _, p in ipairs(fields) do named[p.name] = p end
+  local named = shape(fields).named
   local out = {}
   for _, p in ipairs(fields) do
     local v = args[p.name]

@@ -45,10 +45,14 @@ local function http_error(ctx, resp)
     retryable = resp.status == 429 or resp.status >= 500 }
 end
 
+local SNAKE_KEYS = { key_case = "snake" }
+
 --- Decodes a transport response into an envelope table, or nil, dwell.error (kind decode/http).
+-- With ctx.snake_keys the decoder renames object keys to snake_case as it goes (the same
+-- spelling as M.snake), so the result needs no second walk through M.normalize.
 function M.decode(resp, json, ctx)
   local body = resp.body or ""
-  local ok, env = pcall(json.decode, body)
+  local ok, env = pcall(json.decode, body, ctx.snake_keys and SNAKE_KEYS or nil)
   local is_envelope = ok and type(env) == "table" and type(env.success) == "boolean"
   if resp.status < 200 or resp.status > 299 then
     -- Gateways report errors with 200 + success=false; anything else is HTTP-level,
@@ -78,12 +82,27 @@ function M.error(env, ctx, status)
   }
 end
 
---- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged.
-function M.snake(key)
+local function to_snake(key)
   if not key:find("%u") then return key end
   local s = key:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2")
   return s:lower()
 end
+
+-- Key spellings seen so far: a page repeats the same few dozen field names on every row, so a
+-- table lookup replaces the pattern matching. Bounded, since map-like results (ids as keys)
+-- would otherwise grow it without end.
+local SNAKE, snake_count, SNAKE_MAX = {}, 0, 4096
+
+--- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged.
+function M.snake(key)
+  local s = SNAKE[key]
+  if s then return s end
+  s = to_snake(key)
+  if snake_count >= SNAKE_MAX then SNAKE, snake_count = {}, 0 end
+  SNAKE[key], snake_count = s, snake_count + 1
+  return s
+end
+local snake = M.snake
 
 --- Copies `v` with every object key in snake_case (snake wins when both spellings are present);
 -- arrays keep their metatable (so `[]` re-encodes as `[]`), other values are shared.
@@ -92,7 +111,7 @@ function M.normalize(v)
   local out = setmetatable({}, getmetatable(v))
   for k, item in pairs(v) do
     if type(k) == "string" then
-      local s = M.snake(k)
+      local s = snake(k)
       if s == k or v[s] == nil then out[s] = M.normalize(item) end
     else
       out[k] = M.normalize(item)

@@ -277,7 +277,7 @@ function Adapter:exchange(spec, req, tok)
     idempotent = spec.idempotent, limiter = self.limiter, redact = { "sign", "access_token" },
   }
   if not resp then return nil, annotate(terr, spec, { tok and tok.access_token, req.values and req.values.refresh_token }) end
-  local env, derr = envelope.decode(resp, json(), { endpoint = spec.name })
+  local env, derr = envelope.decode(resp, json(), { endpoint = spec.name, snake_keys = not self.raw_keys })
   if not env then return nil, derr end
   return env, nil, resp.status
 end
@@ -294,7 +294,8 @@ function Adapter:call(spec, req)
     local env, status
     env, err, status = self:exchange(spec, req, tok)
     if not env then return nil, err end
-    if env.success then return self:unwrap(env.result) end
+    -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
+    if env.success then return env.result end
     local code = math.tointeger(tonumber(env.code))
     if envelope.REAUTH[code] and not spec.token_api and not reauthed then
       -- Re-authenticate once; the same request (query and body intact) is re-signed with a new t.
@@ -311,11 +312,6 @@ function Adapter:call(spec, req)
       return nil, envelope.error(env, { endpoint = spec.name }, status)
     end
   end
-end
-
-function Adapter:unwrap(result)
-  if self.raw_keys then return result end
-  return envelope.normalize(result)
 end
 
 -- ---------------------------------------------------------------------------------------------

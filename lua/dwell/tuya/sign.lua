@@ -23,22 +23,29 @@ local function bytewise_less(a, b)
 end
 M.bytewise_less = bytewise_less
 
+-- In the C (or POSIX) collation Lua's own `<` is bytewise, and a sort that compares in C
+-- instead of calling bytewise_less is several times faster. Checked per call: a host
+-- application may change its locale at any time.
+local function collation_is_bytewise()
+  local loc = os.setlocale(nil, "collate")
+  return loc == "C" or loc == "POSIX"
+end
+
 --- The signed Url: path, then the query pairs sorted by key with raw values.
 -- `query` is a list of { key, value }; duplicate keys are refused (their order on the
 -- gateway is undocumented), as nil, message.
 function M.canonical_url(path, query)
   if not query or #query == 0 then return path end
-  local sorted, seen = {}, {}
+  local keys, values = {}, {}
   for i, kv in ipairs(query) do
     local k = tostring(kv[1])
-    if seen[k] then return nil, "query parameter '" .. k .. "' given twice" end
-    seen[k] = true
-    sorted[i] = { k, tostring(kv[2]) }
+    if values[k] ~= nil then return nil, "query parameter '" .. k .. "' given twice" end
+    values[k] = tostring(kv[2])
+    keys[i] = k
   end
-  table.sort(sorted, function(a, b) return bytewise_less(a[1], b[1]) end)
-  local parts = {}
-  for i, kv in ipairs(sorted) do parts[i] = kv[1] .. "=" .. kv[2] end
-  return path .. "?" .. table.concat(parts, "&")
+  if collation_is_bytewise() then table.sort(keys) else table.sort(keys, bytewise_less) end
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. values[k] end
+  return path .. "?" .. table.concat(keys, "&")
 end
 
 --- The SignedHeaders field: one `name:value\n` line per signed header, in the listed order.
