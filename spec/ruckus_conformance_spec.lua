@@ -149,6 +149,17 @@ describe("dwell.ruckus documented behaviour", function()
     assert.equal("101", assert(portal.units.update{ number = "101", description = "later" }).number)
   end)
 
+  it("asks again with Accept: */* when the combined Accept is refused (406)", function()
+    local sb, creds = start{ { match = "GET " .. P .. "/units", kind = "status", status = 406, times = 1,
+      body = error_resource("406 NOT_ACCEPTABLE", "Could not find acceptable representation") } }
+    assert.is_string(assert(client(sb, creds).units.get()).guid)
+    local accepts = {}
+    for _, r in ipairs(sb:requests()) do
+      if r.path:match("/units$") then accepts[#accepts + 1] = r.headers.accept end
+    end
+    assert.same({ "application/json, application/hal+json, application/vnd.ruckus.v1+json", "*/*" }, accepts)
+  end)
+
   it("maps a 500 whose body is not an ErrorResource", function()
     local sb, creds = start{ { match = "GET " .. P .. "/uiConfigurations", kind = "non_json", status = 500 } }
     local _, err = client(sb, creds).ui_configurations.get()

@@ -215,10 +215,22 @@ function Adapter:decode(spec, resp)
   return v
 end
 
+-- One exchange with the server, 406 included: the combined Accept is unverified (NOTES.md §3),
+-- so a server that refuses it is asked once more with Accept: */*.
+function Adapter:exchange(spec, req, request)
+  local resp, terr = self:send(spec, req, request)
+  if resp and resp.status == 406 and req.headers["Accept"] ~= "*/*" then
+    req.headers["Accept"] = "*/*"
+    resp, terr = self:send(spec, req, request)
+  end
+  return resp, terr
+end
+
 function Adapter:call(spec, request)
   local req, err = self:shape(spec, request)
   if not req then return nil, err end
   local generation
+  local reset = is_token_reset(spec, request)
   for attempt = 1, 2 do
     if spec.auth ~= false then
       local token
@@ -226,7 +238,7 @@ function Adapter:call(spec, request)
       if not token then return nil, generation end
       self:authorize(req.headers, token)
     end
-    local resp, terr = self:send(spec, req, request)
+    local resp, terr = self:exchange(spec, req, request)
     if not resp then
       if errors.is(terr) then terr.vendor, terr.endpoint = terr.vendor or "ruckus", terr.endpoint or spec.name end
       return nil, terr
@@ -235,12 +247,11 @@ function Adapter:call(spec, request)
     if status >= 200 and status < 300 then
       -- The reset is taken to revoke the token (NOTES.md §2.1, effect unverified): a client
       -- that can log in does so afresh on its next call; a ready token is kept until refused.
-      if is_token_reset(spec, request) and self.session.can_login then self.session:invalidate() end
+      if reset and self.session.can_login then self.session:invalidate() end
       return self:decode(spec, resp)
     end
     -- A 401 with a token we obtained ourselves: log in again once (single-flight) and retry;
     -- a token reset is never sent twice (the next call logs in again instead).
-    local reset = is_token_reset(spec, request)
     if not (status == 401 and spec.auth ~= false and self.session.can_login and attempt == 1 and not reset) then
       local secrets = self:secrets(spec, request)
       if status == 401 and reset and self.session.can_login then self.session:invalidate() end
