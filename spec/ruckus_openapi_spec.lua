@@ -4,6 +4,9 @@
 -- format and required flag, request body schemas field by field (snake_case name for the
 -- camelCase field, type, maxLength, enum, required, nested UnitContactDto), success codes and
 -- media types; then the wire format each endpoint produces (:prepare).
+-- The fixture is yaml.safe_load of the vendor file (python3-yaml) dumped as JSON, keeping
+-- openapi, info.title/version, paths and components, minus string `description`/`summary`
+-- values and `tags`.
 local json = require("dwell.core").json
 local url = require "dwell.url"
 
