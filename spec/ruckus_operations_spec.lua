@@ -64,7 +64,8 @@ describe("dwell.ruckus operations", function()
   it("gets and updates the unit, including its contact", function()
     local unit = assert(portal.units.get())
     assert.equal(creds.unit_guid, unit.guid)
-    local updated = assert(portal.units.update{ description = "Renovated",
+    -- UnitDto requires `number` (the unit name) on every update.
+    local updated = assert(portal.units.update{ number = unit.number, description = "Renovated",
       contact = { contact_name = "Ana Silva", phone_number = "+15550009999" } })
     assert.equal("Renovated", updated.description)
     local body = require("dwell.json").decode(last_request("/units").body)
@@ -98,7 +99,8 @@ describe("dwell.ruckus operations", function()
     assert.is_string(res.dpskUpdateId)
     local req = last_request("/units/users/" .. user.userId)
     assert.equal("PUT", req.method)
-    assert.same({ email = "new@example.com", phoneNumber = "+15551234567", status = "BLOCKED" },
+    -- UnitUserDto's userId repeats the path's.
+    assert.same({ userId = user.userId, email = "new@example.com", phoneNumber = "+15551234567", status = "BLOCKED" },
       require("dwell.json").decode(req.body))
     local after = assert(portal.units.users.get{ user_id = user.userId })
     assert.equal("new@example.com", after.email)

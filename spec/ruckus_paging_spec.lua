@@ -78,8 +78,10 @@ describe("dwell.ruckus paging and validation", function()
       { portal.units.users.query, { sort_direction = "UP" }, "sort_direction" },
       { portal.units.users.query, { sort_fields = { "userName" } }, "sort_fields[1]" },
       { portal.units.devices.list, {}, "type" },
-      { portal.units.update, { contact = { email = "a@b.c" } }, "contact.contact_name" },
-      { portal.units.update, { secret = string.rep("s", 64) }, "secret" },
+      { portal.units.update, { secret = "fine" }, "number" },
+      { portal.units.update, { number = "101", contact = { email = "a@b.c" } }, "contact.contact_name" },
+      { portal.units.update, { number = "101", secret = string.rep("s", 64) }, "secret" },
+      { portal.units.update, { number = "101", status = "TOKEN_RESET" }, "status" },
     }
     for _, c in ipairs(cases) do
       local res, err = c[1](c[2])
@@ -95,11 +97,11 @@ describe("dwell.ruckus paging and validation", function()
     assert(portal.units.users.update{ userId = user.userId, phoneNumber = "+15550000001", userName = user.userName })
     local reqs = sb:requests()
     local body = json.decode(reqs[#reqs].body)
-    assert.same({ phoneNumber = "+15550000001", userName = user.userName }, body)
+    assert.same({ userId = user.userId, phoneNumber = "+15550000001", userName = user.userName }, body)
   end)
 
   it("does not echo a passphrase that fails validation", function()
-    local _, err = portal.units.update{ guest_secret = string.rep("q", 70) }
+    local _, err = portal.units.update{ number = "101", guest_secret = string.rep("q", 70) }
     assert.equal("invalid_argument", err.kind)
     assert.not_matches("qqqq", tostring(err))
   end)

@@ -98,6 +98,13 @@ describe("dwell.transport", function()
       local half = transport.new{ random = function() return 0.5 end, retry = { base_ms = 100, cap_ms = 250 } }
       assert.are.equal(0.05, half:backoff(1))
       assert.are.equal(0.125, half:backoff(3))
+      -- "added" jitter: never below the step, at most a quarter above it.
+      local added = transport.new{ random = function() return 0.5 end,
+                                   retry = { base_ms = 1000, cap_ms = 16000, jitter = "added" } }
+      assert.are.equal(1.125, added:backoff(1))
+      assert.are.equal(4.5, added:backoff(3))
+      assert.are.equal(18, added:backoff(9))
+      assert.has_error(function() transport.new{ retry = { jitter = "none" } } end)
     end)
 
     it("gives up after the configured attempts with a dwell.error of kind transport", function()

@@ -12,7 +12,7 @@
 -- Param fields: name, in (path|query|body|header), type (string, integer, long, number,
 -- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
 -- alias), required, default, enum, min, max, min_length, max_length, pattern +
--- pattern_rule, check(v) -> rule|nil, items (arrays), join (arrays sent as "a,b"),
+-- pattern_rule, check(v) -> rule|nil, normalize(v) -> v (canonical wire form), items (arrays), join (arrays sent as "a,b"),
 -- fields (objects), secret (never echoed), from_client (filled from the client's config),
 -- default_from (defaults to another parameter's value, e.g. a body field repeating a path id).
 --

@@ -91,7 +91,8 @@ M.offset = {
 }
 
 --- RUCKUS (Spring Data): page / pageSize, content, last, totalPages, number.
--- The page base is unverified, so the server's own `number` decides the next page.
+-- The page base is unverified, so the server's own `number` (or pageable.pageNumber) decides
+-- the next page. Stops at last, empty, an empty content list or the last of totalPages.
 M.spring = {
   start = function(p, args)
     local a = copy(args)
@@ -104,7 +105,8 @@ M.spring = {
   end,
   advance = function(p, args, result, items, st)
     local page_name = p.page or "page"
-    local number = math.tointeger(result.number) or args[page_name]
+    local pageable = type(result.pageable) == "table" and result.pageable or {}
+    local number = math.tointeger(result.number) or math.tointeger(pageable.pageNumber) or args[page_name]
     if st.base == nil then
       -- Asked for page 0 and told "1": the server counts from 1.
       st.base = (args[page_name] == 0 and number == 1) and 1 or 0
@@ -112,6 +114,12 @@ M.spring = {
     if #items == 0 or result.last == true or result.empty == true then return nil end
     local pages = math.tointeger(result.totalPages)
     if pages and number - st.base + 1 >= pages then return nil end
+    if st.number and number <= st.number then
+      -- The server answered the same page again: following it would never end.
+      error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: page "
+        .. tostring(number) .. " after page " .. tostring(st.number) }, 0)
+    end
+    st.number = number
     local a = copy(args)
     a[page_name] = number + 1
     return a

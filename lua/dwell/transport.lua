@@ -23,7 +23,7 @@ Transport.__index = Transport
 Transport.__name = "dwell.transport"
 
 --- transport.new{ timeout_ms, connect_timeout_ms, ca_file, ca_path, insecure, proxy,
---   http_version, max_response_bytes, retry = { attempts, base_ms, cap_ms },
+--   http_version, max_response_bytes, retry = { attempts, base_ms, cap_ms, jitter },
 --   deadline_ms, on_request, on_response, clock, random }
 function M.new(opts)
   opts = opts or {}
@@ -34,11 +34,13 @@ function M.new(opts)
     attempts = retry.attempts or 3,
     base_ms = retry.base_ms or 200,
     cap_ms = retry.cap_ms or 10000,
+    jitter = retry.jitter or "full",
     on_request = opts.on_request, on_response = opts.on_response,
     clock = opts.clock, random = opts.random or math.random,
     base = {},
   }, Transport)
   assert(math.type(t.attempts) == "integer" and t.attempts >= 1, "dwell.transport: retry.attempts must be >= 1")
+  assert(t.jitter == "full" or t.jitter == "added", "dwell.transport: retry.jitter must be 'full' or 'added'")
   for _, k in ipairs(PASSTHROUGH) do t.base[k] = opts[k] end
   return t
 end
@@ -76,10 +78,13 @@ function M.retry_after(resp)
   return math.max(0, at - ref)
 end
 
--- Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], in seconds.
+-- The step is min(cap, base * 2^(attempt-1)). Full jitter: uniform in [0, step]; "added"
+-- jitter: the step plus up to a quarter more, for vendors that ask for waits of at least
+-- 1 s, 2 s, 4 s, ... (RUCKUS). In seconds.
 function Transport:backoff(attempt)
-  local ceiling = math.min(self.cap_ms, self.base_ms * 2 ^ (attempt - 1))
-  return self.random() * ceiling / 1000
+  local step = math.min(self.cap_ms, self.base_ms * 2 ^ (attempt - 1))
+  if self.jitter == "added" then return (step + self.random() * step / 4) / 1000 end
+  return self.random() * step / 1000
 end
 
 local function to_error(cerr, info)

@@ -189,6 +189,8 @@ function check_value(p, v, label)
   if not conv then error("dwell: declaration of " .. label .. " has unknown type " .. tostring(t)) end
   local cv, rule = conv(v)
   if rule then return nil, rule, label end
+  -- A declaration may canonicalise a value for the wire (e.g. hyphenate an id).
+  if p.normalize then cv = p.normalize(cv) end
   cv, rule = check_rules(p, cv)
   if rule then return nil, rule, label end
   return cv

@@ -75,12 +75,26 @@ local function header(headers, name)
   return nil
 end
 
+-- Retry-After in seconds or as an HTTP date (none is documented; honoured when sent).
 local function retry_after(resp)
-  local v = header(resp.headers, "retry-after")
-  if not v then return nil end
-  local n = tonumber(v)
-  if n then return n end
-  return nil
+  if type(resp.headers) ~= "table" then return nil end
+  return require("dwell.transport").retry_after(resp)
+end
+
+-- Error text comes from the server, which may echo what it was sent: every secret of the
+-- call (hashed secret, token, passphrases) is masked in it.
+local function scrub(text, secrets)
+  if type(text) ~= "string" then return text end
+  for _, s in ipairs(secrets) do
+    local i = 1
+    while true do
+      local a, b = text:find(s, i, true)
+      if not a then break end
+      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
+      i = a + #"[redacted]"
+    end
+  end
+  return text
 end
 
 local KIND_BY_STATUS = { [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" }
@@ -97,7 +111,9 @@ local function str(v) return type(v) == "string" and v or nil end
 --- Maps a non-2xx response to a dwell.error. ErrorResource bodies (status, message,
 -- detailedMessage, validationErrors) are read when present; some 404s have no body at all.
 -- The HTTP status line decides the kind; the body's "400 BAD_REQUEST" is kept as `code`.
-function M.map_error(spec, resp, json)
+-- `secrets` (optional): strings masked wherever the server's text repeats them.
+function M.map_error(spec, resp, json, secrets)
+  secrets = secrets or {}
   local status, body = resp.status, resp.body or ""
   local kind = KIND_BY_STATUS[status] or (status >= 400 and "api" or "http")
   local e = { kind = kind, status = status, vendor = "ruckus", endpoint = spec.name,
@@ -107,10 +123,11 @@ function M.map_error(spec, resp, json)
   if doc then
     local list = e.details.validation_errors
     if type(doc.validationErrors) == "table" then
-      for _, v in ipairs(doc.validationErrors) do list[#list + 1] = tostring(v) end
+      for _, v in ipairs(doc.validationErrors) do list[#list + 1] = scrub(tostring(v), secrets) end
     end
-    local msg, detailed = str(doc.message), str(doc.detailedMessage)
-    e.code, e.details.detailed_message, e.details.timestamp = str(doc.status), detailed, str(doc.timestamp)
+    local msg, detailed = scrub(str(doc.message), secrets), scrub(str(doc.detailedMessage), secrets)
+    e.code, e.details.detailed_message = scrub(str(doc.status), secrets), detailed
+    e.details.timestamp = str(doc.timestamp)
     local parts = { msg or ("HTTP " .. status) }
     if detailed and detailed ~= msg then parts[#parts + 1] = detailed end
     if #list > 0 then parts[#parts + 1] = "validation errors: " .. table.concat(list, "; ") end
@@ -131,8 +148,21 @@ function Adapter:url_for(request)
   return self.base_url .. request.path .. (q ~= "" and ("?" .. q) or "")
 end
 
-local function is_token_reset(request)
-  return type(request.body) == "table" and request.body.status == "TOKEN_RESET"
+local function is_token_reset(spec, request)
+  return spec.token_reset or (type(request.body) == "table" and request.body.status == "TOKEN_RESET")
+end
+
+-- The secrets a call carries, longest first (so that a secret containing another is masked whole).
+function Adapter:secrets(spec, request)
+  local out = {}
+  local function add(v) if type(v) == "string" and #v >= 3 then out[#out + 1] = v end end
+  add(self.session.token)
+  add(self.config.hashed_secret)
+  for _, p in ipairs(spec.params) do
+    if p.secret then add((request.values or {})[p.name]) end
+  end
+  table.sort(out, function(a, b) return #a > #b end)
+  return out
 end
 
 -- Method, URL, headers and body of the call, without the Authorization header.
@@ -168,7 +198,7 @@ end
 function Adapter:send(spec, req, request)
   return self.transport:send{
     method = req.method, url = req.url, headers = req.headers, body = req.body,
-    idempotent = spec.idempotent and not is_token_reset(request),
+    idempotent = spec.idempotent and not is_token_reset(spec, request),
     limiter = self.limiter, redact = { "authorization", "hashedSecret" },
   }
 end
@@ -185,10 +215,22 @@ function Adapter:decode(spec, resp)
   return v
 end
 
+-- One exchange with the server, 406 included: the combined Accept is unverified (NOTES.md §3),
+-- so a server that refuses it is asked once more with Accept: */*.
+function Adapter:exchange(spec, req, request)
+  local resp, terr = self:send(spec, req, request)
+  if resp and resp.status == 406 and req.headers["Accept"] ~= "*/*" then
+    req.headers["Accept"] = "*/*"
+    resp, terr = self:send(spec, req, request)
+  end
+  return resp, terr
+end
+
 function Adapter:call(spec, request)
   local req, err = self:shape(spec, request)
   if not req then return nil, err end
   local generation
+  local reset = is_token_reset(spec, request)
   for attempt = 1, 2 do
     if spec.auth ~= false then
       local token
@@ -196,16 +238,24 @@ function Adapter:call(spec, request)
       if not token then return nil, generation end
       self:authorize(req.headers, token)
     end
-    local resp, terr = self:send(spec, req, request)
+    local resp, terr = self:exchange(spec, req, request)
     if not resp then
       if errors.is(terr) then terr.vendor, terr.endpoint = terr.vendor or "ruckus", terr.endpoint or spec.name end
       return nil, terr
     end
     local status = resp.status
-    if status >= 200 and status < 300 then return self:decode(spec, resp) end
-    -- A 401 with a token we obtained ourselves: log in again once (single-flight) and retry.
-    if not (status == 401 and spec.auth ~= false and self.session.can_login and attempt == 1) then
-      return nil, M.map_error(spec, resp, self.json)
+    if status >= 200 and status < 300 then
+      -- The reset is taken to revoke the token (NOTES.md §2.1, effect unverified): a client
+      -- that can log in does so afresh on its next call; a ready token is kept until refused.
+      if reset and self.session.can_login then self.session:invalidate() end
+      return self:decode(spec, resp)
+    end
+    -- A 401 with a token we obtained ourselves: log in again once (single-flight) and retry;
+    -- a token reset is never sent twice (the next call logs in again instead).
+    if not (status == 401 and spec.auth ~= false and self.session.can_login and attempt == 1 and not reset) then
+      local secrets = self:secrets(spec, request)
+      if status == 401 and reset and self.session.can_login then self.session:invalidate() end
+      return nil, M.map_error(spec, resp, self.json, secrets)
     end
   end
 end
@@ -270,8 +320,11 @@ local function make_transport(opts)
   if opts.transport then return opts.transport end
   local topts = {}
   for _, k in ipairs(TRANSPORT_OPTS) do topts[k] = opts[k] end
-  -- RUCKUS recommends backing off from 1 s (NOTES.md §7).
-  topts.retry = topts.retry or { attempts = 5, base_ms = 1000, cap_ms = 16000 }
+  -- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (NOTES.md §7): steps from 1 s with a
+  -- little jitter added, unless the caller chose otherwise.
+  local retry = topts.retry or {}
+  topts.retry = { attempts = retry.attempts or 5, base_ms = retry.base_ms or 1000, cap_ms = retry.cap_ms or 16000,
+    jitter = retry.jitter or "added" }
   return require("dwell.transport").new(topts)
 end
 

@@ -25,21 +25,25 @@ local function days_from_civil(y, m, d)
 end
 
 --- Seconds since the epoch for an ISO 8601 date-time ("2024-05-01T10:00:00.123+02:00",
--- "...Z", or without an offset, read as UTC) or an epoch number (s or ms); nil otherwise.
+-- "...Z", "+0200", "+02", without seconds as Java prints them when zero ("2024-05-01T10:00Z"),
+-- with a trailing zone id ("...+02:00[Europe/Paris]"), or without an offset, read as UTC) or
+-- an epoch number (s or ms); nil otherwise.
 function M.parse_datetime(s)
   -- Not the documented form, but some Spring setups serialise dates as epoch numbers.
   if math.type(s) then return s > 1e11 and s / 1000 or s end
   if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[T ](%d%d):(%d%d):(%d%d)(.*)$")
+  s = s:gsub("%[[^%]]*%]$", "")
+  local y, mo, d, h, mi, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d)(.*)$")
   if not y then return nil end
-  local frac, zone = rest:match("^(%.?%d*)(.*)$")
+  local sec, frac, zone = rest:match("^:(%d%d)([.,]?%d*)(.*)$")
+  if not sec then sec, frac, zone = "0", "", rest end
   local t = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
     + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
+  if #frac > 1 then t = t + tonumber("0." .. frac:sub(2)) end
   if zone == "" or zone == "Z" or zone == "z" then return t end
-  local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then return nil end
-  local offset = tonumber(zh) * 3600 + tonumber(zm) * 60
+  local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d?%d?)$")
+  if not sign or (#zm ~= 0 and #zm ~= 2) then return nil end
+  local offset = tonumber(zh) * 3600 + (tonumber(zm) or 0) * 60
   return sign == "+" and t - offset or t + offset
 end
 
@@ -75,8 +79,11 @@ function Session:do_login()
   self.obtained_at = self.now()
   -- expireDateTime is wall-clock time; the session's clock may be monotonic or virtual, so
   -- the token's remaining lifetime is carried over to it rather than the date itself.
+  -- A date already past on arrival says more about the two clocks than about the token (the
+  -- server just issued it): it is then ignored, and a 401 triggers the next login instead.
   local expires = M.parse_datetime(res.expireDateTime)
-  self.expires_at = expires and self.obtained_at + (expires - self.wall())
+  local lifetime = expires and expires - self.wall()
+  self.expires_at = lifetime and lifetime > 0 and self.obtained_at + lifetime or nil
   self.generation = self.generation + 1
   return res
 end

@@ -115,7 +115,7 @@ return function(config, env)
     local u = config.unit or {}
     state = {
       users = users, order = order, tokens = {}, logins = 0, hashed_secret = hashed_secret,
-      bucket = limit and { tokens = limit.capacity, at = env.now() } or nil, limited = 0, unauthorized = 0,
+      buckets = {}, limited = 0, unauthorized = 0,
       unit = { guid = u.guid or uuid(rand), number = u.number or "101", description = u.description or "Corner unit",
         contact = u.contact or { contactName = "Ana Silva", email = "ana.silva@example.com", phoneNumber = "+15550001001" },
         status = u.status or "ENABLED", secret = u.secret or "unit-pass-0001", guestSecret = u.guestSecret or "guest-pass-0001" },
@@ -163,10 +163,15 @@ return function(config, env)
   -- Checks ----------------------------------------------------------------------------
 
   -- The documented allowance: a bucket of `capacity` calls per property, `rate` returned per second.
-  local function take()
-    local b = state.bucket
-    if not b then return true end
+  local function take(req)
+    if not limit then return true end
+    local key = (req.captures.propertyId or ""):lower()
     local now = env.now()
+    local b = state.buckets[key]
+    if not b then
+      b = { tokens = limit.capacity, at = now }
+      state.buckets[key] = b
+    end
     b.tokens = math.min(limit.capacity, b.tokens + (now - b.at) * limit.rate)
     b.at = now
     if b.tokens < 1 then
@@ -220,7 +225,7 @@ return function(config, env)
   -- Wraps a handler with the checks every route shares: property, rate limit, token.
   local function route(method, path, handler, open)
     return { method, path, function(req, ctx)
-      if not take() then return limited() end
+      if not take(req) then return limited() end
       local s, h, b = property_ok(req)
       if s then return s, h, b end
       if not open and not authorized(req) then
@@ -267,7 +272,7 @@ return function(config, env)
   -- Handlers ----------------------------------------------------------------------------
 
   local function login(req)
-    if not take() then return limited() end
+    if not take(req) then return limited() end
     local id = req.captures.propertyId or ""
     if not id:match(UUID) then return fail(400, "Invalid property id", { "propertyId: must be a UUID" }) end
     local body, err = json_body(req, true)
@@ -283,7 +288,7 @@ return function(config, env)
     local expires = env.now() + ttl
     state.tokens[token] = { expires = expires }
     return 200, HAL, { unitGuid = state.unit.guid, token = token, serverVersion = "0.0.1-dwell-sandbox",
-      expireDateTime = iso(expires), _links = links(req, "/residents/properties/" .. property_id .. "/units") }
+      expireDateTime = iso(expires) }
   end
 
   local USER_STATUS = { BLOCKED = true, ACTIVE = true }
@@ -447,6 +452,10 @@ return function(config, env)
     if not body then return table.unpack(err) end
     if next(body) == nil then return fail(400, "Missing or invalid request body", { "body: no fields to update" }) end
     local errs = {}
+    -- UnitDto requires `number`; the vendor collection's token reset sends only the status.
+    if body.status ~= "TOKEN_RESET" and (type(body.number) ~= "string" or body.number == "") then
+      errs[#errs + 1] = "number: must not be blank"
+    end
     str_field(errs, body.number, "number")
     str_field(errs, body.description, "description")
     str_field(errs, body.status, "status", nil, UNIT_STATUS)

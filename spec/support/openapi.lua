@@ -1,0 +1,94 @@
+--- Just enough OpenAPI 3.0 for specs: load the RUCKUS fixture (the vendor YAML as JSON) and
+-- check a decoded JSON value against one of its schemas ($ref, object properties and
+-- required, additionalProperties, arrays, string maxLength / enum / uuid / date-time,
+-- int32 / int64, boolean). Unknown object fields are reported too: a response must carry
+-- what the schema documents and nothing else.
+local json = require("dwell.core").json
+
+local M = {}
+
+function M.load(path)
+  local f = assert(io.open(path or "spec/fixtures/ruckus-resident-portal-0.0.1.json", "rb"))
+  local doc = assert(json.decode(f:read("a")))
+  f:close()
+  return doc
+end
+
+--- The operation with this operationId: { method, path, op }.
+function M.operation(doc, id)
+  for path, item in pairs(doc.paths) do
+    for method, op in pairs(item) do
+      if op.operationId == id then return { method = method:upper(), path = path, op = op } end
+    end
+  end
+  error("no operation " .. id)
+end
+
+function M.resolve(doc, schema)
+  while schema["$ref"] do schema = doc.components.schemas[schema["$ref"]:match("[^/]+$")] end
+  return schema
+end
+
+local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+local function is_array(v)
+  return type(v) == "table" and (getmetatable(v) == json.array_mt or v[1] ~= nil)
+end
+
+local check -- forward
+
+local function check_object(doc, schema, v, where, errs)
+  if type(v) ~= "table" or (is_array(v) and next(v) ~= nil) then
+    errs[#errs + 1] = where .. ": not an object"
+    return
+  end
+  for _, r in ipairs(schema.required or {}) do
+    if v[r] == nil then errs[#errs + 1] = where .. "." .. r .. ": required" end
+  end
+  local props = schema.properties or {}
+  for k, x in pairs(v) do
+    if props[k] then check(doc, props[k], x, where .. "." .. k, errs)
+    elseif schema.additionalProperties then check(doc, schema.additionalProperties, x, where .. "." .. k, errs)
+    else errs[#errs + 1] = where .. "." .. tostring(k) .. ": not in the schema" end
+  end
+end
+
+local function check_string(schema, v, where, errs)
+  if type(v) ~= "string" then errs[#errs + 1] = where .. ": not a string"; return end
+  if schema.maxLength and utf8.len(v) > schema.maxLength then errs[#errs + 1] = where .. ": longer than maxLength" end
+  if schema.format == "uuid" and not v:match(UUID) then errs[#errs + 1] = where .. ": not a uuid" end
+  if schema.format == "date-time" and not v:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d[%.%d]*[Zz+-]") then
+    errs[#errs + 1] = where .. ": not an RFC 3339 date-time"
+  end
+  if schema.enum then
+    local ok = false
+    for _, e in ipairs(schema.enum) do if e == v then ok = true end end
+    if not ok then errs[#errs + 1] = where .. ": '" .. v .. "' not in the enum" end
+  end
+end
+
+function check(doc, schema, v, where, errs)
+  schema = M.resolve(doc, schema)
+  local t = schema.type or (schema.properties and "object")
+  if v == json.null then errs[#errs + 1] = where .. ": null"; return end
+  if t == "object" then check_object(doc, schema, v, where, errs)
+  elseif t == "array" then
+    if type(v) ~= "table" or not (is_array(v) or next(v) == nil) then errs[#errs + 1] = where .. ": not an array"; return end
+    for i, x in ipairs(v) do check(doc, schema.items, x, where .. "[" .. i .. "]", errs) end
+  elseif t == "string" then check_string(schema, v, where, errs)
+  elseif t == "integer" then
+    if math.type(v) ~= "integer" then errs[#errs + 1] = where .. ": not an integer"
+    elseif schema.format == "int32" and (v < -2 ^ 31 or v >= 2 ^ 31) then errs[#errs + 1] = where .. ": not int32" end
+  elseif t == "boolean" then
+    if type(v) ~= "boolean" then errs[#errs + 1] = where .. ": not a boolean" end
+  end
+end
+
+--- The list of ways `v` departs from `schema` (empty when it conforms).
+function M.check(doc, schema, v)
+  local errs = {}
+  check(doc, schema, v, "$", errs)
+  return errs
+end
+
+return M
