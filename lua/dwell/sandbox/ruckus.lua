@@ -19,10 +19,6 @@
 local json = require "dwell.sandbox.json"
 
 local array_mt = json.array_mt
-if not array_mt then
-  local ok, cjson = pcall(require, "cjson")
-  array_mt = ok and cjson.array_mt or nil
-end
 
 local DEFAULT_PROPERTY = "6d1b6a3e-8f0c-4c59-9a38-2f1e7c5d4b10"
 local DEFAULT_SECRET = "dwell-sandbox-unit-secret-7c2f0a9e"
