@@ -6,6 +6,8 @@
 -- Everything is deterministic for a given config.seed: same ids, names and stages every run.
 local M = {}
 
+local rng = require("dwell.sandbox.rng")
+
 local TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "COLLEAGUE", "DECORATOR",
   "BABYSITTER", "OTHER" }
 local TYPE_TEXT = { HOUSEHOLDER = "Owner", FAMILY = "Family member", TENANT = "Tenant", FRIEND = "Friend",
@@ -18,15 +20,6 @@ local FAMILY = { "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", 
 local BLOCK_NAMES = { "Maple Court", "Harbour View", "Cedar Heights", "Riverside Gardens", "Lotus Park" }
 local EDUCATION = { "Primary School", "High School", "Bachelor", "Master" }
 local POSITIONS = { "Plumber", "Electrician", "Security", "Front desk", "Cleaner", "Manager" }
-
-local function rng(seed)
-  local state = seed % 2147483647
-  if state <= 0 then state = state + 2147483646 end
-  return function(n)
-    state = (state * 48271) % 2147483647
-    return state % n + 1
-  end
-end
 
 local function array(t)
   local json = require("dwell.core").json
@@ -179,7 +172,7 @@ function M.new(config, now_ms)
     member_order = {}, structures = {}, structure_order = {}, roles = {}, housekeepers = {},
     members_count = config.members or 45, now_ms = now_ms,
   }, Community)
-  local pick = rng(config.seed or 20240601)
+  local pick = rng.picker(config.seed or 20240601)
   local t0 = math.tointeger(config.epoch_ms) or 1700000000000
   for b = 1, config.blocks or 3 do
     local block = { block_id = self:id(), block_name = BLOCK_NAMES[(b - 1) % #BLOCK_NAMES + 1], rooms = {},

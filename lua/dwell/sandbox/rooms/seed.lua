@@ -4,6 +4,8 @@
 -- 260) so that GetRoomUsers needs three pages of 100.
 local M = {}
 
+local rng = require("dwell.sandbox.rng")
+
 local FIRST = { "Ada", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
   "Keiko", "Liam", "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera",
   "Wen", "Ximena", "Yusuf", "Zoe" }
@@ -26,16 +28,6 @@ M.TRANSACTION_SIDES = {
   { transactionSideId = "listbuy", name = "List & Buy Side" }, { transactionSideId = "refi", name = "Refinance" },
 }
 
--- A small linear congruential generator: deterministic across platforms.
-local function rng(seed)
-  local s = seed % 2147483647
-  if s <= 0 then s = s + 2147483646 end
-  return function(n)
-    s = (s * 48271) % 2147483647
-    return s % n + 1
-  end
-end
-
 local function person(i, pick)
   local first, last = FIRST[pick(#FIRST)], LAST[pick(#LAST)]
   return { userId = 5000 + i, firstName = first, lastName = last,
@@ -51,7 +43,7 @@ end
 
 --- Builds the state: { people, rooms (list), room_by_id, company (list), next_user_id, next_room_id }.
 function M.build(config)
-  local pick = rng(config.seed or 20240601)
+  local pick = rng.picker(config.seed or 20240601)
   local big = config.big_room_users or 260
   local people = {}
   for i = 1, math.max(big, 300) do people[i] = person(i, pick) end
