@@ -343,6 +343,43 @@ local function split(s)
   return out
 end
 
+-- A list filter counts only when the query sets it to something.
+local function is_set(params, name)
+  return params[name] ~= nil and params[name] ~= ""
+end
+
+local function any_set(params, names)
+  for _, n in ipairs(names) do
+    if is_set(params, n) then return true end
+  end
+  return false
+end
+
+-- True when every filter among `names` that the query sets equals the record's field.
+local function matches_filters(record, params, names)
+  for _, n in ipairs(names) do
+    if is_set(params, n) and tostring(record[n]) ~= params[n] then return false end
+  end
+  return true
+end
+
+local function contains(list, value)
+  for _, v in ipairs(list) do
+    if v == value then return true end
+  end
+  return false
+end
+
+-- Copies the named fields present in body onto target, each read through `as` (as_str or as_int).
+local function bind(target, body, names, as)
+  for _, n in ipairs(names) do
+    local v, code, msg = as(body, n)
+    if code then return nil, code, msg end
+    if v ~= nil then target[n] = v end
+  end
+  return true
+end
+
 local function mobile_or_name(params)
   local q = params.mobile_or_name
   if q == nil or q == "" then return nil end
@@ -365,21 +402,38 @@ function Community:block(params)
   return self.blocks[params.block_id] or { room_user_list = {}, householder_list = {}, rooms = {} }
 end
 
+-- What every list endpoint checks first, in the gateway's order: block_id, the page, the
+-- search text. Returns { block, no, size, q } | nil, code, msg.
+function Community:list_request(params)
+  local block, code, msg = self:block(params)
+  if not block then return nil, code, msg end
+  local no, size, pmsg = paging(params)
+  if not no then return nil, size, pmsg end
+  local q
+  q, code, msg = mobile_or_name(params)
+  if code then return nil, code, msg end
+  return { block = block, no = no, size = size, q = q }
+end
+
+-- The page of hits the request asks for, each shown through view(self, hit).
+function Community:page_view(hits, req, view)
+  local data = page(hits, req.no, req.size)
+  for i, hit in ipairs(data) do data[i] = view(self, hit) end
+  return data
+end
+
 local EQUAL_FILTERS = { "room_user_stage", "room_user_type", "move_out_type" }
 local PERSON_FILTERS = { "sex", "if_identify", "apply_source", "if_upload_face" }
 
 function Community:filter_room_user(ru, params, q)
   local h = self.householders[ru.householder_id] or {}
-  for _, f in ipairs(EQUAL_FILTERS) do
-    if params[f] and params[f] ~= "" and tostring(ru[f]) ~= params[f] then return false end
+  if not matches_filters(ru, params, EQUAL_FILTERS) or not matches_filters(h, params, PERSON_FILTERS) then
+    return false
   end
-  for _, f in ipairs(PERSON_FILTERS) do
-    if params[f] and params[f] ~= "" and tostring(h[f]) ~= params[f] then return false end
-  end
-  if params.tree_id and params.tree_id ~= "" and ru.tree_id ~= params.tree_id then
-    local inside = false
-    for _, p in ipairs(self:parents(ru.tree_id)) do if p == params.tree_id then inside = true end end
-    if not inside then return false end
+  -- a tree_id filter names the room itself or any space above it
+  if is_set(params, "tree_id") and ru.tree_id ~= params.tree_id
+      and not contains(self:parents(ru.tree_id), params.tree_id) then
+    return false
   end
   return matches_person(q, h.real_name, h.mobile)
 end
@@ -398,24 +452,17 @@ local function order(list, params, key)
 end
 
 function Community:list_room_users(params)
-  local block, code, msg = self:block(params)
-  if not block then return nil, code, msg end
-  local no, size, pmsg = paging(params)
-  if not no then return nil, size, pmsg end
-  local q
-  q, code, msg = mobile_or_name(params)
-  if code then return nil, code, msg end
+  local req, code, msg = self:list_request(params)
+  if not req then return nil, code, msg end
   local hits = {}
-  for _, id in ipairs(block.room_user_list) do
+  for _, id in ipairs(req.block.room_user_list) do
     local ru = self.room_users[id]
-    if ru and self:filter_room_user(ru, params, q) then hits[#hits + 1] = ru end
+    if ru and self:filter_room_user(ru, params, req.q) then hits[#hits + 1] = ru end
   end
   local ok
   ok, code, msg = order(hits, params, "room_user_id")
   if not ok then return nil, code, msg end
-  local data = page(hits, no, size)
-  for i, ru in ipairs(data) do data[i] = self:room_user_view(ru) end
-  return { total_count = #hits, data = data }
+  return { total_count = #hits, data = self:page_view(hits, req, self.room_user_view) }
 end
 
 function Community:find_room_user(block_id, id)
@@ -430,13 +477,10 @@ local function check_relation(self, body, need_stage)
   local ok, code, msg = required(body, names)
   if not ok then return nil, code, msg end
   local rel = {}
-  for _, n in ipairs({ "block_id", "householder_id", "room_user_type", "tree_id", "expire_date", "audit_reason" }) do
-    rel[n], code, msg = as_str(body, n)
-    if code then return nil, code, msg end
-  end
-  local valid = false
-  for _, t in ipairs(TYPES) do if t == rel.room_user_type then valid = true end end
-  if not valid then return nil, ILLEGAL, "param is illegal: room_user_type" end
+  ok, code, msg = bind(rel, body, { "block_id", "householder_id", "room_user_type", "tree_id", "expire_date",
+    "audit_reason" }, as_str)
+  if not ok then return nil, code, msg end
+  if not contains(TYPES, rel.room_user_type) then return nil, ILLEGAL, "param is illegal: room_user_type" end
   if not self.blocks[rel.block_id] then return nil, 1000, "data not exist: block_id" end
   local node = self.trees[rel.tree_id]
   if not node or not node.room or node.block_id ~= rel.block_id then return nil, ILLEGAL, "param is illegal: tree_id" end
@@ -517,43 +561,34 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- Householders
 
+-- The householders of the block's room users that pass the relation filters, as a set; nil
+-- when the query sets none (then every householder is wanted, housed or not).
+function Community:householders_by_relation(block, params)
+  if not any_set(params, { "room_user_stage", "room_user_type", "move_out_type", "tree_id" }) then return nil end
+  local wanted = {}
+  for _, id in ipairs(block.room_user_list) do
+    local ru = self.room_users[id]
+    if ru and self:filter_room_user(ru, params, nil) then wanted[ru.householder_id] = true end
+  end
+  return wanted
+end
+
 function Community:list_householders(params)
-  local block, code, msg = self:block(params)
-  if not block then return nil, code, msg end
-  local no, size, pmsg = paging(params)
-  if not no then return nil, size, pmsg end
-  local q
-  q, code, msg = mobile_or_name(params)
-  if code then return nil, code, msg end
-  local relation_filter = false
-  for _, f in ipairs({ "room_user_stage", "room_user_type", "move_out_type", "tree_id" }) do
-    if params[f] and params[f] ~= "" then relation_filter = true end
-  end
-  local wanted
-  if relation_filter then
-    wanted = {}
-    for _, id in ipairs(block.room_user_list) do
-      local ru = self.room_users[id]
-      if ru and self:filter_room_user(ru, params, nil) then wanted[ru.householder_id] = true end
-    end
-  end
+  local req, code, msg = self:list_request(params)
+  if not req then return nil, code, msg end
+  local wanted = self:householders_by_relation(req.block, params)
   local hits = {}
-  for _, id in ipairs(block.householder_list) do
+  for _, id in ipairs(req.block.householder_list) do
     local h = self.householders[id]
-    if h and (not wanted or wanted[id]) and matches_person(q, h.real_name, h.mobile) then
-      local keep = true
-      for _, f in ipairs(PERSON_FILTERS) do
-        if params[f] and params[f] ~= "" and tostring(h[f]) ~= params[f] then keep = false end
-      end
-      if keep then hits[#hits + 1] = h end
+    if h and (not wanted or wanted[id]) and matches_person(req.q, h.real_name, h.mobile)
+        and matches_filters(h, params, PERSON_FILTERS) then
+      hits[#hits + 1] = h
     end
   end
   local ok
   ok, code, msg = order(hits, params, "householder_id")
   if not ok then return nil, code, msg end
-  local data = page(hits, no, size)
-  for i, h in ipairs(data) do data[i] = self:householder_view(h) end
-  return { total_record = #hits, data = data }
+  return { total_record = #hits, data = self:page_view(hits, req, self.householder_view) }
 end
 
 function Community:find_householder(block_id, id)
@@ -573,16 +608,9 @@ local HOUSEHOLDER_UPDATE_REQUIRED = { "real_name", "sex", "mobile", "household_r
   "employer", "political_status" }
 
 local function apply_householder(h, body)
-  for _, n in ipairs(HOUSEHOLDER_STRINGS) do
-    local v, code, msg = as_str(body, n)
-    if code then return nil, code, msg end
-    if v ~= nil then h[n] = v end
-  end
-  for _, n in ipairs(HOUSEHOLDER_INTS) do
-    local v, code, msg = as_int(body, n)
-    if code then return nil, code, msg end
-    if v ~= nil then h[n] = v end
-  end
+  local ok, code, msg = bind(h, body, HOUSEHOLDER_STRINGS, as_str)
+  if ok then ok, code, msg = bind(h, body, HOUSEHOLDER_INTS, as_int) end
+  if not ok then return nil, code, msg end
   if h.sex ~= 1 and h.sex ~= 2 then return nil, ILLEGAL, "param is illegal: sex" end
   return true
 end
@@ -645,33 +673,23 @@ end
 -- Members (staff)
 
 function Community:list_members(params)
-  local ok, code, msg = required(params, { "block_id" })
-  if not ok then return nil, code, msg end
-  local no, size, pmsg = paging(params)
-  if not no then return nil, size, pmsg end
-  local q
-  q, code, msg = mobile_or_name(params)
-  if code then return nil, code, msg end
-  local hits = array()
+  local req, code, msg = self:list_request(params)
+  if not req then return nil, code, msg end
+  local hits = {}
   for _, id in ipairs(self.member_order) do
     local m = self.members[id]
-    local in_block = false
-    for _, b in ipairs(m and m.block_ids or {}) do if b == params.block_id then in_block = true end end
-    if in_block and matches_person(q, m.admin_name, m.mobile)
-        and (not params.status or params.status == "" or tostring(m.account_status) == params.status) then
+    if m and contains(m.block_ids, params.block_id) and matches_person(req.q, m.admin_name, m.mobile)
+        and (not is_set(params, "status") or tostring(m.account_status) == params.status) then
       hits[#hits + 1] = m
     end
   end
-  local data = page(hits, no, size)
-  for i, m in ipairs(data) do data[i] = self:member_view(m) end
-  return { total_record = #hits, data = data }
+  return { total_record = #hits, data = self:page_view(hits, req, self.member_view) }
 end
 
 function Community:find_member(block_id, id)
   local m = self.members[id or ""]
-  if not m then return nil, 1000, "data not exist" end
-  for _, b in ipairs(m.block_ids) do if b == block_id then return m end end
-  return nil, 1000, "data not exist"
+  if not m or not contains(m.block_ids, block_id) then return nil, 1000, "data not exist" end
+  return m
 end
 
 -- Validates and applies a member body (seed 004 table) onto `m` (a staged copy).
@@ -681,15 +699,10 @@ function Community:apply_member(m, body, creating)
   local ok, code, msg = required(body, need)
   if not ok then return nil, code, msg end
   local v = {}
-  for _, n in ipairs({ "member_id", "block_ids", "structure_id", "education", "role_ids", "country_code",
-      "admin_name", "mobile", "card_no", "position" }) do
-    v[n], code, msg = as_str(body, n)
-    if code then return nil, code, msg end
-  end
-  for _, n in ipairs({ "admin", "data_permission", "sex", "card_type", "birthday" }) do
-    v[n], code, msg = as_int(body, n)
-    if code then return nil, code, msg end
-  end
+  ok, code, msg = bind(v, body, { "member_id", "block_ids", "structure_id", "education", "role_ids", "country_code",
+    "admin_name", "mobile", "card_no", "position" }, as_str)
+  if ok then ok, code, msg = bind(v, body, { "admin", "data_permission", "sex", "card_type", "birthday" }, as_int) end
+  if not ok then return nil, code, msg end
   if v.sex ~= 1 and v.sex ~= 2 then return nil, ILLEGAL, "param is illegal: sex" end
   if v.admin and v.admin ~= 1 and v.admin ~= 2 then return nil, ILLEGAL, "param is illegal: admin" end
   if v.data_permission and v.data_permission ~= 1 and v.data_permission ~= 2 then
@@ -733,9 +746,7 @@ function Community:update_member(block_id, id, body)
   local staged = copy(m)
   local ok, v, emsg = self:apply_member(staged, body, false)
   if not ok then return nil, v, emsg end
-  local listed = false
-  for _, mid in ipairs(split(v.member_id)) do if mid == id then listed = true end end
-  if not listed then return nil, ILLEGAL, "param is illegal: member_id does not name the member in the path" end
+  if not contains(split(v.member_id), id) then return nil, ILLEGAL, "param is illegal: member_id does not name the member in the path" end
   self.members[id] = staged
   return true
 end
@@ -809,11 +820,8 @@ local STRUCTURE_FIELDS = { "parent_structure_id", "structure_name", "address_cod
   "contact_mobile", "contact_email" }
 
 local function apply_structure(self, s, body)
-  for _, n in ipairs(STRUCTURE_FIELDS) do
-    local v, code, msg = as_str(body, n)
-    if code then return nil, code, msg end
-    if v ~= nil then s[n] = v end
-  end
+  local ok, code, msg = bind(s, body, STRUCTURE_FIELDS, as_str)
+  if not ok then return nil, code, msg end
   if s.parent_structure_id ~= "" and not self.structures[s.parent_structure_id] then
     return nil, ILLEGAL, "param is illegal: parent_structure_id"
   end
@@ -904,18 +912,26 @@ end
 
 local C = "/v1.0/iot-02/community"
 
+-- A GET handler for one record of a block: both ids required, then find(self, block_id, id)
+-- and view(self, record).
+local function detail(self, id_name, find, view)
+  return function(q)
+    local ok, code, msg = required(q.params, { "block_id", id_name })
+    if not ok then return nil, code, msg end
+    local record
+    record, code, msg = find(self, q.params.block_id, q.params[id_name])
+    if not record then return nil, code, msg end
+    return view(self, record)
+  end
+end
+
+local function member_detail_view(self, m) return self:member_view(m, true) end
+
 function M.routes(self)
   local function cap(q, name) return q.captures[name] end
   return {
     { "GET", C .. "/room-users", function(q) return self:list_room_users(q.params) end },
-    { "GET", C .. "/room-user", function(q)
-      local ok, code, msg = required(q.params, { "block_id", "room_user_id" })
-      if not ok then return nil, code, msg end
-      local ru
-      ru, code, msg = self:find_room_user(q.params.block_id, q.params.room_user_id)
-      if not ru then return nil, code, msg end
-      return self:room_user_view(ru)
-    end },
+    { "GET", C .. "/room-user", detail(self, "room_user_id", self.find_room_user, self.room_user_view) },
     { "POST", C .. "/room-user", function(q) return self:create_room_user(q.body) end },
     { "PUT", C .. "/room-user/{room_user_id}", function(q) return self:update_room_user(cap(q, "room_user_id"), q.body) end },
     { "DELETE", C .. "/room-user/{block_id}/{room_user_id}", function(q)
@@ -924,28 +940,14 @@ function M.routes(self)
     { "PUT", C .. "/room-user/{block_id}/{room_user_id}/move-out", function(q)
       return self:move_out(cap(q, "block_id"), cap(q, "room_user_id")) end },
     { "GET", C .. "/householders", function(q) return self:list_householders(q.params) end },
-    { "GET", C .. "/householder", function(q)
-      local ok, code, msg = required(q.params, { "block_id", "householder_id" })
-      if not ok then return nil, code, msg end
-      local h
-      h, code, msg = self:find_householder(q.params.block_id, q.params.householder_id)
-      if not h then return nil, code, msg end
-      return self:householder_view(h)
-    end },
+    { "GET", C .. "/householder", detail(self, "householder_id", self.find_householder, self.householder_view) },
     { "POST", C .. "/householder", function(q) return self:create_householder(q.body) end },
     { "PUT", C .. "/householder/{block_id}/{householder_id}", function(q)
       return self:update_householder(cap(q, "block_id"), cap(q, "householder_id"), q.body) end },
     { "DELETE", C .. "/householder/{block_id}/{householder_id}", function(q)
       return self:delete_householder(cap(q, "block_id"), cap(q, "householder_id")) end },
     { "GET", C .. "/members", function(q) return self:list_members(q.params) end },
-    { "GET", C .. "/member", function(q)
-      local ok, code, msg = required(q.params, { "block_id", "member_id" })
-      if not ok then return nil, code, msg end
-      local m
-      m, code, msg = self:find_member(q.params.block_id, q.params.member_id)
-      if not m then return nil, code, msg end
-      return self:member_view(m, true)
-    end },
+    { "GET", C .. "/member", detail(self, "member_id", self.find_member, member_detail_view) },
     { "POST", C .. "/member", function(q) return self:create_member(q.body) end },
     { "PUT", C .. "/member/{block_id}/{member_id}", function(q)
       return self:update_member(cap(q, "block_id"), cap(q, "member_id"), q.body) end },
