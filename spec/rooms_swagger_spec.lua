@@ -5,17 +5,8 @@
 -- produces (:prepare) with every parameter given.
 local json = require("dwell.core").json
 local S = dofile("spec/rooms_support.lua")
-
-local function load_swagger()
-  local f = assert(io.open("spec/fixtures/rooms-v2.swagger-subset.json", "rb"))
-  local doc = assert(json.decode(f:read("a")))
-  f:close()
-  return doc
-end
-
-local function snake(name)
-  return (name:gsub("(%u)", function(c) return "_" .. c:lower() end))
-end
+local openapi = dofile("spec/support/openapi.lua")
+local snake = openapi.snake
 
 -- Swagger type (+ format) -> the declaration's type.
 local function expected_type(schema)
@@ -24,16 +15,6 @@ local function expected_type(schema)
   if t == "integer" then return "integer" end
   if t == "string" and schema.format == "date-time" then return "datetime" end
   return t
-end
-
-local function operations(doc)
-  local out = {}
-  for path, item in pairs(doc.paths) do
-    for method, op in pairs(item) do
-      out[op.operationId] = { method = method:upper(), path = path, op = op }
-    end
-  end
-  return out
 end
 
 local function model(doc, ref)
@@ -58,8 +39,8 @@ end
 describe("rooms declarations against the vendor swagger", function()
   local doc, ops, rooms
   setup(function()
-    doc = load_swagger()
-    ops = operations(doc)
+    doc = openapi.load("spec/fixtures/rooms-v2.swagger-subset.json")
+    ops = openapi.operations(doc)
     rooms = assert(require("dwell").rooms{ account_id = S.ACCOUNT, env = "demo", access_token = "t0k" })
   end)
 

@@ -9,35 +9,10 @@
 -- values and `tags`.
 local json = require("dwell.core").json
 local url = require "dwell.url"
+local openapi = dofile("spec/support/openapi.lua")
+local snake, resolve = openapi.snake, openapi.resolve
 
 local PROPERTY = "6d1b6a3e-8f0c-4c59-9a38-2f1e7c5d4b10"
-
-local function load_openapi()
-  local f = assert(io.open("spec/fixtures/ruckus-resident-portal-0.0.1.json", "rb"))
-  local doc = assert(json.decode(f:read("a")))
-  f:close()
-  return doc
-end
-
-local function snake(name)
-  return (name:gsub("(%u)", function(c) return "_" .. c:lower() end))
-end
-
-local function operations(doc)
-  local out, n = {}, 0
-  for path, item in pairs(doc.paths) do
-    for method, op in pairs(item) do
-      out[op.operationId] = { method = method:upper(), path = path, op = op }
-      n = n + 1
-    end
-  end
-  return out, n
-end
-
-local function resolve(doc, schema)
-  if schema["$ref"] then return doc.components.schemas[schema["$ref"]:match("[^/]+$")] end
-  return schema
-end
 
 -- The declaration type for an OpenAPI schema.
 local function expected_type(schema)
@@ -127,8 +102,8 @@ end
 describe("ruckus declarations against the vendor OpenAPI description", function()
   local doc, ops, count, portal
   setup(function()
-    doc = load_openapi()
-    ops, count = operations(doc)
+    doc = openapi.load()
+    ops, count = openapi.operations(doc)
     portal = assert(require("dwell").ruckus{ property_id = PROPERTY, hashed_secret = "h4shed-secret" })
   end)
 

@@ -1,5 +1,6 @@
---- Just enough OpenAPI 3.0 for specs: load the RUCKUS fixture (the vendor YAML as JSON) and
--- check a decoded JSON value against one of its schemas ($ref, object properties and
+--- Just enough OpenAPI for specs: load a vendor description fixture (the RUCKUS YAML as JSON
+-- by default; the Rooms Swagger 2.0 subset loads too), index its operations, and check a
+-- decoded JSON value against one of its (OpenAPI 3.0) schemas ($ref, object properties and
 -- required, additionalProperties, arrays, string maxLength / enum / uuid / date-time,
 -- int32 / int64, boolean). Unknown object fields are reported too: a response must carry
 -- what the schema documents and nothing else.
@@ -14,14 +15,26 @@ function M.load(path)
   return doc
 end
 
---- The operation with this operationId: { method, path, op }.
-function M.operation(doc, id)
+--- Every operation by operationId: { [id] = { method, path, op } }, and how many there are.
+function M.operations(doc)
+  local out, n = {}, 0
   for path, item in pairs(doc.paths) do
     for method, op in pairs(item) do
-      if op.operationId == id then return { method = method:upper(), path = path, op = op } end
+      out[op.operationId] = { method = method:upper(), path = path, op = op }
+      n = n + 1
     end
   end
-  error("no operation " .. id)
+  return out, n
+end
+
+--- The operation with this operationId: { method, path, op }.
+function M.operation(doc, id)
+  return M.operations(doc)[id] or error("no operation " .. id)
+end
+
+--- The declarations' snake_case name for a vendor's camelCase wire name.
+function M.snake(name)
+  return (name:gsub("(%u)", function(c) return "_" .. c:lower() end))
 end
 
 function M.resolve(doc, schema)
