@@ -2,6 +2,7 @@
 -- with the openssl CLI, a sandbox running the "rooms" route set, a client wired
 -- to it, and a virtual clock that moves the sandbox's clock along with it.
 local sandbox = require "dwell.sandbox"
+local openssl = require "support.openssl"
 
 local M = {}
 
@@ -11,26 +12,14 @@ M.USER = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 M.SECRET = "sandbox-secret-d0c5"
 M.REFRESH = "sandbox-refresh-token-0001"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 local keys
 --- { private = pem, public = pem, other_private = pem } generated once per process.
 function M.keys()
   if keys then return keys end
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  local cmd = "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out %s/%s.pem 2>/dev/null"
-  assert(os.execute(cmd:format(dir, "key")))
-  assert(os.execute(cmd:format(dir, "other")))
-  assert(os.execute(("openssl pkey -in %s/key.pem -pubout -out %s/pub.pem 2>/dev/null"):format(dir, dir)))
-  keys = { private = read(dir .. "/key.pem"), public = read(dir .. "/pub.pem"), other_private = read(dir .. "/other.pem") }
-  os.execute("rm -rf " .. dir)
+  local dir = openssl.tmpdir()
+  local key, other = openssl.rsa_key_pair(dir, "key"), openssl.rsa_key_pair(dir, "other")
+  openssl.cleanup(dir)
+  keys = { private = key.private, public = key.public, other_private = other.private }
   return keys
 end
 

@@ -29,6 +29,19 @@ function M.tmpdir()
   return dir
 end
 
+local function genrsa(file)
+  M.run("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " .. quote(file))
+end
+
+--- A fresh 2048-bit RSA key as { private = PKCS#8 PEM, public = SubjectPublicKeyInfo PEM },
+-- made in `dir` under `name`.
+function M.rsa_key_pair(dir, name)
+  local priv, pub = dir .. "/" .. name .. ".pem", dir .. "/" .. name .. "-pub.pem"
+  genrsa(priv)
+  M.run("pkey -in " .. quote(priv) .. " -pubout -out " .. quote(pub))
+  return { private = read(priv), public = read(pub) }
+end
+
 --- Generates one 2048-bit RSA key and every form of it the specs need.
 -- Returns a table of PEM strings:
 --   pkcs8, pkcs1, pkcs8_encrypted, pkcs1_encrypted (with `passphrase`),
@@ -36,7 +49,7 @@ end
 function M.rsa_key_set(dir, passphrase)
   local function path(name) return quote(dir .. "/" .. name) end
   local pass = quote("pass:" .. passphrase)
-  M.run("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " .. path("p8.pem"))
+  genrsa(dir .. "/p8.pem")
   M.run("pkey -in " .. path("p8.pem") .. " -traditional -out " .. path("p1.pem"))
   M.run("pkey -in " .. path("p8.pem") .. " -aes-256-cbc -passout " .. pass .. " -out " .. path("p8e.pem"))
   M.run("pkey -in " .. path("p8.pem") .. " -traditional -aes256 -passout " .. pass .. " -out " .. path("p1e.pem"))
