@@ -18,6 +18,18 @@ local RETRY_STATUS = { [429] = true, [502] = true, [503] = true, [504] = true }
 local PASSTHROUGH = { "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "http_version",
                       "max_response_bytes" }
 
+--- The transport options every vendor client accepts in its configuration and passes on to
+-- new() (README, "Transport options"): one list, so the clients cannot drift apart.
+M.CLIENT_OPTIONS = { "timeout_ms", "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "retry",
+  "deadline_ms", "on_request", "on_response", "clock" }
+
+--- The CLIENT_OPTIONS found in a client configuration, as a new table for new().
+function M.client_options(cfg)
+  local opts = {}
+  for _, k in ipairs(M.CLIENT_OPTIONS) do opts[k] = cfg[k] end
+  return opts
+end
+
 local Transport = {}
 Transport.__index = Transport
 Transport.__name = "dwell.transport"

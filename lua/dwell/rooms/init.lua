@@ -42,8 +42,6 @@ M.ENVIRONMENTS = {
 M.ENVIRONMENTS.production = M.ENVIRONMENTS.prod
 M.ENVIRONMENTS.developer = M.ENVIRONMENTS.demo
 
-local TRANSPORT_OPTIONS = { "timeout_ms", "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy",
-  "retry", "deadline_ms", "on_request", "on_response", "clock" }
 -- Header and form fields the transport must mask in hooks and logs.
 local REDACT = { "authorization", "assertion", "refresh_token", "access_token", "code", "client_secret" }
 
@@ -267,12 +265,7 @@ function M.new(cfg)
   end
 
   local transport = require "dwell.transport"
-  local t = cfg.transport
-  if not t then
-    local topts = {}
-    for _, k in ipairs(TRANSPORT_OPTIONS) do topts[k] = cfg[k] end
-    t = transport.new(topts)
-  end
+  local t = cfg.transport or transport.new(transport.client_options(cfg))
   local clock = cfg.clock or {}
   local now = clock.now or os.time
   local sleep = clock.sleep or transport.sleep

@@ -38,9 +38,6 @@ local ACCEPT = {
   png = "image/png, application/json",
 }
 
-local TRANSPORT_OPTS = { "timeout_ms", "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy",
-  "retry", "deadline_ms", "on_request", "on_response", "clock" }
-
 local function fail(message, param)
   return nil, errors.invalid_argument("ruckus", nil, param, message)
 end
@@ -318,14 +315,14 @@ end
 
 local function make_transport(opts)
   if opts.transport then return opts.transport end
-  local topts = {}
-  for _, k in ipairs(TRANSPORT_OPTS) do topts[k] = opts[k] end
+  local transport = require "dwell.transport"
+  local topts = transport.client_options(opts)
   -- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (NOTES.md §7): steps from 1 s with a
   -- little jitter added, unless the caller chose otherwise.
   local retry = topts.retry or {}
   topts.retry = { attempts = retry.attempts or 5, base_ms = retry.base_ms or 1000, cap_ms = retry.cap_ms or 16000,
     jitter = retry.jitter or "added" }
-  return require("dwell.transport").new(topts)
+  return transport.new(topts)
 end
 
 local function make_limiter(opts, key)

@@ -28,9 +28,6 @@ M.REGIONS = {
   ["in"] = "https://openapi.tuyain.com",
 }
 
-local TRANSPORT_KEYS = { "timeout_ms", "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy",
-  "retry", "deadline_ms", "clock" }
-
 -- Every accepted configuration key and its check (nil = fine, else the rule broken).
 local function is_type(t) return function(v) if type(v) ~= t then return "must be a " .. t .. " (got " .. type(v) .. ")" end end end
 local function positive(v)
@@ -151,8 +148,9 @@ end
 function Adapter:transport()
   if not self._transport then
     local transport = require "dwell.transport"
-    local opts = { on_request = wrap_hook(self.hooks.on_request), on_response = wrap_hook(self.hooks.on_response) }
-    for _, k in ipairs(TRANSPORT_KEYS) do opts[k] = self.transport_opts[k] end
+    local opts = transport.client_options(self.transport_opts)
+    -- the caller's hooks see requests with the signature and tokens masked
+    opts.on_request, opts.on_response = wrap_hook(self.hooks.on_request), wrap_hook(self.hooks.on_response)
     self._transport = transport.new(opts)
   end
   return self._transport
@@ -396,11 +394,10 @@ function M.new(cfg)
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
     signer = function(message) return sign.sign(secret, message) end,
     hooks = { on_request = cfg.on_request, on_response = cfg.on_response },
-    transport_opts = {}, limiter = cfg.limiter, raw_keys = cfg.raw_keys == true,
+    transport_opts = require("dwell.transport").client_options(cfg), limiter = cfg.limiter, raw_keys = cfg.raw_keys == true,
     use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
     clock_offset_ms = 0, _transport = cfg.transport,
   }, Adapter)
-  for _, k in ipairs(TRANSPORT_KEYS) do a.transport_opts[k] = cfg[k] end
   a.now = cfg.clock and cfg.clock.now or default_now()
   local tree = api.build(require("dwell.tuya.endpoints"), a)
   local grant, refresh = tree.token.get, tree.token.refresh
