@@ -3,6 +3,7 @@ local http = require("dwell.core").http
 local sandbox = require "dwell.sandbox"
 local json = require "dwell.json"
 local support = require "sandbox_support"
+local openssl = require "support.openssl"
 
 local function start(opts)
   opts.routes = opts.routes or { "echo", "static" }
@@ -223,16 +224,10 @@ describe("dwell.core.http", function()
     local dir, cert, key
 
     setup(function()
-      dir = os.tmpname()
-      os.remove(dir)
-      assert(os.execute("mkdir -p " .. dir))
-      local _, rc = support.shell(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-        .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
-        :format(dir, dir))
-      assert.are.equal(0, rc)
-      cert, key = support.read_all(dir .. "/cert.pem"), support.read_all(dir .. "/key.pem")
+      dir = openssl.tmpdir()
+      cert, key = openssl.self_signed(dir .. "/cert.pem", dir .. "/key.pem", "localhost", "DNS:localhost,IP:127.0.0.1")
     end)
-    teardown(function() os.execute("rm -rf " .. dir) end)
+    teardown(function() openssl.cleanup(dir) end)
 
     it("rejects a self-signed server by default and accepts it with ca_file", function()
       local sb <close> = start{ tls = { cert = cert, key = key } }

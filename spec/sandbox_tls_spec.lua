@@ -1,22 +1,17 @@
 -- HTTPS with a self-signed certificate made at test time by openssl(1).
 local sandbox = require "dwell.sandbox"
 local support = require "sandbox_support"
+local openssl = require "support.openssl"
 local curl = support.curl
 
 describe("sandbox over HTTPS", function()
   local dir, cert, key
 
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir))
-    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-      .. "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout %s/key.pem -out %s/cert.pem 2>&1")
-      :format(dir, dir))
-    assert.are.equal(0, rc)
-    cert, key = support.read_all(dir .. "/cert.pem"), support.read_all(dir .. "/key.pem")
+    dir = openssl.tmpdir()
+    cert, key = openssl.self_signed(dir .. "/cert.pem", dir .. "/key.pem", "localhost", "DNS:localhost,IP:127.0.0.1")
   end)
-  teardown(function() os.execute("rm -rf " .. dir) end)
+  teardown(function() openssl.cleanup(dir) end)
 
   it("is built with TLS support", function()
     assert.is_true(sandbox.tls_supported())
@@ -63,9 +58,7 @@ describe("sandbox over HTTPS", function()
     fails({ cert = cert, key = "not a key" }, "tls.key is not a PEM private key")
     fails({ cert = cert }, "'tls' must be")
     -- A well-formed certificate with somebody else's key: GnuTLS says why.
-    local _, rc = support.shell((support.tool_env .. "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other "
-      .. "-keyout %s/other.pem -out %s/other-cert.pem 2>&1"):format(dir, dir))
-    assert.are.equal(0, rc)
-    fails({ cert = cert, key = support.read_all(dir .. "/other.pem") }, "do not match")
+    local _, other_key = openssl.self_signed(dir .. "/other-cert.pem", dir .. "/other.pem", "other")
+    fails({ cert = cert, key = other_key }, "do not match")
   end)
 end)
