@@ -171,14 +171,19 @@ describe("dwell.sandbox", function()
   end)
 
   describe("concurrency", function()
+    -- One curl fetching `n` paths under base in parallel, up to `max` at once, bodies discarded.
+    local function fetch_parallel(base, n, max)
+      local args = {}
+      for i = 1, n do args[#args + 1] = ("-o /dev/null %s/%d"):format(base, i) end
+      return support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max " .. max .. " "
+        .. table.concat(args, " ") .. " 2>&1")
+    end
+
     it("keeps 16 requests in flight together under latency_ms = 50", function()
       -- Under valgrind, creating 16 connection threads alone can take longer than 500 ms.
       local latency = support.slow > 1 and 5000 or 50
       local sb <close> = assert(sandbox.start{ routes = { "echo" }, latency_ms = latency })
-      local args = {}
-      for i = 1, 16 do args[#args + 1] = ("-o /dev/null %s/echo/%d"):format(sb.url, i) end
-      local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 16 "
-        .. table.concat(args, " ") .. " 2>&1")
+      local out, rc = fetch_parallel(sb.url .. "/echo", 16, 16)
       assert.are.equal(0, rc, out)
       local st = sb:stats()
       assert.are.equal(16, st.served)
@@ -189,10 +194,7 @@ describe("dwell.sandbox", function()
     it("serves 64 concurrent keep-alive connections, each reused", function()
       local latency = support.slow > 1 and 8000 or 200
       local sb <close> = assert(sandbox.start{ routes = { "static" }, latency_ms = latency })
-      local args = {}
-      for i = 1, 128 do args[#args + 1] = ("-o /dev/null %s/static/%d"):format(sb.url, i) end
-      local out, rc = support.shell(support.curl_cmd .. " -sS -Z --parallel-immediate --parallel-max 64 "
-        .. table.concat(args, " ") .. " 2>&1")
+      local out, rc = fetch_parallel(sb.url .. "/static", 128, 64)
       assert.are.equal(0, rc, out)
       local st = sb:stats()
       assert.are.equal(128, st.served)
