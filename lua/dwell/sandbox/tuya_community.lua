@@ -74,32 +74,32 @@ function M.new(config, now_ms)
   return self
 end
 
+function Community:block_summary(id)
+  local b = self.blocks[id]
+  local counts = { [0] = 0, [10] = 0, [20] = 0, [30] = 0 }
+  local n = 0
+  for _, ru_id in ipairs(b.room_user_list) do
+    local ru = self.room_users[ru_id]
+    if ru then counts[ru.room_user_stage] = counts[ru.room_user_stage] + 1; n = n + 1 end
+  end
+  return { block_id = id, block_name = b.block_name, room_users = n, pending = counts[0],
+    rejected = counts[10], approved = counts[20], moved_out = counts[30], rooms = #b.rooms,
+    housekeeper_ids = b.housekeepers, first_floor_tree_id = b.floors[1], first_room_tree_id = b.rooms[1] }
+end
+
 --- A summary for tests, examples and bin/dwell-sandbox: block ids, counts, organisation root.
 function Community:summary()
   local blocks = {}
-  for i, id in ipairs(self.block_order) do
-    local b = self.blocks[id]
-    local counts = { [0] = 0, [10] = 0, [20] = 0, [30] = 0 }
-    local n = 0
-    for _, ru_id in ipairs(b.room_user_list) do
-      local ru = self.room_users[ru_id]
-      if ru then counts[ru.room_user_stage] = counts[ru.room_user_stage] + 1; n = n + 1 end
-    end
-    blocks[i] = { block_id = id, block_name = b.block_name, room_users = n, pending = counts[0],
-      rejected = counts[10], approved = counts[20], moved_out = counts[30], rooms = #b.rooms,
-      housekeeper_ids = b.housekeepers, first_floor_tree_id = b.floors[1], first_room_tree_id = b.rooms[1] }
-  end
+  for i, id in ipairs(self.block_order) do blocks[i] = self:block_summary(id) end
   local kids = {}
   for _, sid in ipairs(self.structure_order) do
     if self.structures[sid] and self.structures[sid].parent_structure_id == self.root_structure_id then kids[#kids + 1] = sid end
   end
+  local role_ids = {}
+  for id in pairs(self.roles) do role_ids[#role_ids + 1] = id end
+  table.sort(role_ids)
   return { blocks = blocks, root_structure_id = self.root_structure_id, structure_ids = kids,
-    members = #self.member_order, role_ids = (function()
-      local r = {}
-      for id in pairs(self.roles) do r[#r + 1] = id end
-      table.sort(r)
-      return r
-    end)() }
+    members = #self.member_order, role_ids = role_ids }
 end
 
 -- ---------------------------------------------------------------------------------------------
