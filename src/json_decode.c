@@ -62,13 +62,14 @@ enum { K_PLAIN = 0, K_RENAMED = 1, K_UPPER = 2 };
 
 /* A cache slot: the string's bytes (owned by its stack slot, or for a
  * K_RENAMED slot the input's), length, first word, the size of the last
- * container seen as the value of this key, and the kind above. */
+ * container seen as the value of this key, the kind above and, with
+ * key_case = "snake", name_bit(the string the stack slot holds). */
 typedef struct {
   const char *s;
   size_t n;
   uint64_t w;
   int hint;
-  int kind;
+  unsigned char kind, nbit;
 } kslot;
 
 typedef struct {
@@ -422,11 +423,21 @@ static size_t snake_acronym_pass(const char *in, size_t n, char *out) {
   return o;
 }
 
+/* Which of 64 bits stands for the key name s[0..n) in an object's summary of
+ * the names it has set (parse_object_t): equal names, however they were
+ * spelt in the text, get the same bit. */
+static unsigned name_bit(const char *s, size_t n) {
+  uint64_t h = UINT64_C(0xCBF29CE484222325);
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001B3);
+  return (unsigned)(h >> 58);
+}
+
 /* Pushes s[0..n) in snake_case, spelt exactly as envelope.snake does (ASCII
- * letters: Lua's %l, %u and lower() in the C locale). The passes grow the
- * text to at most 3n, so two buffers of 4n + 8 bytes suffice. s must not
- * point into the scratch buffer. */
-static NOINLINE void push_snake(jdec *d, const char *s, size_t n) {
+ * letters: Lua's %l, %u and lower() in the C locale), and returns its
+ * name_bit. The passes grow the text to at most 3n, so two buffers of
+ * 4n + 8 bytes suffice. s must not point into the scratch buffer. */
+static NOINLINE unsigned push_snake(jdec *d, const char *s, size_t n) {
   char *a = scratch_reserve(d, 8 * n + 16), *b = a + 4 * n + 8;
   size_t i, m;
   m = snake_pair_pass(s, n, a, 0);
@@ -435,6 +446,7 @@ static NOINLINE void push_snake(jdec *d, const char *s, size_t n) {
   for (i = 0; i < m; i++)
     if (is_upper(a[i])) a[i] = (char)(a[i] - 'A' + 'a');
   lua_pushlstring(d->L, a, m);
+  return name_bit(a, m);
 }
 
 /* The key on top of the stack was unescaped (so it is not cached): renames
@@ -479,16 +491,17 @@ static ALWAYS_INLINE void push_cached_t(jdec *d, const char *s, size_t n, int is
   if (snake && kind == K_RENAMED) {
     /* The slot compares raw bytes: s points into the input, which outlives
      * the decode. */
-    push_snake(d, s, n);
+    k->nbit = (unsigned char)push_snake(d, s, n);
     k->s = s;
   } else {
     /* The stack slot keeps the string alive, so its bytes stay valid. */
     k->s = lua_pushlstring(d->L, s, n);
+    if (snake) k->nbit = (unsigned char)name_bit(s, n);
   }
   k->n = n;
   k->w = w;
   k->hint = -1;
-  if (snake) k->kind = kind;
+  if (snake) k->kind = (unsigned char)kind;
   lua_pushvalue(d->L, -1);
   lua_replace(d->L, KEY_CACHE + (int)(k - d->keys));
 }
@@ -600,19 +613,24 @@ static void push_key_at(jdec *d, const char *p) {
 }
 
 /* Sets key -> value (the top two values) in the object table at t when the key
- * was renamed or the object has a set of snake_case keys at *rset. A renamed
- * key never replaces a key spelt in snake_case in the text (in either order)
- * and otherwise, like every key, replaces an earlier one: the last wins. Which
- * of the two an existing entry came from is only asked at the first collision
- * in an object; the keys read so far are then read again from the text (their
- * starts are on d->kpos from kbase) into a set of the snake_case spellings,
- * which the later keys of the object keep up to date. */
-static NOINLINE void set_snake(jdec *d, int t, int *rset, size_t kbase, int renamed) {
+ * was renamed and may land on a name already set (check), or the object has a
+ * set of snake_case keys at *rset. A renamed key never replaces a key spelt in
+ * snake_case in the text (in either order) and otherwise, like every key,
+ * replaces an earlier one: the last wins. Which of the two an existing entry
+ * came from is only asked at the first collision in an object; the keys read
+ * so far are then read again from the text (their starts are on d->kpos from
+ * kbase) into a set of the snake_case spellings, which the later keys of the
+ * object keep up to date. */
+static NOINLINE void set_snake(jdec *d, int t, int *rset, size_t kbase, int renamed, int check) {
   lua_State *L = d->L;
   if (!renamed) {
     lua_pushvalue(L, -2);
     lua_pushboolean(L, 1);
     lua_rawset(L, *rset);
+    lua_rawset(L, t);
+    return;
+  }
+  if (!check) {
     lua_rawset(L, t);
     return;
   }
@@ -746,6 +764,7 @@ static ALWAYS_INLINE void parse_object_t(jdec *d, const int snake) {
   lua_State *L = d->L;
   int n = 0, depth, t = 0, rset = 0;
   size_t kbase = 0;
+  uint64_t names = 0; /* with snake: the name_bit of every key set so far */
   kslot *ks = d->vslot;
   d->vslot = NULL;
   enter(d);
@@ -758,11 +777,19 @@ static ALWAYS_INLINE void parse_object_t(jdec *d, const int snake) {
   d->p = skip_ws(d->p + 1);
   if (*d->p != '}') {
     for (;;) {
-      int renamed = 0;
+      int renamed = 0, check = 0;
       if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
       if (snake) keypos_push(d, d->p);
       parse_key_t(d, depth, n, snake);
-      if (snake) renamed = d->renamed;
+      if (snake) {
+        /* A renamed key may land on a name already set in this object only
+         * when its bit is in `names`. A key that is not cached has no bit
+         * at hand: it makes every later renamed key check. */
+        uint64_t bit = d->slot ? UINT64_C(1) << d->slot->nbit : ~UINT64_C(0);
+        renamed = d->renamed;
+        check = renamed && (names & bit) != 0;
+        names |= bit;
+      }
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
@@ -770,8 +797,8 @@ static ALWAYS_INLINE void parse_object_t(jdec *d, const int snake) {
       parse_value_t(d, snake);
       d->vslot = NULL;
       if (!snake) lua_rawset(L, -3);
-      else if (!renamed && !rset) lua_rawset(L, t);
-      else set_snake(d, t, &rset, kbase, renamed);
+      else if (!check && !rset) lua_rawset(L, t);
+      else set_snake(d, t, &rset, kbase, renamed, check);
       if (n < 1000000) n++;
       d->p = skip_ws(d->p);
       if (*d->p == ',') { d->p = skip_ws(d->p + 1); continue; }
