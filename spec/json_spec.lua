@@ -548,7 +548,6 @@ end)
 
 describe("dwell.json.decode key_case = \"snake\" when keys collide", function()
   local envelope = require "dwell.tuya.envelope"
-  local helpers = require "json_helpers"
   local SNAKE = { key_case = "snake" }
   local PAD = string.rep(" ", 4096) -- makes a document large enough for the key cache and prediction
 
