@@ -5,6 +5,7 @@
 -- would hide. They do not see cache misses or branch mispredictions: bench/json.lua gives time.
 --   make bench-json-count           (builds the host build/bench/json_count, needs valgrind)
 --   lua5.4 bench/json_count.lua HOST [decodes per count, default 3]
+-- The last column is dwell.json with { key_case = "snake" } (the pages' keys are camelCase).
 -- Each count runs in its own valgrind process: HOST runs this file again with a codec and a
 -- page, which decodes the page once untimed, then `decodes` times, each after a full GC, with
 -- counting on only inside the decode calls.
@@ -13,6 +14,10 @@ local here = ((arg and arg[0] or ""):match("^(.*)/") or ".")
 local function inner(codec, page, n)
   local json = require "dwell.json"
   local decode = codec == "lua-cjson" and require("cjson").decode or json.decode
+  if codec == "snake" then -- dwell.json renaming keys as dwell.tuya does
+    local snake = { key_case = "snake" }
+    decode = function(text) return json.decode(text, snake) end
+  end
   local pages = dofile(here .. "/json_pages.lua")
   local text = assert(json.encode(pages[page](), { sort_keys = true }))
   decode(text)
@@ -35,11 +40,12 @@ end
 
 local function driver(host, n)
   print(string.format("instructions per decode (callgrind, mean of %d decodes, full GC before each)", n))
-  print(string.format("  %-6s %16s %16s %8s", "page", "dwell.json", "lua-cjson", "ratio"))
+  print(string.format("  %-6s %16s %16s %8s %18s", "page", "dwell.json", "lua-cjson", "ratio", "key_case=snake"))
   for _, page in ipairs({ "tuya", "rooms" }) do
     local d = count(host, "dwell.json", page, n)
     local c = count(host, "lua-cjson", page, n)
-    print(string.format("  %-6s %16.0f %16.0f %7.2fx", page, d, c, c / d))
+    local s = count(host, "snake", page, n)
+    print(string.format("  %-6s %16.0f %16.0f %7.2fx %18.0f", page, d, c, c / d, s))
   end
 end
 

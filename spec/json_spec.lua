@@ -545,3 +545,95 @@ describe("dwell.json.decode key_case = \"snake\" and values", function()
     assert.same({ x = "aB" }, v[301])
   end)
 end)
+
+describe("dwell.json.decode key_case = \"snake\" when keys collide", function()
+  local envelope = require "dwell.tuya.envelope"
+  local SNAKE = { key_case = "snake" }
+  local PAD = string.rep(" ", 4096) -- makes a document large enough for the key cache and prediction
+
+  it("keeps the last of the keys renamed to one name, unless one is spelt in snake_case", function()
+    for _, pad in ipairs({ "", PAD }) do
+      local function dec(text) return assert(json.decode(pad .. text, SNAKE)) end
+      assert.same({ a_b = 2 }, dec('{"aB":1,"aB":2}'))
+      assert.same({ a_b = 2 }, dec('{"aB":1,"a_B":2}'))
+      assert.same({ a_b = 0 }, dec('{"aB":1,"a_b":0,"aB":2}'))
+      assert.same({ a_b = 0 }, dec('{"aB":1,"aB":2,"a_b":0,"aB":3}'))
+      assert.same({ a_b = 3 }, dec('{"a_b":0,"a_b":3,"aB":4}'))
+      -- escaped spellings count as what they spell
+      assert.same({ a_b = 0 }, dec('{"a\\u005fb":0,"aB":1}'))
+      assert.same({ a_b = 2 }, dec('{"a\\u0042":1,"aB":2}'))
+      -- a nested object's keys are its own
+      assert.same({ a_b = 2, x = { a_b = 0 } }, dec('{"aB":1,"x":{"a_b":0,"aB":5},"aB":2}'))
+    end
+  end)
+
+  it("matches a reference on generated objects, alone, as rows and as repeated rows", function()
+    local seed = 4242
+    local function rand(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n + 1
+    end
+    -- keys that collide once renamed, and values spelt like them (TENANT as a key, too)
+    local names = { "aB", "a_b", "a_B", "roomId", "room_id", "ID", "id", "TENANT", "tenant", "hkId", "HTTPServer",
+      "http_server", "userType" }
+    local gen
+    -- Returns the expected value and the text of an object with random (repeated) keys.
+    local function gen_object(depth)
+      local want, snake_spelt, text = {}, {}, {}
+      for i = 1, rand(6) - 1 do
+        local k = names[rand(#names)]
+        local v, vtext = gen(depth + 1)
+        local s = envelope.snake(k)
+        if s == k then
+          want[s], snake_spelt[s] = v, true
+        elseif not snake_spelt[s] then
+          want[s] = v
+        end
+        if rand(4) == 1 then -- escape the capitals
+          k = k:gsub("%u", function(c) return string.format("\\u%04X", c:byte()) end)
+        end
+        text[i] = '"' .. k .. '":' .. vtext
+      end
+      return want, "{" .. table.concat(text, ",") .. "}"
+    end
+    function gen(depth)
+      local r = rand(depth > 2 and 3 or 5)
+      if r == 1 then
+        local s = names[rand(#names)]
+        return s, '"' .. s .. '"'
+      elseif r == 2 then
+        local n = rand(100)
+        return n, tostring(n)
+      elseif r == 3 then
+        return "TENANT", '"TENANT"'
+      elseif r == 4 then
+        return gen_object(depth)
+      end
+      local arr, text = setmetatable({}, json.array_mt), {}
+      for i = 1, rand(4) - 1 do arr[i], text[i] = gen(depth + 1) end
+      return arr, "[" .. table.concat(text, ",") .. "]"
+    end
+    local function check(want, got, text)
+      local ok, where = helpers.deep_equal(want, got)
+      assert(ok, (where or "") .. " in " .. text)
+    end
+    for _ = 1, 150 do
+      local want, text = gen_object(0)
+      check(want, assert(json.decode(text, SNAKE)), text)
+      local rows, wants = {}, {}
+      for i = 1, 30 do wants[i], rows[i] = gen_object(0) end
+      local got = assert(json.decode("[" .. PAD .. table.concat(rows, ",") .. "]", SNAKE))
+      for i = 1, 30 do check(wants[i], got[i], rows[i]) end
+      got = assert(json.decode("[" .. PAD .. (text .. ","):rep(10) .. text .. "]", SNAKE))
+      for i = 1, 11 do check(want, got[i], text) end
+    end
+  end)
+
+  it("names the option when it is not a known key_case", function()
+    for _, bad in ipairs({ "camel", "SNAKE", 1, true }) do
+      local ok, err = pcall(json.decode, "{}", { key_case = bad })
+      assert.is_false(ok)
+      assert.matches('opts.key_case must be "asis" or "snake"', err, 1, true)
+    end
+  end)
+end)

@@ -16,6 +16,13 @@
  * The Lua side (interning new strings, inserting keys, allocation) is what
  * remains; see bench/json.lua.
  *
+ * With opts.key_case = "snake", object keys that contain an ASCII capital are
+ * renamed as they are read (roomUserId -> room_user_id), so that a vendor
+ * layer that wants snake_case keys need not walk the decoded tree again. The
+ * container and string parsers are written once with a constant `snake`
+ * argument and instantiated twice, so decoding without the option runs the
+ * same code as if the option did not exist.
+ *
  * The input is a Lua string, so s[len] is always '\0'. The scanners use that
  * terminator as a sentinel: each byte is read only after the previous one was
  * found to be something other than the terminator. */
@@ -46,13 +53,23 @@
 #define KEY_CACHE_MAX_LEN 40
 #define VAL_CACHE_MAX_LEN 8
 
-/* A cache slot: the string's bytes (owned by its stack slot), length, first
- * word, and the size of the last container seen as the value of this key. */
+/* What a cache slot's stack string is for its bytes. Without key_case every
+ * slot is K_PLAIN. With key_case = "snake", bytes that hold a capital are
+ * K_RENAMED when a key filled the slot (the stack holds the snake_case name;
+ * values must not use it) and K_UPPER when a value did (keys must not use it):
+ * the same bytes never stand for both spellings. */
+enum { K_PLAIN = 0, K_RENAMED = 1, K_UPPER = 2 };
+
+/* A cache slot: the string's bytes (owned by its stack slot, or for a
+ * K_RENAMED slot the input's), length, first word, the size of the last
+ * container seen as the value of this key, the kind above and, with
+ * key_case = "snake", name_bit(the string the stack slot holds). */
 typedef struct {
   const char *s;
   size_t n;
   uint64_t w;
   int hint;
+  unsigned char kind, nbit;
 } kslot;
 
 typedef struct {
@@ -69,6 +86,10 @@ typedef struct {
   kslot *vslot;    /* cache slot of the key whose value is about to be parsed */
   kslot *keys;     /* cache->keys */
   struct jcache *cache; /* from d->alloc (some 48 KB: kept off the C stack) */
+  int snake_keys;  /* opts.key_case == "snake" */
+  int renamed;     /* with snake_keys: whether the key just pushed was renamed */
+  const char **kpos; /* with snake_keys: where each key of the open objects starts */
+  size_t nkpos, kpos_cap;
 } jdec;
 
 struct jcache {
@@ -232,7 +253,7 @@ static int hex4(const char *p) {
   return v;
 }
 
-static size_t put_utf8(char *o, unsigned long cp) {
+static ALWAYS_INLINE size_t put_utf8(char *o, unsigned long cp) {
   if (cp < 0x80) { o[0] = (char)cp; return 1; }
   if (cp < 0x800) {
     o[0] = (char)(0xC0 | (cp >> 6));
@@ -253,7 +274,7 @@ static size_t put_utf8(char *o, unsigned long cp) {
 }
 
 /* p at a backslash; writes the unescaped bytes at o and returns how many. */
-static size_t unescape(jdec *d, const char **pp, char *o) {
+static ALWAYS_INLINE size_t unescape(jdec *d, const char **pp, char *o) {
   const char *p = *pp;
   long cp;
   switch (p[1]) {
@@ -296,7 +317,7 @@ static void string_char_fail(jdec *d, const char *p) {
 
 /* Continues a string that has an escape; s..p is already scanned. Unescaping
  * never lengthens text, so scratch of the input size that remains suffices. */
-static void parse_string_slow(jdec *d, const char *s, const char *p) {
+static ALWAYS_INLINE void parse_string_slow(jdec *d, const char *s, const char *p) {
   size_t pre = (size_t)(p - s);
   char *o = scratch_reserve(d, (size_t)(d->end - s) + 1);
   char *o0 = o;
@@ -352,12 +373,104 @@ static inline int tail_equal(const char *a, const char *b, size_t n) {
   return x == y;
 }
 
-/* Pushes the string s[0..n), from the cache when an equal string was seen. */
-static void push_cached(jdec *d, const char *s, size_t n, size_t maxlen) {
+/* ---- snake_case keys --------------------------------------------------- */
+
+static inline int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+static int has_upper(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (is_upper(s[i])) return 1;
+  return 0;
+}
+
+/* One of the first two gsub passes of dwell.tuya.envelope.snake: "(%l)(%u)"
+ * (or, with digit, "(%d)(%u)") -> "%1_%2". Matches do not overlap, as with
+ * Lua's gsub. Returns the output length (at most 3n/2). */
+static size_t snake_pair_pass(const char *in, size_t n, char *out, int digit) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    char c = in[i];
+    if (i + 1 < n && (digit ? is_digit(c) : is_lower(c)) && is_upper(in[i + 1])) {
+      out[o++] = c;
+      out[o++] = '_';
+      out[o++] = in[i + 1];
+      i += 2;
+    } else {
+      out[o++] = c;
+      i++;
+    }
+  }
+  return o;
+}
+
+/* The third pass, "(%u)(%u%l)" -> "%1_%2" (HTTPServer -> HTTP_Server).
+ * Returns the output length (at most 4n/3). */
+static size_t snake_acronym_pass(const char *in, size_t n, char *out) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    if (i + 2 < n && is_upper(in[i]) && is_upper(in[i + 1]) && is_lower(in[i + 2])) {
+      out[o++] = in[i];
+      out[o++] = '_';
+      out[o++] = in[i + 1];
+      out[o++] = in[i + 2];
+      i += 3;
+    } else {
+      out[o++] = in[i++];
+    }
+  }
+  return o;
+}
+
+/* Which of 64 bits stands for the key name s[0..n) in an object's summary of
+ * the names it has set (parse_object_t): equal names, however they were
+ * spelt in the text, get the same bit. */
+static unsigned name_bit(const char *s, size_t n) {
+  uint64_t h = UINT64_C(0xCBF29CE484222325);
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001B3);
+  return (unsigned)(h >> 58);
+}
+
+/* Pushes s[0..n) in snake_case, spelt exactly as envelope.snake does (ASCII
+ * letters: Lua's %l, %u and lower() in the C locale), and returns its
+ * name_bit. The passes grow the text to at most 3n, so two buffers of
+ * 4n + 8 bytes suffice. s must not point into the scratch buffer. */
+static NOINLINE unsigned push_snake(jdec *d, const char *s, size_t n) {
+  char *a = scratch_reserve(d, 8 * n + 16), *b = a + 4 * n + 8;
+  size_t i, m;
+  m = snake_pair_pass(s, n, a, 0);
+  m = snake_pair_pass(a, m, b, 1);
+  m = snake_acronym_pass(b, m, a);
+  for (i = 0; i < m; i++)
+    if (is_upper(a[i])) a[i] = (char)(a[i] - 'A' + 'a');
+  lua_pushlstring(d->L, a, m);
+  return name_bit(a, m);
+}
+
+/* The key on top of the stack was unescaped (so it is not cached): renames
+ * it in place when it holds a capital. Its bytes belong to the Lua string,
+ * not to the scratch buffer that push_snake reuses. */
+static NOINLINE void snake_unescaped_key(jdec *d) {
+  size_t n;
+  const char *k = lua_tolstring(d->L, -1, &n);
+  d->renamed = has_upper(k, n);
+  if (d->renamed) {
+    push_snake(d, k, n);
+    lua_replace(d->L, -2);
+  }
+}
+
+/* Pushes the string s[0..n) (a key renamed when snake says so), from the
+ * cache when an equal string was seen. */
+static ALWAYS_INLINE void push_cached_t(jdec *d, const char *s, size_t n, int is_key, const int snake) {
   uint64_t w, t = 0, h;
   kslot *k;
-  if (!d->key_cache || n > maxlen) {
-    lua_pushlstring(d->L, s, n);
+  int kind = K_PLAIN;
+  if (!d->key_cache || n > (is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN)) {
+    if (snake && is_key && (d->renamed = has_upper(s, n)) != 0) push_snake(d, s, n);
+    else lua_pushlstring(d->L, s, n);
     return;
   }
   w = head_word(d, s, n);
@@ -365,15 +478,30 @@ static void push_cached(jdec *d, const char *s, size_t n, size_t maxlen) {
   h = (w ^ (t * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
   k = &d->keys[h >> (64 - KEY_CACHE_BITS)];
   d->slot = k;
-  if (k->w == w && k->n == n && k->s && (n <= 8 || tail_equal(k->s, s, n))) {
+  if (k->w == w && k->n == n && k->s && (n <= 8 || tail_equal(k->s, s, n)) &&
+      (!snake || k->kind != (is_key ? K_UPPER : K_RENAMED))) {
+    /* Equal bytes of the right kind: in snake mode a key's bytes decide
+     * whether it is renamed, so the slot's string is the one to push. */
+    if (snake && is_key) d->renamed = k->kind == K_RENAMED;
     lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
     return;
   }
-  /* The stack slot keeps the string alive, so its bytes stay valid. */
-  k->s = lua_pushlstring(d->L, s, n);
+  if (snake && has_upper(s, n)) kind = is_key ? K_RENAMED : K_UPPER;
+  if (snake && is_key) d->renamed = kind == K_RENAMED;
+  if (snake && kind == K_RENAMED) {
+    /* The slot compares raw bytes: s points into the input, which outlives
+     * the decode. */
+    k->nbit = (unsigned char)push_snake(d, s, n);
+    k->s = s;
+  } else {
+    /* The stack slot keeps the string alive, so its bytes stay valid. */
+    k->s = lua_pushlstring(d->L, s, n);
+    if (snake) k->nbit = (unsigned char)name_bit(s, n);
+  }
   k->n = n;
   k->w = w;
   k->hint = -1;
+  if (snake) k->kind = (unsigned char)kind;
   lua_pushvalue(d->L, -1);
   lua_replace(d->L, KEY_CACHE + (int)(k - d->keys));
 }
@@ -381,7 +509,7 @@ static void push_cached(jdec *d, const char *s, size_t n, size_t maxlen) {
 /* d->p at the opening quote. Scans eight bytes at a time up to the next stop
  * byte ('"', '\\', a control or a non-ASCII byte); UTF-8 is validated as it is
  * met, a run of non-ASCII characters at a time. */
-static void parse_string(jdec *d, int is_key) {
+static ALWAYS_INLINE void parse_string_t(jdec *d, int is_key, const int snake) {
   const char *s = d->p + 1, *p = s;
   for (;;) {
     unsigned char c;
@@ -404,6 +532,7 @@ static void parse_string(jdec *d, int is_key) {
     if (c == '\\') {
       d->slot = NULL;
       parse_string_slow(d, s, p);
+      if (snake && is_key) snake_unescaped_key(d);
       return;
     }
     if (c < 0x80) string_char_fail(d, p);
@@ -414,9 +543,12 @@ static void parse_string(jdec *d, int is_key) {
     } while ((unsigned char)*p >= 0x80);
   }
   d->slot = NULL;
-  push_cached(d, s, (size_t)(p - s), is_key ? KEY_CACHE_MAX_LEN : VAL_CACHE_MAX_LEN);
+  push_cached_t(d, s, (size_t)(p - s), is_key, snake);
   d->p = p + 1;
 }
+
+static NOINLINE void parse_string(jdec *d, int is_key) { parse_string_t(d, is_key, 0); }
+static NOINLINE void parse_string_snake(jdec *d, int is_key) { parse_string_t(d, is_key, 1); }
 
 /* Whether s (just past an opening quote) holds the cached string k and its
  * closing quote. Equal bytes to a string that was validated are valid. */
@@ -430,22 +562,111 @@ static inline int key_at(const jdec *d, const kslot *k, const char *s) {
 /* Pushes the key at d->p, key number i of an object at this depth. The rows of
  * a page repeat the keys of the previous row in the same order, so the key
  * that was at this place last time is tried first; a match skips the scan and
- * the hash. */
-static void parse_key(jdec *d, int depth, int i) {
+ * the hash. In snake mode a slot a value filled with capitals is no key. */
+static ALWAYS_INLINE void parse_key_t(jdec *d, int depth, int i, const int snake) {
   kslot **pred = NULL;
   if (d->key_cache && depth < HINT_DEPTH && i < SHAPE_KEYS) {
     kslot *k;
     pred = &d->cache->shape[depth][i];
     k = *pred;
-    if (k && key_at(d, k, d->p + 1)) {
+    if (k && (!snake || k->kind != K_UPPER) && key_at(d, k, d->p + 1)) {
       lua_pushvalue(d->L, KEY_CACHE + (int)(k - d->keys));
+      if (snake) d->renamed = k->kind == K_RENAMED;
       d->slot = k;
       d->p += k->n + 2;
       return;
     }
   }
-  parse_string(d, 1);
+  if (snake) parse_string_snake(d, 1);
+  else parse_string(d, 1);
   if (pred && d->slot) *pred = d->slot;
+}
+
+/* ---- snake_case key collisions ------------------------------------------ */
+
+/* Remembers where a key of the object being parsed starts. */
+static ALWAYS_INLINE void keypos_push(jdec *d, const char *p) {
+  if (d->nkpos == d->kpos_cap) {
+    size_t cap = d->kpos_cap ? 2 * d->kpos_cap : 64;
+    const char **nb = d->alloc(d->aud, d->kpos, d->kpos_cap * sizeof *nb, cap * sizeof *nb);
+    if (!nb) luaL_error(d->L, "dwell.json: not enough memory");
+    d->kpos = nb;
+    d->kpos_cap = cap;
+  }
+  d->kpos[d->nkpos++] = p;
+}
+
+/* Pushes the key whose opening quote is at p as it is spelt in the text
+ * (already parsed, so valid). An escaped key is read again as a value, which
+ * is never renamed nor (having an escape) cached. */
+static void push_key_at(jdec *d, const char *p) {
+  const char *s = p + 1, *q = s;
+  while (*q != '"' && *q != '\\') q++;
+  if (*q == '"') {
+    lua_pushlstring(d->L, s, (size_t)(q - s));
+  } else {
+    const char *save = d->p;
+    d->p = p;
+    parse_string_snake(d, 0);
+    d->p = save;
+  }
+}
+
+/* Sets key -> value (the top two values) in the object table at t when the key
+ * was renamed and may land on a name already set (check), or the object has a
+ * set of snake_case keys at *rset. A renamed key never replaces a key spelt in
+ * snake_case in the text (in either order) and otherwise, like every key,
+ * replaces an earlier one: the last wins. Which of the two an existing entry
+ * came from is only asked at the first collision in an object; the keys read
+ * so far are then read again from the text (their starts are on d->kpos from
+ * kbase) into a set of the snake_case spellings, which the later keys of the
+ * object keep up to date. */
+static NOINLINE void set_snake(jdec *d, int t, int *rset, size_t kbase, int renamed, int check) {
+  lua_State *L = d->L;
+  if (!renamed) {
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, *rset);
+    lua_rawset(L, t);
+    return;
+  }
+  if (!check) {
+    lua_rawset(L, t);
+    return;
+  }
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, t) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_rawset(L, t);
+    return;
+  }
+  lua_pop(L, 1);
+  if (!*rset) {
+    size_t i, last = d->nkpos - 1; /* the key being set, renamed */
+    luaL_checkstack(L, 2 * STACK_BATCH + 8, "dwell.json: nesting too deep");
+    lua_createtable(L, 0, (int)(last - kbase < 1000000 ? last - kbase : 1000000));
+    for (i = kbase; i < last; i++) {
+      size_t n;
+      const char *k;
+      push_key_at(d, d->kpos[i]);
+      k = lua_tolstring(L, -1, &n);
+      if (has_upper(k, n)) {
+        lua_pop(L, 1);
+      } else {
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+      }
+    }
+    lua_insert(L, t + 1); /* below the key and value */
+    *rset = t + 1;
+  }
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, *rset) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_rawset(L, t);
+  } else {
+    lua_pop(L, 3);
+  }
 }
 
 /* ---- containers -------------------------------------------------------- */
@@ -454,6 +675,8 @@ static void parse_key(jdec *d, int depth, int i) {
 /* Containers are the only recursion; scalars are parsed inline in their loops. */
 static NOINLINE void parse_array(jdec *d);
 static NOINLINE void parse_object(jdec *d);
+static NOINLINE void parse_array_snake(jdec *d);
+static NOINLINE void parse_object_snake(jdec *d);
 
 static int match_word(jdec *d, const char *w, size_t n) {
   if ((size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0) {
@@ -463,12 +686,21 @@ static int match_word(jdec *d, const char *w, size_t n) {
   return 0;
 }
 
-static ALWAYS_INLINE void parse_value(jdec *d) {
+static ALWAYS_INLINE void parse_value_t(jdec *d, const int snake) {
   d->p = skip_ws(d->p);
   switch (*d->p) {
-    case '"': parse_string(d, 0); return;
-    case '{': parse_object(d); return;
-    case '[': parse_array(d); return;
+    case '"':
+      if (snake) parse_string_snake(d, 0);
+      else parse_string(d, 0);
+      return;
+    case '{':
+      if (snake) parse_object_snake(d);
+      else parse_object(d);
+      return;
+    case '[':
+      if (snake) parse_array_snake(d);
+      else parse_array(d);
+      return;
     case 't':
       if (match_word(d, "true", 4)) { lua_pushboolean(d->L, 1); return; }
       break;
@@ -493,12 +725,13 @@ static inline void enter(jdec *d) {
   if (++d->depth > d->max_depth) dec_fail(d, d->p, "nesting deeper than max_depth");
   /* A level holds at most its table and a key; a leaf pushes at most three
    * more values (key, value, cache copy), an error message one. Checking
-   * once per STACK_BATCH levels covers all of them. */
+   * once per STACK_BATCH levels covers all of them. (set_snake checks again
+   * when it adds a set to a level.) */
   if (d->depth % STACK_BATCH == 1)
     luaL_checkstack(d->L, 2 * STACK_BATCH + 8, "dwell.json: nesting too deep");
 }
 
-static NOINLINE void parse_array(jdec *d) {
+static ALWAYS_INLINE void parse_array_t(jdec *d, const int snake) {
   lua_State *L = d->L;
   lua_Integer n = 0;
   int depth;
@@ -512,7 +745,7 @@ static NOINLINE void parse_array(jdec *d) {
   d->p = skip_ws(d->p + 1);
   if (*d->p != ']') {
     for (;;) {
-      parse_value(d);
+      parse_value_t(d, snake);
       lua_rawseti(L, -2, ++n);
       d->p = skip_ws(d->p);
       if (*d->p == ',') { d->p++; continue; }
@@ -527,26 +760,45 @@ static NOINLINE void parse_array(jdec *d) {
   d->depth--;
 }
 
-static NOINLINE void parse_object(jdec *d) {
+static ALWAYS_INLINE void parse_object_t(jdec *d, const int snake) {
   lua_State *L = d->L;
-  int n = 0, depth;
+  int n = 0, depth, t = 0, rset = 0;
+  size_t kbase = 0;
+  uint64_t names = 0; /* with snake: the name_bit of every key set so far */
   kslot *ks = d->vslot;
   d->vslot = NULL;
   enter(d);
   depth = d->depth;
   lua_createtable(L, 0, ks && ks->hint >= 0 ? ks->hint : depth < HINT_DEPTH ? d->ohint[depth] : 0);
+  if (snake) {
+    t = lua_gettop(L);
+    kbase = d->nkpos;
+  }
   d->p = skip_ws(d->p + 1);
   if (*d->p != '}') {
     for (;;) {
+      int renamed = 0, check = 0;
       if (*d->p != '"') dec_fail(d, d->p, n ? "expected string key" : "expected string key or '}'");
-      parse_key(d, depth, n);
+      if (snake) keypos_push(d, d->p);
+      parse_key_t(d, depth, n, snake);
+      if (snake) {
+        /* A renamed key may land on a name already set in this object only
+         * when its bit is in `names`. A key that is not cached has no bit
+         * at hand: it makes every later renamed key check. */
+        uint64_t bit = d->slot ? UINT64_C(1) << d->slot->nbit : ~UINT64_C(0);
+        renamed = d->renamed;
+        check = renamed && (names & bit) != 0;
+        names |= bit;
+      }
       d->p = skip_ws(d->p);
       if (*d->p != ':') dec_fail(d, d->p, "expected ':'");
       d->p++;
       d->vslot = d->slot;
-      parse_value(d);
+      parse_value_t(d, snake);
       d->vslot = NULL;
-      lua_rawset(L, -3);
+      if (!snake) lua_rawset(L, -3);
+      else if (!check && !rset) lua_rawset(L, t);
+      else set_snake(d, t, &rset, kbase, renamed, check);
       if (n < 1000000) n++;
       d->p = skip_ws(d->p);
       if (*d->p == ',') { d->p = skip_ws(d->p + 1); continue; }
@@ -555,10 +807,19 @@ static NOINLINE void parse_object(jdec *d) {
     }
   }
   d->p++;
+  if (snake) {
+    if (rset) lua_remove(L, rset);
+    d->nkpos = kbase;
+  }
   if (depth < HINT_DEPTH) d->ohint[depth] = n;
   if (ks) ks->hint = n;
   d->depth--;
 }
+
+static NOINLINE void parse_array(jdec *d) { parse_array_t(d, 0); }
+static NOINLINE void parse_object(jdec *d) { parse_object_t(d, 0); }
+static NOINLINE void parse_array_snake(jdec *d) { parse_array_t(d, 1); }
+static NOINLINE void parse_object_snake(jdec *d) { parse_object_t(d, 1); }
 
 /* Runs under lua_pcall: 1 = the jdec, 2 = array_mt. */
 static int decode_inner(lua_State *L) {
@@ -572,7 +833,8 @@ static int decode_inner(lua_State *L) {
     lua_settop(L, KEY_CACHE - 1 + KEY_CACHE_SLOTS);
     d->key_cache = 1;
   }
-  parse_value(d);
+  if (d->snake_keys) parse_value_t(d, 1);
+  else parse_value_t(d, 0);
   d->p = skip_ws(d->p);
   if (d->p != d->end) dec_fail(d, d->p, "expected end of input");
   return 1;
@@ -597,8 +859,15 @@ int dwell_json_decode(lua_State *L) {
       else if (!b || strcmp(b, "float") != 0)
         luaL_argerror(L, 2, "opts.big must be \"float\" or \"string\"");
     }
-    d.max_depth = dwell_json_opt_depth(L, 2);
     lua_pop(L, 1);
+    if (lua_getfield(L, 2, "key_case") != LUA_TNIL) {
+      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      if (k && strcmp(k, "snake") == 0) d.snake_keys = 1;
+      else if (!k || strcmp(k, "asis") != 0)
+        luaL_argerror(L, 2, "opts.key_case must be \"asis\" or \"snake\"");
+    }
+    lua_pop(L, 1);
+    d.max_depth = dwell_json_opt_depth(L, 2);
   }
   lua_pushcfunction(L, decode_inner);
   lua_pushlightuserdata(L, &d);
@@ -606,6 +875,7 @@ int dwell_json_decode(lua_State *L) {
   rc = lua_pcall(L, 2, 1, 0);
   if (d.scratch) d.alloc(d.aud, d.scratch, d.scap, 0);
   if (d.cache) d.alloc(d.aud, d.cache, sizeof *d.cache, 0);
+  if (d.kpos) d.alloc(d.aud, (void *)d.kpos, d.kpos_cap * sizeof *d.kpos, 0);
   if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
