@@ -44,10 +44,17 @@ function M.is(x)
 end
 
 --- The usual shape for bad input: names the endpoint, the parameter and the rule.
+-- Rules read on from the parameter's name ("'x' must be ...", "'x' is required"); a
+-- documented rule worded as a sentence of its own gets a colon instead.
+local function joins_name(rule)
+  return rule:match("^must ") or rule:match("^is ") or rule:match("^given ") or rule:match("^has ")
+end
+
 function M.invalid_argument(vendor, endpoint, param, rule)
+  local message = rule
+  if param then message = "'" .. param .. "'" .. (joins_name(rule) and " " or ": ") .. rule end
   return M.new{
-    kind = "invalid_argument", vendor = vendor, endpoint = endpoint, param = param,
-    message = (param and ("'" .. param .. "' ") or "") .. rule,
+    kind = "invalid_argument", vendor = vendor, endpoint = endpoint, param = param, message = message,
   }
 end
 
