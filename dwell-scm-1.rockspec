@@ -50,6 +50,8 @@ build = {
     SB_LIBS = "-L$(LIBMICROHTTPD_LIBDIR) -lmicrohttpd -lpthread",
   },
   install_target = "install",
+  -- the local sandbox server as a command (`dwell-sandbox --routes tuya,rooms,ruckus`)
+  install = { bin = { ["dwell-sandbox"] = "bin/dwell-sandbox" } },
   install_variables = {
     INST_LIBDIR = "$(LIBDIR)",
     INST_LUADIR = "$(LUADIR)",
