@@ -262,6 +262,22 @@ describe("rooms sandbox, as an independent client sees it", function()
     assert.equal(401, resp.status)
   end)
 
+  it("accepts its documented developer token, which a dwell.rooms client can use as access_token", function()
+    local creds = sb:control("rooms", "credentials")
+    token = creds.access_token
+    assert.is_string(token)
+    local resp, body = call("GET", "/rooms")
+    assert.equal(200, resp.status)
+    assert.is_true(#body.rooms > 0)
+    sb:control("rooms", "expire_tokens") -- minted tokens go; the developer token stays
+    assert.equal(200, call("GET", "/rooms").status)
+    local rooms = assert(require("dwell").rooms{ account_id = creds.account_id, base_url = sb.url .. "/restapi",
+      access_token = creds.access_token })
+    local n = 0
+    for _ in rooms.rooms.users.list:each{ room_id = creds.big_room_id } do n = n + 1 end
+    assert.is_true(n >= 250)
+  end)
+
   it("sends the five rate-limit headers and the documented hourly-limit error", function()
     local resp = call("GET", "/rooms/1002")
     local h = resp.headers

@@ -7,6 +7,7 @@
 --   secret = "...", refresh_token = "...", auth_code = "..." (authorization-code clients),
 --   expires_in = 3600, hourly_limit = 3000, burst_limit = 200, limit_status = 400,
 --   consent_required = false, seed = 20240601, big_room_users = 260,
+--   access_token = "dwellsbx-rooms-developer-token" (a long-lived bearer token for hand use; false: none),
 -- }
 -- controls: credentials, require_consent{on}, expire_tokens, advance{seconds}, limits{...},
 --           stats, reset.
@@ -22,6 +23,7 @@ return function(config, env)
   config.account_id = config.account_id or "6a1c2d3e-0000-4000-8000-00000000d0c5"
   config.integration_key = config.integration_key or "11111111-2222-4333-8444-555555555555"
   config.user_id = config.user_id or "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+  if config.access_token == nil then config.access_token = "dwellsbx-rooms-developer-token" end
   if not config.public_key and config.public_key_file then
     local f = io.open(config.public_key_file, "rb")
     if f then config.public_key = f:read("a"); f:close() end
@@ -108,6 +110,7 @@ return function(config, env)
   function controls.credentials()
     return { account_id = config.account_id, integration_key = config.integration_key, user_id = config.user_id,
       base_url_path = "/restapi", auth_path = "/oauth", big_room_id = 1001,
+      access_token = config.access_token or nil,
       secret = config.secret and "(configured)" or nil }
   end
   function controls.require_consent(args)
