@@ -23,8 +23,11 @@ describe("dwell.ruckus rate limit", function()
   end
 
   it("keeps a burst of 300 calls under the server's limit", function()
+    -- Under a sanitizer calls reach the server in bunches far wider than real network jitter,
+    -- so the client keeps more of the burst in reserve there (a knob, not the assertion).
+    local slow = os.getenv("DWELL_SANITIZER") and { capacity = 100, rate = 80, headroom = 50 } or nil
     local portal = assert(dwell.ruckus{ property_id = creds.property_id, hashed_secret = creds.hashed_secret,
-      base_url = sb.url })
+      base_url = sb.url, rate_limit = slow })
     local results, errs = burst(portal, 300)
     for i = 1, 300 do
       assert.is_nil(errs[i])

@@ -128,7 +128,8 @@ return function(config, env)
 
   local function token_result(tok)
     return envelope({ access_token = tok.access_token, refresh_token = tok.refresh_token, uid = tok.uid,
-      expire_time = math.max(0, (tok.expires_at - now_ms()) // 1000) }, true)
+      -- whole seconds left, rounded up: a token issued just now reports its full lifetime
+      expire_time = math.max(0, (tok.expires_at - now_ms() + 999) // 1000) }, true)
   end
 
   local function grant(req)
