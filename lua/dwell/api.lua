@@ -127,16 +127,32 @@ local function pager(self)
   return p, paging[p.style]
 end
 
+-- Paging errors raised by a style name this endpoint, like every other error it returns.
+local function paging_error(self, err)
+  if errors.is(err) then
+    err.vendor = err.vendor or self.adapter.vendor
+    err.endpoint = err.endpoint or self.spec.name
+  end
+  return err
+end
+
 --- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
 function Endpoint:pages(args)
   local p, style = pager(self)
   local cur, state = style.start(p, args), {}
-  return function()
-    if not cur then return nil end
+  local function step()
     local result, err = self:call(cur)
-    if result == nil then cur = nil; error(err, 0) end
+    if result == nil then
+      error(err or errors.new{ kind = "decode", message = "the call returned no result" }, 0)
+    end
     local items = style.items(p, result)
     cur = style.advance(p, cur, result, items, state)
+    return result, items
+  end
+  return function()
+    if not cur then return nil end
+    local ok, result, items = pcall(step)
+    if not ok then cur = nil; error(paging_error(self, result), 0) end
     return result, items
   end
 end

@@ -30,9 +30,38 @@ local function field(result, names)
   return nil
 end
 
-local function list_or_empty(v)
-  if type(v) == "table" then return v end
-  return {}
+-- A malformed page is a decode error, never an empty list: a sync that took it for "no
+-- items" would act on a silently truncated listing.
+local function malformed(what)
+  error(require("dwell.error").new{ kind = "decode", message = "malformed page: " .. what }, 0)
+end
+
+local function list_or_empty(v, name)
+  local json = require("dwell.core").json
+  if v == nil or v == json.null then return {} end
+  if type(v) == "table" and (getmetatable(v) == json.array_mt or next(v) == nil or v[1] ~= nil) then return v end
+  malformed("'" .. tostring(name) .. "' is not a list (got " .. (type(v) == "table" and "an object" or type(v)) .. ")")
+end
+
+-- The result a paged call returned must be an object (or, where a style allows it, a list).
+local function page_object(result)
+  if type(result) ~= "table" then malformed("expected a JSON object, got " .. type(result)) end
+  if getmetatable(result) == require("dwell.core").json.array_mt and next(result) ~= nil then
+    malformed("expected a JSON object, got an array")
+  end
+  return result
+end
+
+-- For servers that do not say which page they sent: a page whose items repeat the previous
+-- page's means the page parameter is ignored, and following it would never end.
+local function check_repeat(st, items)
+  local ok, print = pcall(require("dwell.core").json.encode, items, { sort_keys = true })
+  if not ok then return end
+  if print == st.last_items then
+    error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: the server sent the same "
+      .. #items .. " items again" }, 0)
+  end
+  st.last_items = print
 end
 
 --- Tuya: page_no / page_size, totals under one of several names, and some
@@ -45,14 +74,17 @@ M.page_number = {
     return a
   end,
   items = function(p, result)
+    if result == nil or result == require("dwell.core").json.null then return {} end
     if is_list(result) then return result end
-    return list_or_empty(field(result, p.items or { "data", "list" }))
+    local names = p.items or { "data", "list" }
+    return list_or_empty(field(page_object(result), names), type(names) == "table" and names[1] or names)
   end,
   advance = function(p, args, result, items, st)
     st.seen = (st.seen or 0) + #items
     if #items == 0 or #items < args[p.size] then return nil end
     local total = tonumber(field(result, p.total or { "total_count", "total_record", "total" }))
     if total and st.seen >= total then return nil end
+    check_repeat(st, items)
     local a = copy(args)
     a[p.page] = args[p.page] + 1
     return a
@@ -69,9 +101,9 @@ M.offset = {
     return a
   end,
   items = function(p, result)
-    return list_or_empty(field(result, p.items))
+    return list_or_empty(field(page_object(result), p.items), p.items)
   end,
-  advance = function(p, args, result, items)
+  advance = function(p, args, result, items, st)
     local start_name = p.start or "start_position"
     local n = tonumber(result.resultSetSize) or #items
     if n == 0 or #items == 0 then return nil end
@@ -79,6 +111,7 @@ M.offset = {
     if type(next_uri) ~= "string" or next_uri == "" then return nil end
     local stop, total = tonumber(result.endPosition), tonumber(result.totalRowCount)
     if total and stop and stop + 1 >= total then return nil end
+    if not stop then check_repeat(st, items) end
     local next_start = stop and stop + 1 or args[start_name] + n
     if next_start <= args[start_name] then
       error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: endPosition "
@@ -101,12 +134,13 @@ M.spring = {
     return a
   end,
   items = function(p, result)
-    return list_or_empty(field(result, p.items or "content"))
+    return list_or_empty(field(page_object(result), p.items or "content"), p.items or "content")
   end,
   advance = function(p, args, result, items, st)
     local page_name = p.page or "page"
     local pageable = type(result.pageable) == "table" and result.pageable or {}
-    local number = math.tointeger(result.number) or math.tointeger(pageable.pageNumber) or args[page_name]
+    local told = math.tointeger(result.number) or math.tointeger(pageable.pageNumber)
+    local number = told or args[page_name]
     if st.base == nil then
       -- Asked for page 0 and told "1": the server counts from 1.
       st.base = (args[page_name] == 0 and number == 1) and 1 or 0
@@ -119,6 +153,7 @@ M.spring = {
       error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: page "
         .. tostring(number) .. " after page " .. tostring(st.number) }, 0)
     end
+    if not told then check_repeat(st, items) end
     st.number = number
     local a = copy(args)
     a[page_name] = number + 1
@@ -132,7 +167,7 @@ M.single = {
   start = function(_, args) return copy(args) end,
   items = function(p, result)
     if is_list(result) then return result end
-    return list_or_empty(field(result, p.items or "contents"))
+    return list_or_empty(field(page_object(result), p.items or "contents"), p.items or "contents")
   end,
   advance = function() return nil end,
 }
