@@ -30,6 +30,42 @@ function M.client_options(cfg)
   return opts
 end
 
+-- The type each client transport option must have (a client checks them before building
+-- anything, so a bad configuration is `nil, err` from the constructor, never a raise later).
+local function positive(v) return type(v) == "number" and v > 0 or "must be a positive number" end
+local function typed(t) return function(v) return type(v) == t or ("must be a " .. t .. " (got " .. type(v) .. ")") end end
+local function retry_rule(v)
+  if type(v) ~= "table" then return "must be a table (got " .. type(v) .. ")" end
+  if v.attempts ~= nil and not (math.type(v.attempts) == "integer" and v.attempts >= 1) then
+    return "attempts must be an integer >= 1"
+  end
+  for _, k in ipairs{ "base_ms", "cap_ms" } do
+    if v[k] ~= nil and (type(v[k]) ~= "number" or v[k] < 0) then return k .. " must be a number >= 0" end
+  end
+  if v.jitter ~= nil and v.jitter ~= "full" and v.jitter ~= "added" then return "jitter must be 'full' or 'added'" end
+  return true
+end
+local OPTION_RULES = {
+  timeout_ms = positive, connect_timeout_ms = positive, deadline_ms = positive, ca_file = typed("string"),
+  ca_path = typed("string"), insecure = typed("boolean"), proxy = typed("string"), retry = retry_rule,
+  on_request = typed("function"), on_response = typed("function"),
+  clock = function(v)
+    return (type(v) == "table" and type(v.now) == "function") or "must be a table with a now() function"
+  end,
+}
+
+--- Checks the CLIENT_OPTIONS in a client configuration: nil when fine, else the option's
+-- name and the rule it breaks (values are never echoed).
+function M.check_client_options(cfg)
+  for _, k in ipairs(M.CLIENT_OPTIONS) do
+    if cfg[k] ~= nil then
+      local ok = OPTION_RULES[k](cfg[k])
+      if ok ~= true then return k, ok end
+    end
+  end
+  return nil
+end
+
 local Transport = {}
 Transport.__index = Transport
 Transport.__name = "dwell.transport"

@@ -244,12 +244,30 @@ function Client.__tostring(c)
     a.base_url, a.auth.mode)
 end
 
+-- Option types, checked before anything is built so that a bad configuration is nil, err.
+local OPTION_TYPES = { env = "string", base_url = "string", auth_base_url = "string", access_token = "string",
+  jwt = "table", auth_code = "table", transport = "table" }
+
+local function check_types(cfg)
+  for k, t in pairs(OPTION_TYPES) do
+    if cfg[k] ~= nil and type(cfg[k]) ~= t then return "'" .. k .. "' must be a " .. t .. " (got " .. type(cfg[k]) .. ")" end
+  end
+  if cfg.rate_limit ~= nil and cfg.rate_limit ~= false and type(cfg.rate_limit) ~= "table" then
+    return "'rate_limit' must be a table or false (got " .. type(cfg.rate_limit) .. ")"
+  end
+  local opt, rule = require("dwell.transport").check_client_options(cfg)
+  if opt then return "'" .. opt .. "' " .. rule end
+  return nil
+end
+
 --- Creates a client; nil, dwell.error on bad configuration.
 function M.new(cfg)
   if type(cfg) ~= "table" then return bad("dwell.rooms{...} needs a configuration table") end
   if type(cfg.account_id) ~= "string" or cfg.account_id == "" then
     return bad("'account_id' (the API account GUID, a string) is required")
   end
+  local rule = check_types(cfg)
+  if rule then return bad(rule) end
   local base, auth_base = resolve_hosts(cfg)
   if not base then return nil, auth_base end
   local modes = (cfg.access_token and 1 or 0) + (cfg.jwt and 1 or 0) + (cfg.auth_code and 1 or 0)

@@ -298,6 +298,14 @@ local function check_opts(opts)
   if type(opts) ~= "table" then return fail("options must be a table") end
   local pid, rule = validate.normalize_uuid(opts.property_id)
   if not pid then return fail(rule, "property_id") end
+  for k, t in pairs{ base_url = "string", region = "string", renew_before = "number", transport = "table" } do
+    if opts[k] ~= nil and type(opts[k]) ~= t then return fail("must be a " .. t .. " (got " .. type(opts[k]) .. ")", k) end
+  end
+  if opts.rate_limit ~= nil and type(opts.rate_limit) ~= "boolean" and type(opts.rate_limit) ~= "table" then
+    return fail("must be true, false or a table (got " .. type(opts.rate_limit) .. ")", "rate_limit")
+  end
+  local opt, opt_rule = require("dwell.transport").check_client_options(opts)
+  if opt then return fail(opt_rule, opt) end
   if opts.token == nil and opts.hashed_secret == nil then
     return fail("one of token or hashed_secret is required", "token")
   end

@@ -73,6 +73,8 @@ local function check_config(cfg)
   if cfg.client_id == nil then return bad("client_id", "is required (the cloud project's Access ID)") end
   if cfg.secret == nil then return bad("secret", "is required (the cloud project's Access Secret)") end
   if cfg.clock ~= nil and type(cfg.clock.now) ~= "function" then return bad("clock", "must have a now() function") end
+  local opt, opt_rule = require("dwell.transport").check_client_options(cfg)
+  if opt then return bad(opt, opt_rule) end
   local base = cfg.base_url
   if base == nil then
     if cfg.region == nil then return bad("region", "or base_url is required (one of cn, us, us-east, eu, eu-west, in)") end
