@@ -43,6 +43,38 @@ function M.is(x)
   return getmetatable(x) == Error
 end
 
+local function mask_text(text, secrets)
+  if type(text) ~= "string" then return text end
+  for _, s in ipairs(secrets) do
+    local i = 1
+    while true do
+      local a, b = text:find(s, i, true)
+      if not a then break end
+      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
+      i = a + #"[redacted]"
+    end
+  end
+  return text
+end
+
+--- Masks every string of `secrets` (too-short and non-string entries skipped) wherever the
+-- error's text fields repeat it: servers may echo what they were sent. Returns `err`.
+function M.mask(err, secrets)
+  if type(err) ~= "table" then return err end
+  local list = {}
+  for _, s in pairs(secrets) do
+    if type(s) == "string" and #s >= 4 then list[#list + 1] = s end
+  end
+  -- Longest first, so that a secret containing another is masked whole.
+  table.sort(list, function(a, b) return #a > #b end)
+  if #list == 0 then return err end
+  for _, k in ipairs{ "message", "reason", "code", "url", "request_id" } do err[k] = mask_text(err[k], list) end
+  if type(err.details) == "table" then
+    for k, v in pairs(err.details) do err.details[k] = mask_text(v, list) end
+  end
+  return err
+end
+
 --- The usual shape for bad input: names the endpoint, the parameter and the rule.
 -- Rules read on from the parameter's name ("'x' must be ...", "'x' is required"); a
 -- documented rule worded as a sentence of its own gets a colon instead.

@@ -142,11 +142,12 @@ end
 
 -- Asks the token endpoint; returns { access_token, expires_in } or nil, err.
 function Auth:request_token()
-  local form
+  local form, assertion
   local headers, idempotent = {}, false
   if self.mode == "jwt" then
     local j = self.jwt
-    local assertion, err = jwt.sign(jwt.claims{ integration_key = j.integration_key, user_id = j.user_id,
+    local err
+    assertion, err = jwt.sign(jwt.claims{ integration_key = j.integration_key, user_id = j.user_id,
       aud = j.aud, scopes = j.scopes, now = self.now(), iat_skew = j.iat_skew, lifetime = j.lifetime },
       j.private_key, j.passphrase)
     if not assertion then
@@ -176,7 +177,11 @@ function Auth:request_token()
   if not resp then return nil, err end
   local body = http.decode(resp.body)
   if resp.status ~= 200 or type(body) ~= "table" or type(body.access_token) ~= "string" then
-    return nil, token_error(self, resp, body)
+    -- error_description is the server's text, which may echo the form it was sent.
+    local c = self.code or {}
+    return nil, errors.mask(token_error(self, resp, body), { assertion, assertion and assertion:match("[^.]+$"),
+      c.secret, c.refresh_token, c.code,
+      headers.Authorization, headers.Authorization and headers.Authorization:match("^Basic (.+)$") })
   end
   if self.mode == "auth_code" then
     -- Refresh tokens may rotate: keep the newest, and a one-time code is spent.

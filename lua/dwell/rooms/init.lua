@@ -187,7 +187,8 @@ function Adapter:call(spec, request)
       waits = waits + 1
     else
       retry_after = retry_after or (burst and self.limits.burst_window) or self:seconds_to_reset()
-      return nil, rerrors.from_response(spec.name, resp, retry_after)
+      -- The API's message may echo the request, bearer token included.
+      return nil, errors.mask(rerrors.from_response(spec.name, resp, retry_after), { token })
     end
   end
 end

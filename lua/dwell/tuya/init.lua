@@ -241,6 +241,9 @@ local function annotate(err, spec, secret_bits)
   if errors.is(err) then
     err.vendor = err.vendor or "tuya"
     err.endpoint = err.endpoint or spec.name
+    -- The transport masks query secrets only: the refresh token travels in the path.
+    if type(err.url) == "string" then err.url = scrub_url(err.url) end
+    errors.mask(err, secret_bits)
     if type(err.message) == "string" then
       err.message = scrub_url(err.message)
       for _, s in ipairs(secret_bits) do
@@ -276,10 +279,11 @@ function Adapter:exchange(spec, req, tok)
     method = hreq.method, url = hreq.url, headers = hreq.headers, body = hreq.body,
     idempotent = spec.idempotent, limiter = self.limiter, redact = { "sign", "access_token" },
   }
-  if not resp then return nil, annotate(terr, spec, { tok and tok.access_token, req.values and req.values.refresh_token }) end
+  local bits = self.secret_bits(tok, req, hreq.headers.sign)
+  if not resp then return nil, annotate(terr, spec, bits) end
   local env, derr = envelope.decode(resp, json(), { endpoint = spec.name, snake_keys = not self.raw_keys })
   if not env then return nil, derr end
-  return env, nil, resp.status
+  return env, nil, resp.status, bits
 end
 
 function Adapter:call(spec, req)
@@ -291,8 +295,8 @@ function Adapter:call(spec, req)
       tok, err = self.tokens:get()
       if not tok then return nil, err end
     end
-    local env, status
-    env, err, status = self:exchange(spec, req, tok)
+    local env, status, bits
+    env, err, status, bits = self:exchange(spec, req, tok)
     if not env then return nil, err end
     -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
     if env.success then return env.result end
@@ -309,7 +313,8 @@ function Adapter:call(spec, req)
       local sleep = clock and clock.sleep or require("dwell.transport").sleep
       sleep(backoff(self.transport_opts.retry, attempts))
     else
-      return nil, envelope.error(env, { endpoint = spec.name }, status)
+      -- The gateway's msg may echo what it was sent (token, signature, refresh token).
+      return nil, errors.mask(envelope.error(env, { endpoint = spec.name }, status), bits)
     end
   end
 end
@@ -395,6 +400,11 @@ function M.new(cfg)
     vendor = "tuya",
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
     signer = function(message) return sign.sign(secret, message) end,
+    -- What a call's errors must never repeat: the secret stays in this closure.
+    secret_bits = function(tok, req, sig)
+      return { secret, sig, tok and tok.access_token, tok and tok.refresh_token,
+        req.values and req.values.refresh_token }
+    end,
     hooks = { on_request = cfg.on_request, on_response = cfg.on_response },
     transport_opts = require("dwell.transport").client_options(cfg), limiter = cfg.limiter, raw_keys = cfg.raw_keys == true,
     use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
