@@ -102,3 +102,16 @@ for name, v in pairs(VENDORS) do
     end
   end)
 end
+
+describe("tuya success without a result", function()
+  it("answers true, never nil without an error", function()
+    local sb = assert(sandbox.start{ routes = { "tuya" }, faults = {
+      { match = "DELETE /v1.0/iot-02/community/member/{b}/{m}", kind = "status", status = 200,
+        body = '{"success":true,"t":1,"tid":"x"}' } } })
+    local tuya = VENDORS.tuya.client(sb)
+    local res, err = tuya.community.member.delete{ block_id = "1", member_id = "2" }
+    sb:stop()
+    assert.is_nil(err)
+    assert.is_true(res)
+  end)
+end)

@@ -299,7 +299,11 @@ function Adapter:call(spec, req)
     env, err, status, bits = self:exchange(spec, req, tok)
     if not env then return nil, err end
     -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
-    if env.success then return env.result end
+    -- A success without a result is still a success: `ep(args)` never answers nil without an error.
+    if env.success then
+      if env.result == nil then return true end
+      return env.result
+    end
     local code = math.tointeger(tonumber(env.code))
     if envelope.REAUTH[code] and not spec.token_api and not reauthed then
       -- Re-authenticate once; the same request (query and body intact) is re-signed with a new t.
