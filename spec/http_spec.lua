@@ -133,6 +133,16 @@ describe("dwell.core.http", function()
       assert.are.equal(0, active)
     end)
 
+    it("waits with a timeout past the range of a C int", function()
+      local sb <close> = start{ latency_ms = 50 }
+      local id = assert(session:submit{ url = sb.url .. "/static/3" })
+      local results, active = session:poll(math.maxinteger)
+      assert.is_table(results, active)
+      assert.are.equal(id, results[1].id)
+      assert.are.equal(3, #results[1].resp.body)
+      assert.are.equal(0, active)
+    end)
+
     it("cancels a transfer", function()
       local sb <close> = start{ faults = { { kind = "hang" } } }
       local id = session:submit{ url = sb.url .. "/static/1" }
