@@ -276,5 +276,10 @@ describe("dwell.core.http", function()
       session:close() -- idempotent
       session = http.new_session()
     end)
+
+    it("raises for a sleep of NaN seconds", function()
+      assert.has_error(function() http.sleep(0 / 0) end)
+      http.sleep(-1) -- negative: returns at once
+    end)
   end)
 end)

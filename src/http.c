@@ -904,7 +904,11 @@ static int c_realtime(lua_State *L) {
 static int c_sleep(lua_State *L) {
   lua_Number sec = luaL_checknumber(L, 1);
   struct timespec ts;
+  luaL_argcheck(L, sec == sec, 1, "seconds must not be NaN");
   if (sec <= 0) return 0;
+  /* Converting a double past time_t's range is undefined: cap it (some
+   * thirty million years, which is forever enough). */
+  if (sec > 1e15) sec = 1e15;
   ts.tv_sec = (time_t)sec;
   ts.tv_nsec = (long)((sec - (lua_Number)ts.tv_sec) * 1e9);
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
