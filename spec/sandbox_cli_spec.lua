@@ -84,6 +84,10 @@ describe("bin/dwell-sandbox", function()
 end)
 
 describe("dwell.sandbox.wait_for_signal", function()
+  it("raises for a NaN timeout", function()
+    assert.has_error(function() require("dwell.sandbox").wait_for_signal(0 / 0) end)
+  end)
+
   it("leaves the process's own SIGTERM disposition as it was once it returns", function()
     -- The child starts with SIGTERM ignored, waits briefly for a signal that
     -- never comes, then is sent SIGTERM: still ignored, it survives and says

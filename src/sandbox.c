@@ -241,6 +241,9 @@ static int l_wait_for_signal(lua_State *L) {
   int sig = -1;
   lua_Number timeout = luaL_optnumber(L, 1, -1);
   struct sigaction dfl, old_int, old_term;
+  luaL_argcheck(L, timeout == timeout, 1, "timeout must not be NaN");
+  /* Past time_t's range the conversion below is undefined: wait without one. */
+  if (timeout > 1e15) timeout = -1;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
