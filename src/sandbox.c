@@ -154,7 +154,9 @@ static char *dup_field(lua_State *L, int idx, const char *name) {
     size_t n;
     const char *v = luaL_checklstring(L, -1, &n);
     p = (char *)malloc(n + 1);
-    if (p) memcpy(p, v, n + 1);
+    /* Failing silently would start a cert-less server as plain HTTP. */
+    if (p == NULL) luaL_error(L, "out of memory");
+    memcpy(p, v, n + 1);
   }
   lua_pop(L, 1);
   return p;
