@@ -133,6 +133,16 @@ describe("dwell.core.http", function()
       assert.are.equal(0, active)
     end)
 
+    it("waits with a timeout past the range of a C int", function()
+      local sb <close> = start{ latency_ms = 50 }
+      local id = assert(session:submit{ url = sb.url .. "/static/3" })
+      local results, active = session:poll(math.maxinteger)
+      assert.is_table(results, active)
+      assert.are.equal(id, results[1].id)
+      assert.are.equal(3, #results[1].resp.body)
+      assert.are.equal(0, active)
+    end)
+
     it("cancels a transfer", function()
       local sb <close> = start{ faults = { { kind = "hang" } } }
       local id = session:submit{ url = sb.url .. "/static/1" }
@@ -265,6 +275,11 @@ describe("dwell.core.http", function()
       assert.has_error(function() session:request{ url = "http://127.0.0.1/" } end)
       session:close() -- idempotent
       session = http.new_session()
+    end)
+
+    it("raises for a sleep of NaN seconds", function()
+      assert.has_error(function() http.sleep(0 / 0) end)
+      http.sleep(-1) -- negative: returns at once
     end)
   end)
 end)

@@ -82,3 +82,31 @@ describe("bin/dwell-sandbox", function()
     assert.truthy(out:find("--port needs an integer", 1, true), out)
   end)
 end)
+
+describe("dwell.sandbox.wait_for_signal", function()
+  it("raises for a NaN timeout", function()
+    assert.has_error(function() require("dwell.sandbox").wait_for_signal(0 / 0) end)
+  end)
+
+  it("leaves the process's own SIGTERM disposition as it was once it returns", function()
+    -- The child starts with SIGTERM ignored, waits briefly for a signal that
+    -- never comes, then is sent SIGTERM: still ignored, it survives and says
+    -- so. (SIGINT goes the same way, but lua5.4 installs its own handler.)
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local sandbox = require "dwell.sandbox"
+      assert(sandbox.wait_for_signal(0.01) == nil)
+      local pid = assert(io.open("/proc/self/stat")):read("l"):match("^%d+")
+      os.execute(("(sleep 0.1; kill -TERM %s) &"):format(pid))
+      io.popen("sleep 1"):read("a") -- popen leaves signals alone, unlike os.execute
+      print("survived")
+    ]])
+    f:close()
+    local out, rc = support.shell(("%s sh -c \"trap '' TERM; %s lua5.4 %s\" 2>&1")
+      :format(support.tool_env, support.sanitizer_env(), script))
+    os.remove(script)
+    assert.are.equal(0, rc, out)
+    assert.truthy(out:find("survived", 1, true), out)
+  end)
+end)

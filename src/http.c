@@ -13,6 +13,7 @@
  * so a Lua error at any point (even out of memory) leaks nothing: __gc frees
  * both lists. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -825,6 +826,8 @@ static int s_poll(lua_State *L) {
     if (n > 0 || s->nactive == 0) break;
     left = deadline - now_ms();
     if (left <= 0) break;
+    /* curl_multi_poll takes an int; a longer wait is done in int-sized steps. */
+    if (left > (double)INT_MAX) left = (double)INT_MAX - 1.0;
     mc = curl_multi_poll(s->multi, NULL, 0, (int)(left + 0.999), NULL);
     if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
   }
@@ -901,7 +904,11 @@ static int c_realtime(lua_State *L) {
 static int c_sleep(lua_State *L) {
   lua_Number sec = luaL_checknumber(L, 1);
   struct timespec ts;
+  luaL_argcheck(L, sec == sec, 1, "seconds must not be NaN");
   if (sec <= 0) return 0;
+  /* Converting a double past time_t's range is undefined: cap it (some
+   * thirty million years, which is forever enough). */
+  if (sec > 1e15) sec = 1e15;
   ts.tv_sec = (time_t)sec;
   ts.tv_nsec = (long)((sec - (lua_Number)ts.tv_sec) * 1e9);
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {

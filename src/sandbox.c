@@ -154,7 +154,9 @@ static char *dup_field(lua_State *L, int idx, const char *name) {
     size_t n;
     const char *v = luaL_checklstring(L, -1, &n);
     p = (char *)malloc(n + 1);
-    if (p) memcpy(p, v, n + 1);
+    /* Failing silently would start a cert-less server as plain HTTP. */
+    if (p == NULL) luaL_error(L, "out of memory");
+    memcpy(p, v, n + 1);
   }
   lua_pop(L, 1);
   return p;
@@ -240,18 +242,22 @@ static int l_wait_for_signal(lua_State *L) {
   sigset_t set, old;
   int sig = -1;
   lua_Number timeout = luaL_optnumber(L, 1, -1);
-  struct sigaction dfl;
+  struct sigaction dfl, old_int, old_term;
+  luaL_argcheck(L, timeout == timeout, 1, "timeout must not be NaN");
+  /* Past time_t's range the conversion below is undefined: wait without one. */
+  if (timeout > 1e15) timeout = -1;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, &old);
   /* A shell starts background jobs with SIGINT ignored, and an ignored signal
-   * is discarded instead of left pending for sigwait: take them back. */
+   * is discarded instead of left pending for sigwait: take them back for the
+   * wait, and give the process its own dispositions back afterwards. */
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
-  sigaction(SIGINT, &dfl, NULL);
-  sigaction(SIGTERM, &dfl, NULL);
+  sigaction(SIGINT, &dfl, &old_int);
+  sigaction(SIGTERM, &dfl, &old_term);
   if (timeout < 0) {
     if (sigwait(&set, &sig) != 0) sig = -1;
   } else {
@@ -260,6 +266,10 @@ static int l_wait_for_signal(lua_State *L) {
     ts.tv_nsec = (long)((timeout - (lua_Number)ts.tv_sec) * 1e9);
     sig = sigtimedwait(&set, NULL, &ts);
   }
+  /* Restored while both are still blocked: one arriving now goes to the
+   * process's own disposition when the mask is lifted. */
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (sig == SIGINT) lua_pushliteral(L, "SIGINT");
   else if (sig == SIGTERM) lua_pushliteral(L, "SIGTERM");
