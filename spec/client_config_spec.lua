@@ -55,3 +55,22 @@ for vendor, base in pairs(BASES) do
     end
   end)
 end
+
+describe("a misspelt client option", function()
+  local MISSPELT = {
+    tuya = { "regoin", "region" },
+    rooms = { "acess_token", "access_token" },
+    ruckus = { "hashed_secert", "hashed_secret" },
+  }
+  for vendor, base in pairs(BASES) do
+    it("is refused by dwell." .. vendor .. " with a did-you-mean, not ignored", function()
+      local wrong, right = MISSPELT[vendor][1], MISSPELT[vendor][2]
+      local client, err = dwell[vendor](with(base, { [wrong] = "x" }))
+      assert.is_nil(client)
+      assert.is_true(errors.is(err))
+      assert.equal("invalid_argument", err.kind)
+      assert.matches("'" .. wrong .. "' is not a .* client option %(did you mean '" .. right .. "'%?%)", err.message)
+      assert.is_nil(tostring(err):find("x\"", 1, true))
+    end)
+  end
+end)

@@ -263,6 +263,25 @@ function check_fields(fields, args, prefix, keep_names)
   return out
 end
 
+--- The first key of `cfg` that is not among the `known` lists of option names, with the
+-- rule it breaks (including a did-you-mean for a near miss), or nil when all are known.
+function M.unknown_option(cfg, vendor_label, ...)
+  local known, names = {}, {}
+  for _, list in ipairs({ ... }) do
+    for _, name in ipairs(list) do
+      if not known[name] then known[name] = true; names[#names + 1] = name end
+    end
+  end
+  for k in pairs(cfg) do
+    if not known[k] then
+      local guess = type(k) == "string" and M.did_you_mean(k, names)
+      return tostring(k), "is not a " .. vendor_label .. " client option"
+        .. (guess and (" (did you mean '" .. guess .. "'?)") or "")
+    end
+  end
+  return nil
+end
+
 --- Validates endpoint arguments: returns values keyed by declared name, or nil, rule, param.
 function M.check(params, args)
   if args ~= nil and type(args) ~= "table" then

@@ -31,6 +31,7 @@ local http = require "dwell.rooms.http"
 local ratelimit = require "dwell.rooms.ratelimit"
 local rerrors = require "dwell.rooms.errors"
 local url = require "dwell.url"
+local validate = require "dwell.validate"
 
 local M = {}
 
@@ -249,7 +250,14 @@ end
 local OPTION_TYPES = { env = "string", base_url = "string", auth_base_url = "string", access_token = "string",
   jwt = "table", auth_code = "table", transport = "table" }
 
+-- Every option dwell.rooms{...} knows, so that a misspelt one is an error, not silently ignored.
+local OPTION_NAMES = { "account_id", "env", "base_url", "auth_base_url", "access_token", "jwt", "auth_code",
+  "transport", "rate_limit" }
+
 local function check_types(cfg)
+  local unknown, why = validate.unknown_option(cfg, "DocuSign Rooms", OPTION_NAMES,
+    require("dwell.transport").CLIENT_OPTIONS)
+  if unknown then return "'" .. unknown .. "' " .. why end
   for k, t in pairs(OPTION_TYPES) do
     if cfg[k] ~= nil and type(cfg[k]) ~= t then return "'" .. k .. "' must be a " .. t .. " (got " .. type(cfg[k]) .. ")" end
   end

@@ -294,8 +294,14 @@ local function resolve_base_url(opts)
   return (base:gsub("/+$", ""))
 end
 
+-- Every option dwell.ruckus{...} knows, so that a misspelt one is an error, not silently ignored.
+local OPTION_NAMES = { "property_id", "token", "hashed_secret", "base_url", "region", "auth_scheme", "rate_limit",
+  "renew_before", "transport" }
+
 local function check_opts(opts)
   if type(opts) ~= "table" then return fail("options must be a table") end
+  local unknown, why = validate.unknown_option(opts, "RUCKUS", OPTION_NAMES, require("dwell.transport").CLIENT_OPTIONS)
+  if unknown then return fail(why, unknown) end
   local pid, rule = validate.normalize_uuid(opts.property_id)
   if not pid then return fail(rule, "property_id") end
   for k, t in pairs{ base_url = "string", region = "string", renew_before = "number", transport = "table" } do
