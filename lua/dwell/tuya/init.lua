@@ -61,13 +61,10 @@ local function check_config(cfg)
   local names = {}
   for k in pairs(CONFIG) do names[#names + 1] = k end
   table.sort(names)
+  local unknown, why = validate.unknown_option(cfg, "Tuya", names)
+  if unknown then return bad(unknown, why) end
   for k, v in pairs(cfg) do
-    local check = CONFIG[k]
-    if not check then
-      local guess = type(k) == "string" and validate.did_you_mean(k, names)
-      return bad(tostring(k), "is not a Tuya client option" .. (guess and (" (did you mean '" .. guess .. "'?)") or ""))
-    end
-    local rule = check(v)
+    local rule = CONFIG[k](v)
     if rule then return bad(k, rule) end
   end
   if cfg.client_id == nil then return bad("client_id", "is required (the cloud project's Access ID)") end
