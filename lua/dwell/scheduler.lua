@@ -67,10 +67,11 @@ local function push_ready(self, co, ...)
   self.ready[self.ready_tail] = table.pack(co, ...)
 end
 
---- Wakes a parked task with values for park() to return.
+--- Wakes a parked task with values for park() to return; false when co is no scheduler task.
 function M.wake(co, ...)
   local s = owner[co]
   if s then push_ready(s, co, ...) end
+  return s ~= nil
 end
 
 --- Starts fn(...) as a task; on_done(ok, ...) receives its outcome. Without

@@ -234,8 +234,17 @@ Lock.__name = "dwell.transport.lock"
 --- A cooperative lock: lock:with(fn, ...) runs fn with the lock held; a task
 -- that finds it held waits (other tasks keep running) and then runs fn itself,
 -- so fn should re-check whatever it refreshes.
-function M.lock()
-  return setmetatable({ holder = nil, waiters = {} }, Lock)
+--
+-- `host` (optional) lets coroutines of a host's own event loop wait too: an object with
+-- host:park() (suspend the running coroutine until woken, e.g. by yielding to the host loop)
+-- and host:wake(co) (have the host loop resume co). It is used only for coroutines that are
+-- not dwell scheduler tasks; without it such a coroutine that finds the lock held raises.
+-- A host-supplied client `transport` with park and wake methods is passed here by the clients.
+function M.lock(host)
+  if not (type(host) == "table" and type(host.park) == "function" and type(host.wake) == "function") then
+    host = nil
+  end
+  return setmetatable({ holder = nil, waiters = {}, host = host }, Lock)
 end
 
 function Lock:acquire()
@@ -245,15 +254,17 @@ function Lock:acquire()
     return
   end
   if self.holder == co then error("dwell.transport: lock is not re-entrant", 2) end
-  if not scheduler.current() then error("dwell.transport: lock held and no scheduler to wait in", 2) end
+  local in_task = scheduler.current() ~= nil
+  if not in_task and not self.host then error("dwell.transport: lock held and no scheduler to wait in", 2) end
   self.waiters[#self.waiters + 1] = co
-  scheduler.park() -- release() hands the lock over before waking us
+  -- release() hands the lock over before waking us
+  if in_task then scheduler.park() else self.host:park() end
 end
 
 function Lock:release()
   local nxt = table.remove(self.waiters, 1)
   self.holder = nxt
-  if nxt then scheduler.wake(nxt) end
+  if nxt and not scheduler.wake(nxt) then self.host:wake(nxt) end
 end
 
 function Lock:held() return self.holder ~= nil end

@@ -301,7 +301,7 @@ function M.new(cfg)
     base_url = base, transport = t, now = now }, Adapter)
   adapter.limits = ratelimit.new(cfg.rate_limit, now, sleep)
   adapter.auth = auth.new{ access_token = cfg.access_token, jwt = cfg.jwt, auth_code = cfg.auth_code,
-    auth_base_url = auth_base, now = now, lock = transport.lock(),
+    auth_base_url = auth_base, now = now, lock = transport.lock(cfg.transport),
     send = function(req) return adapter:send(req) end }
 
   local tree = api.build(endpoints, adapter)

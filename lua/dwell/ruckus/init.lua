@@ -361,7 +361,7 @@ function M.new(opts)
   }, Adapter)
   local tree = api.build(decls, adapter)
   adapter.session = login.new{
-    token = opts.token, can_login = opts.hashed_secret ~= nil, now = now, lock = transport.lock(),
+    token = opts.token, can_login = opts.hashed_secret ~= nil, now = now, lock = transport.lock(opts.transport),
     renew_before = opts.renew_before,
     login = function() return tree.units.logins.create{} end,
   }

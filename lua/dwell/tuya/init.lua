@@ -156,7 +156,8 @@ function Adapter:transport()
 end
 
 function Adapter:lock()
-  if not self._lock then self._lock = require("dwell.transport").lock() end
+  -- A host transport (cfg.transport) with park/wake lets the host loop's coroutines wait on it.
+  if not self._lock then self._lock = require("dwell.transport").lock(self._host_transport) end
   return self._lock
 end
 
@@ -409,7 +410,7 @@ function M.new(cfg)
     hooks = { on_request = cfg.on_request, on_response = cfg.on_response },
     transport_opts = require("dwell.transport").client_options(cfg), limiter = cfg.limiter, raw_keys = cfg.raw_keys == true,
     use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
-    clock_offset_ms = 0, _transport = cfg.transport,
+    clock_offset_ms = 0, _transport = cfg.transport, _host_transport = cfg.transport,
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
   local tree = api.build(require("dwell.tuya.endpoints"), a)
