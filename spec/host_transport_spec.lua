@@ -6,11 +6,12 @@
 local dwell = require "dwell"
 local http = require("dwell.core").http
 local sandbox = require "dwell.sandbox"
+local support = require "sandbox_support"
 
 -- The host: a run queue, the transfers it waits on, and a transport for dwell clients.
 local function new_host()
   local session = assert(http.new_session())
-  local host = { ready = {}, waiting = {}, n_waiting = 0, live = 0, sends = 0, parks = 0 }
+  local host = { ready = {}, waiting = {}, n_waiting = 0, live = 0, sends = 0, parks = 0, timers = {}, sleeps = 0 }
   local transport = {}
 
   -- Non-blocking: hand the request to the host's session, then let the host loop run.
@@ -28,6 +29,12 @@ local function new_host()
   end
   function transport.wake(_, co) host.ready[#host.ready + 1] = { co } end
   host.transport = transport
+  -- A clock whose sleep waits in the host loop (the client's `clock` option): epoch seconds,
+  -- as Tuya's signatures and token lifetimes need.
+  host.clock = { now = http.realtime, sleep = function(seconds)
+    host.sleeps = host.sleeps + 1
+    return coroutine.yield("sleep", seconds)
+  end }
 
   local function step(co, ...)
     local ok, what, id = coroutine.resume(co, ...)
@@ -37,6 +44,8 @@ local function new_host()
     elseif what == "http" then
       host.waiting[id] = co
       host.n_waiting = host.n_waiting + 1
+    elseif what == "sleep" then
+      host.timers[#host.timers + 1] = { at = http.monotonic() + id, co = co }
     else
       assert(what == "park", "unexpected yield to the host loop")
     end
@@ -47,16 +56,33 @@ local function new_host()
     host.ready[#host.ready + 1] = { coroutine.create(fn) }
   end
 
+  -- Moves the sleepers that are due to the run queue; returns the ms until the next one.
+  local function due_timers()
+    local now, next_ms, keep = http.monotonic(), 1000, {}
+    for _, t in ipairs(host.timers) do
+      if t.at <= now then host.ready[#host.ready + 1] = { t.co }
+      else
+        keep[#keep + 1] = t
+        next_ms = math.min(next_ms, math.ceil((t.at - now) * 1000))
+      end
+    end
+    host.timers = keep
+    return next_ms
+  end
+
   -- The host's own loop: run what is ready, else poll its session for finished transfers.
   function host.run()
     while host.live > 0 do
+      local wait_ms = due_timers()
       if #host.ready > 0 then
         local batch = host.ready
         host.ready = {}
         for _, r in ipairs(batch) do step(r[1], table.unpack(r, 2)) end
+      elseif host.n_waiting == 0 then
+        assert(#host.timers > 0, "host loop deadlock: every coroutine parked")
+        http.sleep(wait_ms / 1000)
       else
-        assert(host.n_waiting > 0, "host loop deadlock: every coroutine parked")
-        local results = assert(session:poll(1000))
+        local results = assert(session:poll(wait_ms))
         for _, r in ipairs(results) do
           local co = host.waiting[r.id]
           host.waiting[r.id] = nil
@@ -156,5 +182,63 @@ describe("a host event loop supplying the transport", function()
     assert.equal(1, info.refreshes + info.grants - 1)
     assert.is_true(host.parks > 0, "other coroutines waited on the refresh in the host loop")
     assert.is_true(sb:stats().max_in_flight > 1)
+  end)
+end)
+
+-- A gateway that answers the first `busy` business calls with 1110 (a transient code the client
+-- retries after a backoff sleep), then succeeds.
+local BUSY_STUB = [[
+return function(config)
+  local calls = 0
+  local function token()
+    return 200, {}, { success = true, t = 1700000000000, result = { access_token = "A", refresh_token = "R",
+      expire_time = 7200, uid = "u" } }
+  end
+  local function structure(req)
+    calls = calls + 1
+    if calls <= config.busy then return 200, {}, { success = false, code = 1110, msg = "busy", t = 1700000000000 } end
+    return 200, {}, { success = true, t = 1700000000000, result = { id = req.params.structure_id } }
+  end
+  return { { "GET", "/v1.0/token", token }, { "GET", "/v1.0/iot-02/community/structure", structure } }
+end
+]]
+
+describe("a host event loop supplying the clock", function()
+  local undo
+  setup(function() undo = support.route_sets{ spec_host_busy = BUSY_STUB } end)
+  teardown(function() undo() end)
+
+  it("waits out transient answers in the host loop, not by blocking it", function()
+    local sb = assert(sandbox.start{ host = "127.0.0.1", port = 0, routes = { { set = "spec_host_busy",
+      config = { busy = 5 } } } })
+    local host = new_host()
+    local tuya = assert(dwell.tuya{ client_id = "cid", secret = "s", base_url = sb.url, transport = host.transport,
+                                    clock = host.clock, retry = { base_ms = 20, cap_ms = 50 } })
+    local got = {}
+    for i = 1, 5 do
+      host.spawn(function() got[i] = assert(tuya.community.structure.get{ structure_id = tostring(i) }) end)
+    end
+    host.run()
+    sb:stop()
+    for i = 1, 5 do assert.equal(tostring(i), got[i].id) end
+    -- every retry wait went through the host's clock; 1 token + 5 busy + 5 retried calls
+    assert.equal(5, host.sleeps)
+    assert.equal(11, host.sends)
+  end)
+end)
+
+describe("examples/host_event_loop.lua", function()
+  it("runs as a user would and reports overlapping requests with one token grant", function()
+    local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+    local cmd = ("LUA_PATH=%s LUA_CPATH=%s lua5.4 examples/host_event_loop.lua 2>&1"):format(
+      q(os.getenv("LUA_PATH") or "lua/?.lua;lua/?/init.lua;;"), q(os.getenv("LUA_CPATH") or "build/?.so;;"))
+    local p = assert(io.popen(cmd))
+    local out = p:read("a")
+    local ok = p:close()
+    assert.is_true(ok, out)
+    assert.truthy(out:find("listed 40 room users over 10 pages", 1, true), out)
+    local at_once = tonumber(out:match("at most (%d+) at once"))
+    assert.is_true(at_once ~= nil and at_once > 1, out)
+    assert.truthy(out:find("token grants 1", 1, true), out)
   end)
 end)

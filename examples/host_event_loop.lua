@@ -1,0 +1,89 @@
+#!/usr/bin/env lua5.4
+--- dwell inside a host application's own event loop (docs/internals.md, "Transport").
+--
+-- The host owns the loop and the HTTP session. It gives the client a `transport` whose send()
+-- submits the request and yields to the loop (it never blocks), plus park/wake so dwell's
+-- single-flight token lock can wait in the same loop. Each dwell call runs as one of the
+-- host's coroutines; the loop polls the session and resumes whichever call's response is in.
+--
+--   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' lua5.4 examples/host_event_loop.lua
+--
+-- It starts a local Tuya sandbox to talk to; a real host would pass its gateway's base_url.
+local dwell = require "dwell"
+local http = require("dwell.core").http
+local sandbox = require "dwell.sandbox"
+
+-- ---- the host's loop (in a real application: its own, e.g. a GUI or server loop) ----------
+local session = assert(http.new_session())
+local ready, waiting, n_waiting, live = {}, {}, 0, 0
+
+local transport = {}
+function transport.send(_, req) -- req = { method, url, headers, body, idempotent, ... }
+  local id, err = session:submit{ method = req.method, url = req.url, headers = req.headers, body = req.body,
+                                  timeout_ms = 10000 }
+  if not id then return nil, { kind = "transport", message = err } end
+  return coroutine.yield("http", id) -- the loop resumes us with resp, err
+end
+function transport.park() return coroutine.yield("park") end    -- wait for the token lock
+function transport.wake(_, co) ready[#ready + 1] = { co } end    -- the lock was handed to co
+
+local function step(co, ...)
+  local ok, what, id = coroutine.resume(co, ...)
+  if not ok then error(what, 0) end
+  if coroutine.status(co) == "dead" then live = live - 1
+  elseif what == "http" then waiting[id], n_waiting = co, n_waiting + 1 end
+end
+
+local function spawn(fn)
+  live = live + 1
+  ready[#ready + 1] = { coroutine.create(fn) }
+end
+
+local function run()
+  while live > 0 do
+    if #ready > 0 then
+      local batch = ready
+      ready = {}
+      for _, r in ipairs(batch) do step(r[1], table.unpack(r, 2)) end
+    else
+      assert(n_waiting > 0, "every coroutine is parked")
+      for _, r in ipairs(assert(session:poll(1000))) do
+        local co = waiting[r.id]
+        waiting[r.id], n_waiting = nil, n_waiting - 1
+        step(co, r.resp, r.err)
+      end
+    end
+  end
+end
+
+-- ---- dwell calls as host coroutines --------------------------------------------------------
+local sb = assert(sandbox.start{ host = "127.0.0.1", port = 0,
+  routes = { { set = "tuya", config = { blocks = 1, residents_per_block = 40 } } } })
+local creds = sb:control("tuya", "credentials")
+local block_id = sb:control("tuya", "summary").blocks[1].block_id
+
+local tuya = assert(dwell.tuya{ client_id = creds.client_id, secret = creds.secret, base_url = sb.url,
+                                transport = transport })
+
+local pages, approved = {}, 0
+for page = 1, 10 do
+  spawn(function()
+    local r = assert(tuya.community.room_users{ block_id = block_id, page_no = page, page_size = 4 })
+    pages[page] = #r.data
+  end)
+end
+spawn(function()
+  for r in tuya.community.room_users:each{ block_id = block_id, room_user_stage = 20 } do
+    if r.room_user_stage == 20 then approved = approved + 1 end
+  end
+end)
+run()
+
+local listed = 0
+for page = 1, 10 do listed = listed + pages[page] end
+local stats = sb:stats()
+sb:stop()
+print(("listed %d room users over 10 pages and %d approved residents"):format(listed, approved))
+print(("requests served %d, at most %d at once, token grants %d"):format(stats.served, stats.max_in_flight,
+  tuya:token_info().grants))
+assert(listed == 40 and approved > 0 and tuya:token_info().grants == 1)
