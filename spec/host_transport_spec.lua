@@ -242,3 +242,36 @@ describe("examples/host_event_loop.lua", function()
     assert.truthy(out:find("token grants 1", 1, true), out)
   end)
 end)
+
+describe("a host event loop driving dwell.ruckus", function()
+  it("logs in once for many concurrent host coroutines, also after the tokens expire", function()
+    local sb = assert(sandbox.start{ host = "127.0.0.1", port = 0,
+      routes = { { set = "ruckus", config = { users = 10, token_ttl = 600 } } } })
+    local creds = sb:control("ruckus", "credentials")
+    local host = new_host()
+    local portal = assert(dwell.ruckus{ property_id = creds.property_id, hashed_secret = creds.hashed_secret,
+                                        base_url = sb.url, transport = host.transport })
+    local function logins()
+      local n = 0
+      for _, r in ipairs(sb:requests()) do
+        if r.path:find("/units/logins$") then n = n + 1 end
+      end
+      return n
+    end
+    local function burst()
+      local got = {}
+      for i = 1, 12 do host.spawn(function() got[i] = assert(portal.units.users.query{ page_size = 1 }) end) end
+      host.run()
+      for i = 1, 12 do assert.is_table(got[i]) end
+    end
+    burst()
+    assert.equal(1, logins())
+    sb:control("ruckus", "expire_tokens")
+    burst()
+    local max_in_flight = sb:stats().max_in_flight
+    sb:stop()
+    assert.equal(2, logins())
+    assert.is_true(host.parks > 0)
+    assert.is_true(max_in_flight > 1)
+  end)
+end)
