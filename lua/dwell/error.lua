@@ -43,6 +43,7 @@ function M.is(x)
   return getmetatable(x) == Error
 end
 
+--- `text` with every string of the list `secrets` replaced by "[redacted]" (non-strings pass).
 local function mask_text(text, secrets)
   if type(text) ~= "string" then return text end
   for _, s in ipairs(secrets) do
@@ -56,6 +57,8 @@ local function mask_text(text, secrets)
   end
   return text
 end
+
+M.mask_text = mask_text
 
 --- Masks every string of `secrets` (too-short and non-string entries skipped) wherever the
 -- error's text fields repeat it: servers may echo what they were sent. Returns `err`.

@@ -80,19 +80,7 @@ end
 
 -- Error text comes from the server, which may echo what it was sent: every secret of the
 -- call (hashed secret, token, passphrases) is masked in it.
-local function scrub(text, secrets)
-  if type(text) ~= "string" then return text end
-  for _, s in ipairs(secrets) do
-    local i = 1
-    while true do
-      local a, b = text:find(s, i, true)
-      if not a then break end
-      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-      i = a + #"[redacted]"
-    end
-  end
-  return text
-end
+local scrub = errors.mask_text
 
 local KIND_BY_STATUS = { [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" }
 
