@@ -242,18 +242,7 @@ local function annotate(err, spec, secret_bits)
     -- The transport masks query secrets only: the refresh token travels in the path.
     if type(err.url) == "string" then err.url = scrub_url(err.url) end
     errors.mask(err, secret_bits)
-    if type(err.message) == "string" then
-      err.message = scrub_url(err.message)
-      for _, s in ipairs(secret_bits) do
-        if s and s ~= "" then
-          local i, j = err.message:find(s, 1, true)
-          while i do
-            err.message = err.message:sub(1, i - 1) .. "[redacted]" .. err.message:sub(j + 1)
-            i, j = err.message:find(s, 1, true)
-          end
-        end
-      end
-    end
+    if type(err.message) == "string" then err.message = scrub_url(err.message) end
     return err
   end
   if type(err) == "table" then
