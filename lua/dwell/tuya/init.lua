@@ -89,36 +89,18 @@ local function check_config(cfg)
 end
 
 -- ---------------------------------------------------------------------------------------------
--- Redaction: hooks and errors never see the signature, tokens or the refresh token in a URL.
-
-local SECRET_HEADERS = { sign = true, access_token = true }
+-- Redaction: hooks and errors never see the refresh token in a URL. The transport's hook info
+-- carries no headers or body, and masks secret query values itself; the path is Tuya's own.
 
 local function scrub_url(s)
   return (s:gsub("(/v1%.0/token/)[^?#%s\"]+", "%1[redacted]"))
 end
 
-local function redact(info, token_api)
-  if type(info) ~= "table" then return info end
+local function redact(info)
+  if type(info) ~= "table" or type(info.url) ~= "string" then return info end
   local out = {}
-  for k, v in pairs(info) do
-    if k == "headers" and type(v) == "table" then
-      local h = {}
-      for name, value in pairs(v) do
-        h[name] = SECRET_HEADERS[type(name) == "string" and name:lower() or name] and "[redacted]" or value
-      end
-      out[k] = h
-    elseif type(v) == "string" and (k == "url" or k == "path") then
-      out[k] = scrub_url(v)
-      if v:find("/v1.0/token", 1, true) then token_api = true end
-    elseif k == "body" and type(v) == "string" then
-      out[k] = v -- decided below, once the url has been seen
-    elseif type(v) == "table" then
-      out[k] = redact(v, token_api)
-    else
-      out[k] = v
-    end
-  end
-  if token_api and type(out.body) == "string" then out.body = "[redacted: token API]" end
+  for k, v in pairs(info) do out[k] = v end
+  out.url = scrub_url(info.url)
   return out
 end
 
