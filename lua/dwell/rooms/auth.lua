@@ -4,7 +4,7 @@
 -- one renewal (single flight under transport.lock()). Nothing here ever puts a
 -- token, key, secret or assertion into an error message.
 local errors = require "dwell.error"
-local http = require "dwell.rooms.http"
+local http = require "dwell.http"
 local jwt = require "dwell.rooms.jwt"
 local url = require "dwell.url"
 
@@ -45,7 +45,7 @@ local function scopes_of(s)
 end
 
 --- `cfg` = { access_token | jwt = {...} | auth_code = {...}, auth_base_url, send (function
--- sending a request table, see rooms/http.lua), now (function), lock (transport lock) }.
+-- sending a request table, see dwell/http.lua), now (function), lock (transport lock) }.
 function M.new(cfg)
   local self = setmetatable({ send = cfg.send, now = cfg.now, lock = cfg.lock,
     auth_base_url = cfg.auth_base_url:gsub("/+$", "") }, Auth)

@@ -2,7 +2,7 @@
 -- Bodies are ApiError { errorCode, message, referenceId } when present; an empty
 -- or non-JSON body (GetRoomUsers' 404 has none) falls back to the status.
 local errors = require "dwell.error"
-local http = require "dwell.rooms.http"
+local http = require "dwell.http"
 local ratelimit = require "dwell.rooms.ratelimit"
 local redact = require "dwell.redact"
 

@@ -3,7 +3,7 @@
 -- call, when the hourly budget is nearly spent, calls are spread over what is
 -- left of the window instead of running into HOURLY_APIINVOCATION_LIMIT_EXCEEDED;
 -- after a limit error, idempotent calls wait until the reset time.
-local http = require "dwell.rooms.http"
+local http = require "dwell.http"
 
 local M = {}
 

@@ -11,6 +11,7 @@
 -- ca_path, insecure, proxy, retry, deadline_ms, on_request, on_response, clock).
 local api = require "dwell.api"
 local errors = require "dwell.error"
+local header = require("dwell.http").header
 local url = require "dwell.url"
 local validate = require "dwell.validate"
 local login = require "dwell.ruckus.login"
@@ -60,16 +61,6 @@ local function bucket_for(key, limit, clock, shared)
     buckets[key] = b
   end
   return b
-end
-
-local function header(headers, name)
-  if type(headers) ~= "table" then return nil end
-  local v = headers[name]
-  if v ~= nil then return v end
-  for k, val in pairs(headers) do
-    if type(k) == "string" and k:lower() == name then return val end
-  end
-  return nil
 end
 
 -- Retry-After in seconds or as an HTTP date (none is documented; honoured when sent).

@@ -1,6 +1,6 @@
---- Small helpers over transport responses ({ status, headers, body }): header
--- lookup that does not depend on the case the server (or transport) used, and
--- JSON decoding that never raises.
+--- dwell.http: helpers the vendor clients share over transport responses ({ status, headers,
+-- body }): header lookup that does not depend on the case the server (or a host transport)
+-- used, and JSON decoding that never raises.
 local M = {}
 
 --- The value of header `name` in `headers` (any letter case), or nil.
