@@ -10,6 +10,7 @@
 local api = require "dwell.api"
 local core = require "dwell.core"
 local errors = require "dwell.error"
+local json = require "dwell.json"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
 local envelope = require "dwell.tuya.envelope"
@@ -155,12 +156,6 @@ function Adapter:adjust_clock(server_t)
   return t ~= nil
 end
 
-local function json()
-  -- dwell.json is the codec's public name; dwell.core.json the same table.
-  local ok, j = pcall(require, "dwell.json")
-  return ok and j or core.json
-end
-
 --- Builds the signed HTTP request for `req` (an engine request); opts may inject t, nonce,
 -- access_token and signature_headers ({ {name, value}, ... }) for reproducible signatures.
 function Adapter:sign_request(spec, req, opts, tok)
@@ -168,7 +163,7 @@ function Adapter:sign_request(spec, req, opts, tok)
   local body
   if req.body ~= nil then
     -- Encoded once; these exact bytes are hashed and sent.
-    body = type(req.body) == "string" and req.body or json().encode(req.body)
+    body = type(req.body) == "string" and req.body or json.encode(req.body)
   end
   local canon, err = sign.canonical_url(req.path, req.query)
   if not canon then return nil, errors.invalid_argument("tuya", spec.name, nil, err) end
@@ -250,7 +245,7 @@ function Adapter:exchange(spec, req, tok)
   }
   local bits = self.secret_bits(tok, req, hreq.headers.sign)
   if not resp then return nil, annotate(terr, spec, bits) end
-  local env, derr = envelope.decode(resp, json(), { endpoint = spec.name, snake_keys = not self.raw_keys })
+  local env, derr = envelope.decode(resp, json, { endpoint = spec.name, snake_keys = not self.raw_keys })
   if not env then return nil, derr end
   return env, nil, resp.status, bits
 end
