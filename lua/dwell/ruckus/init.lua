@@ -332,7 +332,7 @@ function M.new(opts)
   local pid, scheme, base = check_opts(opts)
   if not pid then return nil, scheme end
   local transport = require "dwell.transport"
-  local now = (opts.clock and opts.clock.now) or transport.now or os.time
+  local now = (opts.clock and opts.clock.now) or transport.now
   local adapter = setmetatable({
     vendor = "ruckus", base_url = base, auth_scheme = scheme, json = require("dwell.json"),
     config = { property_id = pid, hashed_secret = opts.hashed_secret },
