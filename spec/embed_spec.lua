@@ -3,7 +3,7 @@
 local sandbox = require "dwell.sandbox"
 local dwell = require "dwell"
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local shell_quote = require("sandbox_support").quote
 
 describe("embedding dwell in a C host", function()
   local sb, creds

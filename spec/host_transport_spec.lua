@@ -229,9 +229,7 @@ end)
 
 describe("examples/host_event_loop.lua", function()
   it("runs as a user would and reports overlapping requests with one token grant", function()
-    local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-    local cmd = ("LUA_PATH=%s LUA_CPATH=%s lua5.4 examples/host_event_loop.lua 2>&1"):format(
-      q(os.getenv("LUA_PATH") or "lua/?.lua;lua/?/init.lua;;"), q(os.getenv("LUA_CPATH") or "build/?.so;;"))
+    local cmd = support.lua_cmd("examples/host_event_loop.lua 2>&1")
     local p = assert(io.popen(cmd))
     local out = p:read("a")
     local ok = p:close()

@@ -11,7 +11,8 @@ local function phone_of(r)
   return "+" .. m
 end
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local support = require "sandbox_support"
+local shell_quote = support.quote
 
 describe("examples/sync_tuya_to_ruckus.lua", function()
   local tsb, rsb, tcreds, rcreds, approved, block_id
@@ -49,11 +50,8 @@ describe("examples/sync_tuya_to_ruckus.lua", function()
   end)
 
   local function run(extra)
-    -- The child inherits the paths the runner set (make asan points LUA_CPATH at its own build).
-    local paths = ("LUA_PATH=%s LUA_CPATH=%s"):format(shell_quote(os.getenv("LUA_PATH") or "lua/?.lua;lua/?/init.lua;;"),
-      shell_quote(os.getenv("LUA_CPATH") or "build/?.so;;"))
-    local cmd = table.concat({ paths,
-      "lua5.4 examples/sync_tuya_to_ruckus.lua",
+    local cmd = table.concat({
+      support.lua_cmd("examples/sync_tuya_to_ruckus.lua"),
       "--tuya-url", shell_quote(tsb.url), "--tuya-client-id", shell_quote(tcreds.client_id),
       "--tuya-secret", shell_quote(tcreds.secret), "--block-id", shell_quote(block_id),
       "--ruckus-url", shell_quote(rsb.url), "--property-id", shell_quote(rcreds.property_id:gsub("-", "")),

@@ -1,14 +1,13 @@
 -- bin/dwell-sandbox: runs in the foreground, prints its URL and credentials,
 -- serves the configured route sets and faults, exits cleanly on a signal.
 local support = require "sandbox_support"
+local openssl = require "support.openssl" -- for its private temp directories
 
 -- Runs the CLI in the background inside one shell so it can be signalled and
 -- its exit status collected; `client` is shell code run once the URL is known
 -- (with $URL set). Returns the CLI's output, the client's output and the exit code.
 local function run_cli(flags, client, signal, env)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
+  local dir = openssl.tmpdir()
   local script = ([[
     %s %s bin/dwell-sandbox %s > %s/out 2>&1 & pid=$!
     for i in $(seq 500); do
@@ -27,7 +26,7 @@ local function run_cli(flags, client, signal, env)
   f:close()
   local status = support.shell(support.tool_env .. "sh " .. dir .. "/run.sh")
   local out, client_out = support.read_all(dir .. "/out"), support.read_all(dir .. "/client")
-  os.execute("rm -rf " .. dir)
+  openssl.cleanup(dir)
   return out, client_out, tonumber(status:match("exit=(%d+)"))
 end
 

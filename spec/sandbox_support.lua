@@ -2,6 +2,9 @@
 -- route sets, polling. Not a spec itself (no _spec suffix).
 local M = {}
 
+--- Single-quotes `s` for a POSIX shell.
+M.quote = require("support.openssl").quote
+
 -- Sanitizer runs (valgrind) are ~20x slower: stretch timing knobs, never assertions.
 M.slow = os.getenv("DWELL_SANITIZER") and 10 or 1
 
@@ -28,6 +31,13 @@ function M.sanitizer_env()
     if v then out[#out + 1] = ("%s='%s'"):format(name, v) end
   end
   return table.concat(out, " ")
+end
+
+--- The shell command line that runs lua5.4 on `args` with the Lua paths this runner
+-- uses (`make asan` points LUA_CPATH at its own build), defaulting to the repo's.
+function M.lua_cmd(args)
+  return ("LUA_PATH=%s LUA_CPATH=%s lua5.4 %s"):format(M.quote(os.getenv("LUA_PATH") or "lua/?.lua;lua/?/init.lua;;"),
+    M.quote(os.getenv("LUA_CPATH") or "build/?.so;;"), args)
 end
 
 function M.shell(cmd)

@@ -9,7 +9,7 @@ local support = require "sandbox_support"
 
 local C = "/v1.0/iot-02/community"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = support.quote
 
 -- Python's requests encodes query values as form data: space -> '+', the rest percent-encoded.
 local function form_encode(s)

@@ -7,7 +7,7 @@ local support = require "sandbox_support"
 
 local EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = support.quote
 local function enc(s) return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end)) end
 
 -- An independent signed request: returns the decoded envelope and the HTTP status.

@@ -3,7 +3,7 @@
 local M = {}
 
 local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 M.quote = quote
 
