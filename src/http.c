@@ -236,6 +236,13 @@ static int name_is(const char *a, size_t n, const char *b) {
   return 1;
 }
 
+/* Appends one line to the transfer's header list (libcurl copies it). */
+static void hdrs_append(lua_State *L, xfer_t *x, const char *line) {
+  struct curl_slist *l = curl_slist_append(x->hdrs, line);
+  if (!l) luaL_error(L, "dwell.core.http: out of memory");
+  x->hdrs = l;
+}
+
 /* Appends "name: value" (or "name;" for an empty value, libcurl's way of
  * sending an empty header) to the transfer's header list. */
 static void add_header(lua_State *L, int arg, xfer_t *x, int name_idx, int value_idx) {
@@ -477,24 +484,15 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
     /* POST, PUT and PATCH always carry a body (possibly empty) so that a
      * Content-Length is sent; other methods only when given one. */
     if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
-      struct curl_slist *l;
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bn);
       if (copy_body) curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
       else curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
       /* libcurl waits for "100 Continue" before large bodies unless told
        * otherwise; APIs do not need the extra round trip. */
-      if (!x->caller_expect) {
-        l = curl_slist_append(x->hdrs, "Expect:");
-        if (!l) luaL_error(L, "dwell.core.http: out of memory");
-        x->hdrs = l;
-      }
+      if (!x->caller_expect) hdrs_append(L, x, "Expect:");
       /* Without this libcurl labels every body, even an empty one, as
        * application/x-www-form-urlencoded, which is a lie for JSON APIs. */
-      if (!x->caller_type) {
-        l = curl_slist_append(x->hdrs, "Content-Type:");
-        if (!l) luaL_error(L, "dwell.core.http: out of memory");
-        x->hdrs = l;
-      }
+      if (!x->caller_type) hdrs_append(L, x, "Content-Type:");
     }
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
