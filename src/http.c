@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "dwell.h"
 
 #define SESSION_MT "dwell.http.session"
@@ -882,18 +883,14 @@ static int new_session(lua_State *L) {
 
 /* monotonic() -> seconds as a float, for the scheduler's default clock. */
 static int c_monotonic(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, dwell_clock_seconds(CLOCK_MONOTONIC));
   return 1;
 }
 
 /* realtime() -> seconds since the Unix epoch as a float: for timestamps that
  * go on the wire (Tuya's `t`, JWT iat/exp), never for measuring intervals. */
 static int c_realtime(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, dwell_clock_seconds(CLOCK_REALTIME));
   return 1;
 }
 
@@ -907,8 +904,7 @@ static int c_sleep(lua_State *L) {
   /* Converting a double past time_t's range is undefined: cap it (some
    * thirty million years, which is forever enough). */
   if (sec > 1e15) sec = 1e15;
-  ts.tv_sec = (time_t)sec;
-  ts.tv_nsec = (long)((sec - (lua_Number)ts.tv_sec) * 1e9);
+  ts = dwell_timespec(sec);
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
   return 0;
