@@ -23,14 +23,21 @@
 static const char HEX_LOWER[] = "0123456789abcdef";
 static const char HEX_UPPER[] = "0123456789ABCDEF";
 
-static void push_hex(lua_State *L, const unsigned char *p, size_t n, int upper) {
-  const char *digits = upper ? HEX_UPPER : HEX_LOWER;
-  char out[2 * EVP_MAX_MD_SIZE];
+/* Writes 2n hex digits of p[0..n) to out. out may be p - n (random_hex
+ * expands in place): byte i is read before out[2i], out[2i+1] are written,
+ * and those never reach a byte not yet read. */
+static void hex_into(char *out, const unsigned char *p, size_t n, const char *digits) {
   size_t i;
   for (i = 0; i < n; i++) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 15];
+    unsigned char v = p[i];
+    out[2 * i] = digits[v >> 4];
+    out[2 * i + 1] = digits[v & 15];
   }
+}
+
+static void push_hex(lua_State *L, const unsigned char *p, size_t n, int upper) {
+  char out[2 * EVP_MAX_MD_SIZE];
+  hex_into(out, p, n, upper ? HEX_UPPER : HEX_LOWER);
   lua_pushlstring(L, out, 2 * n);
 }
 
@@ -128,15 +135,12 @@ static int c_hmac_sha256_hex(lua_State *L) {
 
 /* hex(raw [, upper]) */
 static int c_hex(lua_State *L) {
-  size_t n, i;
+  size_t n;
   const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
   const char *digits = lua_toboolean(L, 2) ? HEX_UPPER : HEX_LOWER;
   luaL_Buffer b;
   char *out = luaL_buffinitsize(L, &b, 2 * n);
-  for (i = 0; i < n; i++) {
-    out[2 * i] = digits[s[i] >> 4];
-    out[2 * i + 1] = digits[s[i] & 15];
-  }
+  hex_into(out, s, n, digits);
   luaL_pushresultsize(&b, 2 * n);
   return 1;
 }
@@ -255,14 +259,9 @@ static int c_random_bytes(lua_State *L) {
 static int c_random_hex(lua_State *L) {
   lua_Integer n = check_random_count(L);
   luaL_Buffer b;
-  unsigned char *p = (unsigned char *)luaL_buffinitsize(L, &b, (size_t)n * 2);
-  lua_Integer i;
-  random_into(L, p + n, n); /* fill the upper half, expand downwards */
-  for (i = 0; i < n; i++) {
-    unsigned char v = p[n + i];
-    p[2 * i] = (unsigned char)HEX_LOWER[v >> 4];
-    p[2 * i + 1] = (unsigned char)HEX_LOWER[v & 15];
-  }
+  char *p = luaL_buffinitsize(L, &b, (size_t)n * 2);
+  random_into(L, (unsigned char *)p + n, n); /* fill the upper half, expand downwards */
+  hex_into(p, (const unsigned char *)p + n, (size_t)n, HEX_LOWER);
   luaL_pushresultsize(&b, (size_t)n * 2);
   return 1;
 }

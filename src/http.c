@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "dwell.h"
 
 #define SESSION_MT "dwell.http.session"
@@ -234,6 +235,13 @@ static int name_is(const char *a, size_t n, const char *b) {
     if (c != b[i]) return 0;
   }
   return 1;
+}
+
+/* Appends one line to the transfer's header list (libcurl copies it). */
+static void hdrs_append(lua_State *L, xfer_t *x, const char *line) {
+  struct curl_slist *l = curl_slist_append(x->hdrs, line);
+  if (!l) luaL_error(L, "dwell.core.http: out of memory");
+  x->hdrs = l;
 }
 
 /* Appends "name: value" (or "name;" for an empty value, libcurl's way of
@@ -477,24 +485,15 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
     /* POST, PUT and PATCH always carry a body (possibly empty) so that a
      * Content-Length is sent; other methods only when given one. */
     if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
-      struct curl_slist *l;
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bn);
       if (copy_body) curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
       else curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
       /* libcurl waits for "100 Continue" before large bodies unless told
        * otherwise; APIs do not need the extra round trip. */
-      if (!x->caller_expect) {
-        l = curl_slist_append(x->hdrs, "Expect:");
-        if (!l) luaL_error(L, "dwell.core.http: out of memory");
-        x->hdrs = l;
-      }
+      if (!x->caller_expect) hdrs_append(L, x, "Expect:");
       /* Without this libcurl labels every body, even an empty one, as
        * application/x-www-form-urlencoded, which is a lie for JSON APIs. */
-      if (!x->caller_type) {
-        l = curl_slist_append(x->hdrs, "Content-Type:");
-        if (!l) luaL_error(L, "dwell.core.http: out of memory");
-        x->hdrs = l;
-      }
+      if (!x->caller_type) hdrs_append(L, x, "Content-Type:");
     }
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
@@ -884,18 +883,14 @@ static int new_session(lua_State *L) {
 
 /* monotonic() -> seconds as a float, for the scheduler's default clock. */
 static int c_monotonic(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, dwell_clock_seconds(CLOCK_MONOTONIC));
   return 1;
 }
 
 /* realtime() -> seconds since the Unix epoch as a float: for timestamps that
  * go on the wire (Tuya's `t`, JWT iat/exp), never for measuring intervals. */
 static int c_realtime(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, dwell_clock_seconds(CLOCK_REALTIME));
   return 1;
 }
 
@@ -909,8 +904,7 @@ static int c_sleep(lua_State *L) {
   /* Converting a double past time_t's range is undefined: cap it (some
    * thirty million years, which is forever enough). */
   if (sec > 1e15) sec = 1e15;
-  ts.tv_sec = (time_t)sec;
-  ts.tv_nsec = (long)((sec - (lua_Number)ts.tv_sec) * 1e9);
+  ts = dwell_timespec(sec);
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
   return 0;

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "clock.h"
 #include "sandbox.h"
 
 #define SB_MT "dwell.sandbox.server"
@@ -58,9 +59,7 @@ static sb_server *check_open(lua_State *L) {
 /* ---- the server's Lua state --------------------------------------------- */
 
 static int sb_now(lua_State *S) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  lua_pushnumber(S, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(S, dwell_clock_seconds(CLOCK_REALTIME));
   return 1;
 }
 
@@ -261,9 +260,7 @@ static int l_wait_for_signal(lua_State *L) {
   if (timeout < 0) {
     if (sigwait(&set, &sig) != 0) sig = -1;
   } else {
-    struct timespec ts;
-    ts.tv_sec = (time_t)timeout;
-    ts.tv_nsec = (long)((timeout - (lua_Number)ts.tv_sec) * 1e9);
+    struct timespec ts = dwell_timespec(timeout);
     sig = sigtimedwait(&set, NULL, &ts);
   }
   /* Restored while both are still blocked: one arriving now goes to the
