@@ -6,6 +6,8 @@
 --   start(p, args)                       -> args for the first page
 --   items(p, result)                     -> list of items (possibly empty)
 --   advance(p, args, result, items, st)  -> args for the next page, or nil at the end
+local json = require "dwell.json"
+
 local M = {}
 
 local function copy(t)
@@ -16,8 +18,7 @@ end
 
 local function is_list(v)
   if type(v) ~= "table" then return false end
-  local json = require("dwell.core").json
-  if json and getmetatable(v) == json.array_mt then return true end
+  if getmetatable(v) == json.array_mt then return true end
   return v[1] ~= nil
 end
 
@@ -37,7 +38,6 @@ local function malformed(what)
 end
 
 local function list_or_empty(v, name)
-  local json = require("dwell.core").json
   if v == nil or v == json.null then return {} end
   if type(v) == "table" and (getmetatable(v) == json.array_mt or next(v) == nil or v[1] ~= nil) then return v end
   malformed("'" .. tostring(name) .. "' is not a list (got " .. (type(v) == "table" and "an object" or type(v)) .. ")")
@@ -46,7 +46,7 @@ end
 -- The result a paged call returned must be an object (or, where a style allows it, a list).
 local function page_object(result)
   if type(result) ~= "table" then malformed("expected a JSON object, got " .. type(result)) end
-  if getmetatable(result) == require("dwell.core").json.array_mt and next(result) ~= nil then
+  if getmetatable(result) == json.array_mt and next(result) ~= nil then
     malformed("expected a JSON object, got an array")
   end
   return result
@@ -55,7 +55,7 @@ end
 -- For servers that do not say which page they sent: a page whose items repeat the previous
 -- page's means the page parameter is ignored, and following it would never end.
 local function check_repeat(st, items)
-  local ok, print = pcall(require("dwell.core").json.encode, items, { sort_keys = true })
+  local ok, print = pcall(json.encode, items, { sort_keys = true })
   if not ok then return end
   if print == st.last_items then
     error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: the server sent the same "
@@ -74,7 +74,7 @@ M.page_number = {
     return a
   end,
   items = function(p, result)
-    if result == nil or result == require("dwell.core").json.null then return {} end
+    if result == nil or result == json.null then return {} end
     if is_list(result) then return result end
     local names = p.items or { "data", "list" }
     return list_or_empty(field(page_object(result), names), type(names) == "table" and names[1] or names)

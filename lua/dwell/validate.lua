@@ -2,7 +2,8 @@
 -- check(params, args, fail) returns a table keyed by declared name holding the
 -- values converted for the wire, or calls fail(param_label, rule) (which
 -- returns nil, err) on the first violation.
-local json_null = require("dwell.core").json and require("dwell.core").json.null
+local json = require "dwell.json"
+local json_null = json.null
 
 local M = {}
 
@@ -158,7 +159,7 @@ local function check_array(p, v, label)
   elseif not is_sequence(v) then
     return nil, "must be a list (a sequence 1..n)", label
   end
-  local out = setmetatable({}, json_null and require("dwell.core").json.array_mt or nil)
+  local out = setmetatable({}, json.array_mt)
   for i, item in ipairs(v) do
     local cv, rule, where = check_value(p.items or { type = "string" }, item, label .. "[" .. i .. "]")
     if rule then return nil, rule, where end
