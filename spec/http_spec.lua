@@ -162,6 +162,34 @@ describe("dwell.core.http", function()
       assert.is_nil(r)
       assert.are.equal("connect", err.kind)
       assert.is_string(err.message)
+      assert.is_false(err.sent)
+    end)
+
+    it("dns: a name that cannot resolve", function()
+      local r, err = session:request{ url = "http://no.such.host.invalid/" }
+      assert.is_nil(r)
+      assert.are.equal("dns", err.kind)
+      assert.is_false(err.sent)
+    end)
+
+    it("sent: false when no request byte went out, true once it was written, per transfer", function()
+      local sb = start{ faults = { { kind = "reset", handled = true, match = "POST /echo/write" } } }
+      local url = sb.url
+      assert(session:request{ url = url .. "/echo" })
+      local _, err = session:request{ method = "POST", url = url .. "/echo/write", body = "x=1" }
+      assert.are.equal("transport", err.kind)
+      assert.is_true(err.sent)
+      assert.are.equal("x=1", sb:requests()[2].body)
+      sb:close()
+      -- the same handle again (it counts the bytes of its current transfer only)
+      _, err = session:request{ url = url .. "/static/1" }
+      assert.are.equal("connect", err.kind)
+      assert.is_false(err.sent)
+      session:submit{ method = "POST", url = url .. "/static/sink", body = "x" }
+      local results = {}
+      while #results == 0 do results = assert(session:poll(1000)) end
+      assert.are.equal("connect", results[1].err.kind)
+      assert.is_false(results[1].err.sent)
     end)
 
     it("transport: connection reset", function()
@@ -230,6 +258,74 @@ describe("dwell.core.http", function()
     end)
   end)
 
+  -- libcurl reads http_proxy from the environment on every transfer, and Lua
+  -- cannot set it in this process: each request runs in a child lua5.4 with
+  -- http_proxy pointing at a second sandbox, which records what it receives.
+  describe("proxy", function()
+    local target, proxy
+
+    before_each(function()
+      target = start{ routes = { "echo" } }
+      proxy = start{ routes = { "echo" } }
+    end)
+    after_each(function()
+      target:close()
+      proxy:close()
+    end)
+
+    -- Runs `code` in a child lua5.4 with http_proxy set; the code has `s`, a
+    -- session, and `url`, the target's URL. Returns what the child wrote.
+    local function in_child(code)
+      local child = ("local s = require('dwell.core').http.new_session()\nlocal url = %q\n%s"):format(target.url, code)
+      local out, rc = support.shell(("env -u no_proxy -u NO_PROXY -u all_proxy -u ALL_PROXY http_proxy=%s %s 2>&1")
+        :format(support.quote(proxy.url), support.lua_cmd("-e " .. support.quote(child))))
+      assert.are.equal(0, rc, out)
+      return out
+    end
+
+    local function request_in_child(path, fields)
+      return in_child(([[local r, err = s:request{ url = url .. %q, %s }
+io.write(r and tostring(r.status) or ("error " .. err.kind))]]):format(path, fields))
+    end
+
+    local function paths(sb)
+      local out = {}
+      for _, r in ipairs(sb:requests()) do out[#out + 1] = r.path end
+      return out
+    end
+
+    it("goes through http_proxy from the environment by default", function()
+      -- the proxy (a sandbox, not a proxy) answers the absolute-form request line with a 404
+      assert.are.equal("404", request_in_child("/echo/default", ""))
+      assert.are.same({}, paths(target))
+      assert.are.same({ target.url .. "/echo/default" }, paths(proxy))
+    end)
+
+    it("goes direct to a host listed in noproxy", function()
+      assert.are.equal("200", request_in_child("/echo/listed", 'noproxy = "127.0.0.1,localhost,::1"'))
+      assert.are.same({ "/echo/listed" }, paths(target))
+      assert.are.same({}, paths(proxy))
+    end)
+
+    it("goes direct with proxy = \"\", whatever the environment says", function()
+      assert.are.equal("200", request_in_child("/echo/none", 'proxy = ""'))
+      assert.are.same({ "/echo/none" }, paths(target))
+      assert.are.same({}, paths(proxy))
+    end)
+
+    it("applies noproxy and proxy to their own request only: the next plain one on the handle uses the proxy", function()
+      in_child([[
+s:request{ url = url .. "/echo/a" }
+s:request{ url = url .. "/echo/b", noproxy = "127.0.0.1" }
+s:request{ url = url .. "/echo/c" }
+s:request{ url = url .. "/echo/d", proxy = "" }
+s:request{ url = url .. "/echo/e" }]])
+      assert.are.same({ "/echo/b", "/echo/d" }, paths(target))
+      local u = target.url
+      assert.are.same({ u .. "/echo/a", u .. "/echo/c", u .. "/echo/e" }, paths(proxy))
+    end)
+  end)
+
   describe("TLS", function()
     local dir, cert, key
 
@@ -244,6 +340,7 @@ describe("dwell.core.http", function()
       local r, err = session:request{ url = sb.url .. "/static/10" }
       assert.is_nil(r)
       assert.are.equal("tls", err.kind)
+      assert.is_false(err.sent)
       r = assert(session:request{ url = sb.url .. "/static/10", ca_file = dir .. "/cert.pem" })
       assert.are.equal(200, r.status)
       assert.is_true(r.timing.tls > 0)
@@ -271,6 +368,8 @@ describe("dwell.core.http", function()
       assert.has_error(function() session:request{ url = "http://127.0.0.1/", timeout_ms = "soon" } end)
       assert.has_error(function() session:request{ url = "http://127.0.0.1/", http_version = "9" } end)
       assert.has_error(function() session:request{ url = "http://127.0.0.1/", body = {} } end)
+      assert.has_error(function() session:request{ url = "http://127.0.0.1/", noproxy = 1 } end)
+      assert.has_error(function() session:request{ url = "http://127.0.0.1/", noproxy = "a\r\nb" } end)
       session:close()
       assert.has_error(function() session:request{ url = "http://127.0.0.1/" } end)
       session:close() -- idempotent

@@ -42,7 +42,7 @@ describe("secrets echoed by a server", function()
       { match = "GET /v1.0/iot-02/community/room-users", kind = "status", status = 200,
         body = '{"success":false,"code":1106,"t":1,"msg":"permission denied: ' .. token .. ' ' .. creds.secret .. '"}' } } })
     assert.same(creds, sb:control("tuya", "credentials"))
-    local slot = { access_token = token, refresh_token = "RT-known-refresh-0123456789",
+    local slot = { token = token, refresh_token = "RT-known-refresh-0123456789",
       expires_at = os.time() + 3600, refresh_at = os.time() + 3000, gen = 1 }
     local store = { get = function() return slot end, set = function(_, _, t) slot = t end }
     local tuya = assert(dwell.tuya{ client_id = creds.client_id, secret = creds.secret, base_url = sb.url,

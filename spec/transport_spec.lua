@@ -174,7 +174,7 @@ describe("dwell.transport", function()
                                on_response = record("response") }
       local url = sb.url .. "/echo?room=7&access_token=TOKEN1&sign=SIGN2&client_secret=CS3&t=1"
       local r = assert(t:send{ url = url, headers = { Authorization = "Bearer AUTH4" }, body = "passphrase=PP5",
-                               method = "PUT" })
+                               method = "PUT", idempotent = true })
       assert.are.equal(200, r.status)
       assert.are.same({ "request", "response", "request", "response" },
                       { seen[1].phase, seen[2].phase, seen[3].phase, seen[4].phase })

@@ -7,7 +7,7 @@
 --     summary = "Modify a member",
 --     params = { { "block_id", "path", "string", required = true }, ... },
 --     paging = { style = "page_number", page = "page_no", size = "page_size", ... },
---     idempotent = true|false,   -- default: GET, HEAD, PUT, DELETE
+--     idempotent = true|false,   -- default: reads only (GET, HEAD); a write only where documented
 --     ... vendor-specific fields (the adapter reads them from .spec) }
 -- Param fields: name, in (path|query|body|header), type (string, integer, long, number,
 -- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
@@ -24,12 +24,11 @@
 --                   headers = { name = text }, values = { name = value } }.
 local errors = require "dwell.error"
 local paging = require "dwell.paging"
+local retry = require "dwell.retry"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
 
 local M = {}
-
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 
 local Endpoint = {}
 Endpoint.__index = Endpoint
@@ -206,7 +205,10 @@ local function normalize(decl)
   for k, v in pairs(decl) do spec[k] = v end
   spec.params = {}
   for i, p in ipairs(decl.params or {}) do spec.params[i] = validate.normalize_param(p) end
-  if spec.idempotent == nil then spec.idempotent = IDEMPOTENT[spec.method] or false end
+  -- Reads may be sent again; a write only where the declaration says the vendor documents it
+  -- as idempotent (dwell.retry).
+  spec.repeatable = retry.repeatable(spec.method, decl.idempotent)
+  spec.idempotent = spec.repeatable
   return spec
 end
 

@@ -5,10 +5,12 @@
 -- build messages from redacted material only.
 local M = {}
 
+-- invalid_argument is the local check before any I/O only; a server that refuses the
+-- request's content answers `rejected`.
 M.KINDS = {
-  invalid_argument = true, auth = true, forbidden = true, not_found = true,
+  invalid_argument = true, rejected = true, auth = true, forbidden = true, not_found = true,
   rate_limited = true, api = true, http = true, timeout = true,
-  transport = true, decode = true,
+  transport = true, decode = true, store = true,
 }
 
 local Error = {}
@@ -60,21 +62,32 @@ end
 
 M.mask_text = mask_text
 
---- Masks every string of `secrets` (too-short and non-string entries skipped) wherever the
--- error's text fields repeat it: servers may echo what they were sent. Returns `err`.
-function M.mask(err, secrets)
-  if type(err) ~= "table" then return err end
-  local list = {}
+-- The secrets worth masking, longest first (so that a secret containing another is masked
+-- whole); too-short and non-string entries are skipped.
+local function secret_list(secrets)
+  local list, seen = {}, {}
   for _, s in pairs(secrets) do
-    if type(s) == "string" and #s >= 4 then list[#list + 1] = s end
+    if type(s) == "string" and #s >= 4 and not seen[s] then list[#list + 1], seen[s] = s, true end
   end
-  -- Longest first, so that a secret containing another is masked whole.
   table.sort(list, function(a, b) return #a > #b end)
+  return list
+end
+
+-- Masks every string inside `v`, tables included (headers, details, rate limits), in place.
+local function mask_value(v, list, depth)
+  if type(v) == "string" then return mask_text(v, list) end
+  if type(v) ~= "table" or depth > 8 or getmetatable(v) == Error then return v end
+  for k, item in pairs(v) do v[k] = mask_value(item, list, depth + 1) end
+  return v
+end
+
+--- Masks every string of `secrets` wherever the error repeats it, in every field and every
+-- table under it (headers, details): servers may echo what they were sent. Returns `err`.
+function M.mask(err, secrets)
+  if type(err) ~= "table" or type(secrets) ~= "table" then return err end
+  local list = secret_list(secrets)
   if #list == 0 then return err end
-  for _, k in ipairs{ "message", "reason", "code", "url", "request_id" } do err[k] = mask_text(err[k], list) end
-  if type(err.details) == "table" then
-    for k, v in pairs(err.details) do err.details[k] = mask_text(v, list) end
-  end
+  for k, v in pairs(err) do err[k] = mask_value(v, list, 1) end
   return err
 end
 

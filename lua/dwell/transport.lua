@@ -4,6 +4,7 @@
 local errors = require "dwell.error"
 local scheduler = require "dwell.scheduler"
 local redact = require "dwell.redact"
+local retry = require "dwell.retry"
 
 local M = {}
 
@@ -13,10 +14,24 @@ M.virtual_clock = scheduler.virtual_clock
 M.system_clock = scheduler.system_clock
 M.redact_url = redact.url
 
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, TRACE = true }
-local RETRY_STATUS = { [429] = true, [502] = true, [503] = true, [504] = true }
 local PASSTHROUGH = { "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "http_version",
-                      "max_response_bytes" }
+                      "max_response_bytes", "noproxy" }
+
+-- Loopback never goes through a proxy unless one is given explicitly: a sandbox or a local
+-- gateway on 127.0.0.1 must not be rerouted by an http_proxy meant for the outside world.
+local LOOPBACK = "localhost,127.0.0.1,::1"
+
+--- The C core's proxy fields for a `proxy` option: a string is used for every host (asked
+-- for); false turns proxies off, environment included; nil honours http_proxy, https_proxy,
+-- all_proxy and no_proxy as curl does, except for loopback addresses.
+function M.proxy_fields(proxy, getenv)
+  if proxy == false then return { proxy = "" } end
+  if type(proxy) == "string" then return { proxy = proxy } end
+  getenv = getenv or os.getenv
+  local extra = getenv("no_proxy") or getenv("NO_PROXY")
+  if extra == "*" then return { noproxy = "*" } end
+  return { noproxy = (extra and extra ~= "") and (LOOPBACK .. "," .. extra) or LOOPBACK }
+end
 
 --- The transport options every vendor client accepts in its configuration and passes on to
 -- new() (README, "Transport options"): one list, so the clients cannot drift apart.
@@ -34,20 +49,15 @@ end
 -- anything, so a bad configuration is `nil, err` from the constructor, never a raise later).
 local function positive(v) return type(v) == "number" and v > 0 or "must be a positive number" end
 local function typed(t) return function(v) return type(v) == t or ("must be a " .. t .. " (got " .. type(v) .. ")") end end
-local function retry_rule(v)
-  if type(v) ~= "table" then return "must be a table (got " .. type(v) .. ")" end
-  if v.attempts ~= nil and not (math.type(v.attempts) == "integer" and v.attempts >= 1) then
-    return "attempts must be an integer >= 1"
-  end
-  for _, k in ipairs{ "base_ms", "cap_ms" } do
-    if v[k] ~= nil and (type(v[k]) ~= "number" or v[k] < 0) then return k .. " must be a number >= 0" end
-  end
-  if v.jitter ~= nil and v.jitter ~= "full" and v.jitter ~= "added" then return "jitter must be 'full' or 'added'" end
+local function proxy_rule(v)
+  if v == false then return true end
+  if type(v) ~= "string" then return "must be a proxy URL string or false (got " .. type(v) .. ")" end
+  if v:find("[%z\r\n]") then return "must not contain CR, LF or NUL" end
   return true
 end
 local OPTION_RULES = {
   timeout_ms = positive, connect_timeout_ms = positive, deadline_ms = positive, ca_file = typed("string"),
-  ca_path = typed("string"), insecure = typed("boolean"), proxy = typed("string"), retry = retry_rule,
+  ca_path = typed("string"), insecure = typed("boolean"), proxy = proxy_rule, retry = retry.check,
   on_request = typed("function"), on_response = typed("function"),
   clock = function(v)
     return (type(v) == "table" and type(v.now) == "function") or "must be a table with a now() function"
@@ -75,73 +85,43 @@ Transport.__name = "dwell.transport"
 --   deadline_ms, on_request, on_response, clock, random }
 function M.new(opts)
   opts = opts or {}
-  local retry = opts.retry or {}
+  assert(opts.retry == nil or retry.check(opts.retry) == true, "dwell.transport: " .. tostring(
+    opts.retry ~= nil and retry.check(opts.retry)))
+  local policy = retry.policy(opts.retry, nil, opts.random)
   local t = setmetatable({
     timeout_ms = opts.timeout_ms or 30000,
     deadline_ms = opts.deadline_ms or 120000,
-    attempts = retry.attempts or 3,
-    base_ms = retry.base_ms or 200,
-    cap_ms = retry.cap_ms or 10000,
-    jitter = retry.jitter or "full",
+    policy = policy, attempts = policy.attempts,
     on_request = opts.on_request, on_response = opts.on_response,
-    clock = opts.clock, random = opts.random or math.random,
+    clock = opts.clock,
     base = {},
   }, Transport)
-  assert(math.type(t.attempts) == "integer" and t.attempts >= 1, "dwell.transport: retry.attempts must be >= 1")
-  assert(t.jitter == "full" or t.jitter == "added", "dwell.transport: retry.jitter must be 'full' or 'added'")
   for _, k in ipairs(PASSTHROUGH) do t.base[k] = opts[k] end
+  t.base.proxy, t.base.noproxy = nil, nil
+  for k, v in pairs(M.proxy_fields(opts.proxy)) do t.base[k] = v end
   return t
 end
 
--- Retry-After: delta seconds or an HTTP date (RFC 9110), measured against the
--- response's own Date when there is one. Returns seconds or nil.
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
-                 Oct = 10, Nov = 11, Dec = 12 }
+M.http_date = retry.http_date
 
-local function http_date(s)
-  if not s then return nil end
-  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-  if not d or not MONTHS[mon] then return nil end
-  -- Days from civil (proleptic Gregorian), so no dependence on the local zone.
-  y, mon = tonumber(y), MONTHS[mon]
-  if mon <= 2 then y = y - 1 end
-  local era = y // 400
-  local yoe = y - era * 400
-  local mp = (mon + 9) % 12
-  local doy = (153 * mp + 2) // 5 + tonumber(d) - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
-M.http_date = http_date
-
+--- The wait a response asks for (Retry-After in seconds or as an HTTP date), or nil.
 function M.retry_after(resp)
-  local v = resp.headers["retry-after"]
-  if not v then return nil end
-  local secs = tonumber(v:match("^%s*(%d+)%s*$"))
-  if secs then return secs end
-  local at = http_date(v)
-  if not at then return nil end
-  local ref = http_date(resp.headers["date"]) or os.time()
-  return math.max(0, at - ref)
+  return retry.after(resp.headers)
 end
 
--- The step is min(cap, base * 2^(attempt-1)). Full jitter: uniform in [0, step]; "added"
--- jitter: the step plus up to a quarter more, for vendors that ask for waits of at least
--- 1 s, 2 s, 4 s, ... (RUCKUS). In seconds.
+--- The backoff before attempt `attempt + 1`, in seconds (dwell.retry).
 function Transport:backoff(attempt)
-  local step = math.min(self.cap_ms, self.base_ms * 2 ^ (attempt - 1))
-  if self.jitter == "added" then return (step + self.random() * step / 4) / 1000 end
-  return self.random() * step / 1000
+  return self.policy:backoff(attempt)
 end
 
-local function to_error(cerr, info)
+local function to_error(cerr, info, retryable)
   local kind = cerr.kind == "timeout" and "timeout" or "transport"
   return errors.new{
-    kind = kind, reason = cerr.kind, message = tostring(cerr.message),
-    method = info.method, url = info.url, attempts = info.attempt, retryable = true,
+    kind = kind, reason = cerr.kind, message = tostring(cerr.message), sent = cerr.sent,
+    method = info.method, url = info.url, attempts = info.attempt, retryable = retryable,
   }
 end
+M.to_error = to_error
 
 local function deadline_error(info, what)
   return errors.new{ kind = "timeout", reason = "deadline", method = info.method, url = info.url,
@@ -161,11 +141,12 @@ function Transport:_request(req)
   return c
 end
 
--- Whether to try again after this outcome; returns the delay in seconds.
-function Transport:_retry_delay(resp, cerr, attempt, idempotent)
-  if attempt >= self.attempts or not idempotent then return nil end
-  if cerr then return self:backoff(attempt) end
-  if not RETRY_STATUS[resp.status] then return nil end
+-- Whether to try again after this outcome (dwell.retry's rules); returns the delay in seconds.
+function Transport:_retry_delay(resp, cerr, attempt, attempts, repeatable)
+  if attempt >= attempts then return nil end
+  if cerr then return retry.transport_retryable(cerr, repeatable) and self:backoff(attempt) or nil end
+  -- A 429 means the request was not processed: any method may be sent again.
+  if not retry.RETRY_STATUS[resp.status] or (resp.status ~= 429 and not repeatable) then return nil end
   return M.retry_after(resp) or self:backoff(attempt)
 end
 
@@ -177,15 +158,18 @@ end
 
 function Transport:_send(req)
   local method = string.upper(req.method or "GET")
-  local idempotent = req.idempotent
-  if idempotent == nil then idempotent = IDEMPOTENT[method] or false end
-  local deadline = scheduler.now() + (req.deadline_ms or self.deadline_ms) / 1000
+  local repeatable = retry.repeatable(method, req.idempotent)
+  local deadline = req.deadline_at or (scheduler.now() + (req.deadline_ms or self.deadline_ms) / 1000)
   local creq = self:_request(req)
   creq.method = method
+  -- libcurl silently resends a request whose reused connection died before the answer:
+  -- a write that may not be repeated always gets a connection of its own.
+  if not repeatable then creq.fresh_connect = true end
   local info = { method = method }
   if self.on_request or self.on_response then with_url(info, req) end
   local timeout = req.timeout_ms or self.timeout_ms
-  for attempt = 1, self.attempts do
+  local attempts = req.attempts or self.attempts
+  for attempt = 1, attempts do
     info.attempt, info.status, info.timing, info.error, info.retry_in = attempt, nil, nil, nil, nil
     if req.limiter and not req.limiter:take(1, deadline - scheduler.now()) then
       return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
@@ -198,12 +182,14 @@ function Transport:_send(req)
     info.status = resp and resp.status
     info.timing = resp and resp.timing
     info.error = cerr and cerr.kind
-    local delay = self:_retry_delay(resp, cerr, attempt, idempotent)
+    local delay = self:_retry_delay(resp, cerr, attempt, attempts, repeatable)
     if delay and scheduler.now() + delay >= deadline then delay = nil end
     info.retry_in = delay
     hook(self.on_response, info)
     if not delay then
-      if cerr then return nil, to_error(cerr, with_url(info, req)) end
+      if cerr then
+        return nil, to_error(cerr, with_url(info, req), retry.transport_retryable(cerr, repeatable))
+      end
       return resp
     end
     scheduler.sleep(delay)

@@ -283,6 +283,24 @@ function M.unknown_option(cfg, vendor_label, ...)
   return nil
 end
 
+--- The first string option (nested tables such as jwt = {...} included) that carries CR, LF
+-- or NUL, as "name" or "jwt.private_key", or nil. Such a value would end up in a header or a
+-- URL; it is refused when the client is built. `multiline` names options that may span lines
+-- (PEM keys).
+function M.control_option(cfg, multiline, prefix, depth)
+  prefix, depth = prefix or "", depth or 0
+  for k, v in pairs(cfg) do
+    local name = prefix .. tostring(k)
+    if type(v) == "string" and not (multiline and multiline[name]) and v:find("[%z\r\n]") then
+      return name
+    elseif type(v) == "table" and depth < 2 and getmetatable(v) == nil then
+      local bad = M.control_option(v, multiline, name .. ".", depth + 1)
+      if bad then return bad end
+    end
+  end
+  return nil
+end
+
 --- Validates endpoint arguments: returns values keyed by declared name, or nil, rule, param.
 function M.check(params, args)
   if args ~= nil and type(args) ~= "table" then

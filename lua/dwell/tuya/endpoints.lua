@@ -129,11 +129,12 @@ local function structure_fields(params, updating)
 end
 
 return {
-  -- §4 token APIs: signed without an access token.
-  { name = "token.get", method = "GET", path = "/v1.0/token", token_api = true,
+  -- §4 token APIs: signed without an access token (auth = "none"). The refresh token is
+  -- single-use, so a refresh whose answer was lost is never sent again (idempotent = false).
+  { name = "token.get", method = "GET", path = "/v1.0/token", auth = "none",
     summary = "Obtain an access token (simple mode)",
     params = { { "grant_type", "query", "integer", default = 1, enum = { 1 } } } },
-  { name = "token.refresh", method = "GET", path = "/v1.0/token/{refresh_token}", token_api = true,
+  { name = "token.refresh", method = "GET", path = "/v1.0/token/{refresh_token}", auth = "none", idempotent = false,
     summary = "Refresh an access token with the single-use refresh token",
     params = { { "refresh_token", "path", "string", required = true, secret = true } } },
 

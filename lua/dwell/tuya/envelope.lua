@@ -11,9 +11,10 @@ local KIND = {
   [1001] = "auth", [1003] = "auth", [1005] = "auth", [1004] = "auth",
   [1106] = "forbidden", [1008] = "forbidden", [28841001] = "forbidden", [28841105] = "forbidden",
   [28841002] = "forbidden", [28841004] = "forbidden",
-  [1109] = "invalid_argument", [1100] = "invalid_argument", [1101] = "invalid_argument",
-  [1102] = "invalid_argument", [1104] = "invalid_argument", [1105] = "invalid_argument",
-  [1006] = "invalid_argument", [1007] = "invalid_argument",
+  -- The gateway refused the request's content: `rejected` (invalid_argument is the local check).
+  [1109] = "rejected", [1100] = "rejected", [1101] = "rejected",
+  [1102] = "rejected", [1104] = "rejected", [1105] = "rejected",
+  [1006] = "rejected", [1007] = "rejected",
   [1110] = "rate_limited", [1111] = "rate_limited", [1199] = "rate_limited", [1112] = "rate_limited",
   [1113] = "rate_limited",
   [1107] = "auth", [1108] = "not_found", [1000] = "not_found",
@@ -24,9 +25,13 @@ local KIND = {
 M.REAUTH = { [1002] = true, [1010] = true, [1011] = true, [1012] = true, [1400] = true }
 --- Clock skew: correct the offset from the envelope's `t` and retry once.
 M.CLOCK = 1013
---- Throttling and transient server errors: idempotent requests are retried with backoff.
--- (1112 "user syncing, retry later" is transient too; 1113 "do not repeat" is never auto-retried.)
-M.TRANSIENT = { [1110] = true, [1111] = true, [1112] = true, [1199] = true, [500] = true }
+--- Throttling (NOTES §5): the request was refused before it was processed, so any request,
+-- write or read, waits and is sent again.
+M.THROTTLED = { [1110] = true, [1199] = true }
+--- Transient server errors ("system busy", "user syncing, retry later", "system error"): the
+-- request may have taken effect, so only repeatable ones are sent again. 1113 "do not repeat
+-- the operation in a short time" is never sent again automatically.
+M.TRANSIENT = { [1111] = true, [1112] = true, [500] = true }
 
 --- The dwell.error kind for a vendor code.
 function M.kind(code)
@@ -78,7 +83,7 @@ function M.error(env, ctx, status)
     kind = kind, vendor = "tuya", endpoint = ctx.endpoint, status = status, code = code,
     message = type(env.msg) == "string" and env.msg or "request failed",
     request_id = type(env.tid) == "string" and env.tid or nil,
-    retryable = M.TRANSIENT[code] or kind == "rate_limited" or false,
+    retryable = (M.TRANSIENT[code] or M.THROTTLED[code]) == true,
   }
 end
 

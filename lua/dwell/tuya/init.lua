@@ -13,9 +13,12 @@ local errors = require "dwell.error"
 local json = require "dwell.json"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
+local credential = require "dwell.credential"
+local pipeline = require "dwell.pipeline"
+local redact_url = require("dwell.redact").url
+local retry = require "dwell.retry"
 local envelope = require "dwell.tuya.envelope"
 local sign = require "dwell.tuya.sign"
-local token = require "dwell.tuya.token"
 
 local M = {}
 
@@ -71,6 +74,8 @@ local function check_config(cfg)
   if cfg.client_id == nil then return bad("client_id", "is required (the cloud project's Access ID)") end
   if cfg.secret == nil then return bad("secret", "is required (the cloud project's Access Secret)") end
   if cfg.clock ~= nil and type(cfg.clock.now) ~= "function" then return bad("clock", "must have a now() function") end
+  local ctl = validate.control_option(cfg)
+  if ctl then return bad(ctl, "must not contain CR, LF or NUL") end
   local opt, opt_rule = require("dwell.transport").check_client_options(cfg)
   if opt then return bad(opt, opt_rule) end
   local base = cfg.base_url
@@ -105,43 +110,32 @@ local function redact(info)
   return out
 end
 
+-- The user-info of a base URL ("user:password"): a secret of its own.
+local function userinfo_of(u)
+  return type(u) == "string" and u:match("^%a[%w+.-]*://([^/?#@]*)@") or nil
+end
+
 local function wrap_hook(fn)
   if not fn then return nil end
   return function(info, ...) return fn(redact(info), ...) end
 end
 
 -- ---------------------------------------------------------------------------------------------
--- The adapter the endpoint engine calls.
+-- The adapter the endpoint engine calls: the request is signed here, sent and read by the
+-- shared pipeline (dwell.pipeline) through the profile below.
 
 local Adapter = {}
 Adapter.__index = Adapter
 Adapter.__name = "dwell.tuya.adapter"
 
 function Adapter:__tostring()
-  return "dwell.tuya adapter (" .. self.config.base_url .. ")"
+  return "dwell.tuya adapter (" .. redact_url(self.config.base_url) .. ")"
 end
 
 -- Tuya's `t` and token lifetimes are wall-clock epoch times, so the default
 -- clock is the real-time one, not the transport's monotonic clock.
 local function default_now()
   return require("dwell.core").http.realtime
-end
-
-function Adapter:transport()
-  if not self._transport then
-    local transport = require "dwell.transport"
-    local opts = transport.client_options(self.transport_opts)
-    -- the caller's hooks see requests with the signature and tokens masked
-    opts.on_request, opts.on_response = wrap_hook(self.hooks.on_request), wrap_hook(self.hooks.on_response)
-    self._transport = transport.new(opts)
-  end
-  return self._transport
-end
-
-function Adapter:lock()
-  -- A host transport (cfg.transport) with park/wake lets the host loop's coroutines wait on it.
-  if not self._lock then self._lock = require("dwell.transport").lock(self._host_transport) end
-  return self._lock
 end
 
 --- The request's `t`: the client clock in ms, corrected by the offset learnt from 1013 answers.
@@ -158,7 +152,7 @@ end
 
 --- Builds the signed HTTP request for `req` (an engine request); opts may inject t, nonce,
 -- access_token and signature_headers ({ {name, value}, ... }) for reproducible signatures.
-function Adapter:sign_request(spec, req, opts, tok)
+function Adapter:sign_request(spec, req, opts, access_token)
   opts = opts or {}
   local body
   if req.body ~= nil then
@@ -171,8 +165,8 @@ function Adapter:sign_request(spec, req, opts, tok)
   local nonce = opts.nonce
   if nonce == nil and self.use_nonce then nonce = core.random_hex(16) end
   nonce = nonce or ""
-  local access_token = ""
-  if not spec.token_api then access_token = opts.access_token or (tok and tok.access_token) or "" end
+  local token_api = spec.auth == "none"
+  access_token = token_api and "" or (opts.access_token or access_token or "")
   local sig_headers = opts.signature_headers or {}
   local message
   if self.sign_scheme == "legacy" then
@@ -185,7 +179,7 @@ function Adapter:sign_request(spec, req, opts, tok)
     client_id = self.config.client_id, sign = self.signer(message), sign_method = "HMAC-SHA256", t = t,
   }
   if nonce ~= "" then headers.nonce = nonce end
-  if not spec.token_api then headers.access_token = access_token end
+  if not token_api then headers.access_token = access_token end
   if self.config.lang then headers.lang = self.config.lang end
   if body then headers["Content-Type"] = "application/json" end
   if #sig_headers > 0 then
@@ -203,88 +197,93 @@ end
 
 function Adapter:prepare(spec, req, opts)
   opts = opts or {}
-  local tok
-  if not spec.token_api and opts.access_token == nil then
-    local err
-    tok, err = self.tokens:get()
-    if not tok then return nil, err end
+  local token
+  if spec.auth ~= "none" and opts.access_token == nil then
+    local entry, err = self.credential:get(self.pipeline:deadline())
+    if not entry then return nil, err end
+    token = entry.token
   end
-  return self:sign_request(spec, req, opts, tok)
+  return self:sign_request(spec, req, opts, token)
 end
 
-local function annotate(err, spec, secret_bits)
-  if errors.is(err) then
-    err.vendor = err.vendor or "tuya"
-    err.endpoint = err.endpoint or spec.name
-    -- The transport masks query secrets only: the refresh token travels in the path.
-    if type(err.url) == "string" then err.url = scrub_url(err.url) end
-    errors.mask(err, secret_bits)
-    if type(err.message) == "string" then err.message = scrub_url(err.message) end
-    return err
-  end
-  if type(err) == "table" then
-    return errors.new{ kind = err.kind == "timeout" and "timeout" or "transport", reason = err.kind,
-      vendor = "tuya", endpoint = spec.name, message = scrub_url(tostring(err.message)) }
-  end
-  return errors.new{ kind = "transport", vendor = "tuya", endpoint = spec.name, message = scrub_url(tostring(err)) }
+function Adapter:call(spec, req, opts)
+  return self.pipeline:execute(spec, req, opts)
 end
 
-local function backoff(retry, attempt)
-  local base = (retry and retry.base_ms or 200) / 1000
-  local cap = (retry and retry.cap_ms or 10000) / 1000
-  return math.min(cap, base * 2 ^ (attempt - 1)) * (0.5 + math.random() * 0.5)
-end
+-- ---- the profile: how a Tuya request is signed and how its answer is read ----------------
 
---- One exchange: send, decode. env | nil, err.
-function Adapter:exchange(spec, req, tok)
-  local hreq, err = self:sign_request(spec, req, nil, tok)
+local profile = { vendor = "tuya", redact = { "sign", "access_token" } }
+
+function profile.sign(a, spec, req, cred, ctx)
+  local hreq, err = a:sign_request(spec, req, nil, cred and cred.token)
   if not hreq then return nil, err end
-  local resp, terr = self:transport():send{
-    method = hreq.method, url = hreq.url, headers = hreq.headers, body = hreq.body,
-    idempotent = spec.idempotent, limiter = self.limiter, redact = { "sign", "access_token" },
-  }
-  local bits = self.secret_bits(tok, req, hreq.headers.sign)
-  if not resp then return nil, annotate(terr, spec, bits) end
-  local env, derr = envelope.decode(resp, json, { endpoint = spec.name, snake_keys = not self.raw_keys })
-  if not env then return nil, derr end
-  return env, nil, resp.status, bits
+  ctx.secrets[#ctx.secrets + 1] = hreq.headers.sign
+  ctx.secrets[#ctx.secrets + 1] = req.values and req.values.refresh_token
+  return hreq
 end
 
-function Adapter:call(spec, req)
-  local reauthed, reclocked, attempts = false, false, 0
-  local max_attempts = (self.transport_opts.retry and self.transport_opts.retry.attempts) or 3
-  while true do
-    local tok, err
-    if not spec.token_api then
-      tok, err = self.tokens:get()
-      if not tok then return nil, err end
-    end
-    local env, status, bits
-    env, err, status, bits = self:exchange(spec, req, tok)
-    if not env then return nil, err end
-    -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
-    -- A success without a result is still a success: `ep(args)` never answers nil without an error.
-    if env.success then
-      if env.result == nil then return true end
-      return env.result
-    end
-    local code = math.tointeger(tonumber(env.code))
-    if envelope.REAUTH[code] and not spec.token_api and not reauthed then
-      -- Re-authenticate once; the same request (query and body intact) is re-signed with a new t.
-      reauthed = true
-      self.tokens:invalidate(tok.access_token)
-    elseif code == envelope.CLOCK and not reclocked and self:adjust_clock(env.t) then
-      reclocked = true
-    elseif envelope.TRANSIENT[code] and spec.idempotent and attempts + 1 < max_attempts then
-      attempts = attempts + 1
-      local clock = self.transport_opts.clock
-      local sleep = clock and clock.sleep or require("dwell.transport").sleep
-      sleep(backoff(self.transport_opts.retry, attempts))
-    else
-      -- The gateway's msg may echo what it was sent (token, signature, refresh token).
-      return nil, errors.mask(envelope.error(env, { endpoint = spec.name }, status), bits)
-    end
+function profile.classify(a, spec, resp, ctx)
+  local env, derr = envelope.decode(resp, json, { endpoint = spec.name, snake_keys = not a.raw_keys })
+  if not env then
+    -- HTTP-level: 429 was not processed; 502/503/504 may have been.
+    if resp.status == 429 then return { wait = retry.after(resp.headers), err = derr } end
+    if retry.RETRY_STATUS[resp.status] then return { transient = true, wait = retry.after(resp.headers), err = derr } end
+    return { fail = derr }
   end
+  -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
+  -- A success without a result is still a success: `ep(args)` never answers nil without an error.
+  if env.success then return { ok = true, result = env.result == nil or env.result } end
+  local code = math.tointeger(tonumber(env.code))
+  local err = envelope.error(env, { endpoint = spec.name }, resp.status)
+  if envelope.REAUTH[code] and spec.auth ~= "none" then return { reauth = true, err = err } end
+  if code == envelope.CLOCK and a:adjust_clock(env.t) then return { again = true, err = err } end
+  if envelope.THROTTLED[code] then return { wait = nil, err = err } end
+  if envelope.TRANSIENT[code] then return { transient = true, err = err } end
+  ctx.code = code
+  return { fail = err }
+end
+
+-- ---- tokens (NOTES §4): a grant, refreshed with the single-use refresh token -------------
+
+local function token_error(message)
+  return errors.new{ kind = "decode", vendor = "tuya", endpoint = "token.get", message = message }
+end
+
+-- The token response as a credential entry; read by name whatever raw_keys says.
+local function token_entry(result)
+  result = envelope.normalize(result)
+  if type(result) ~= "table" or type(result.access_token) ~= "string" or result.access_token == "" then
+    return nil, token_error("token response has no access_token")
+  end
+  return { token = result.access_token, uid = result.uid,
+    refresh_token = type(result.refresh_token) == "string" and result.refresh_token or nil,
+    expires_in = tonumber(result.expire_time) or tonumber(result.expire) or 7200 }
+end
+
+-- fetch(current, deadline) for dwell.credential: refresh when there is a refresh token (spent
+-- before it is sent, whatever the outcome), else, or when the refresh fails, a fresh grant.
+function Adapter:fetch_token(current, deadline)
+  local stats = self.stats
+  if current and current.refresh_token then
+    local rt = current.refresh_token
+    current.refresh_token = nil
+    self.credential:update(current)
+    local ep = self.tree.token.refresh
+    local req = ep:build{ refresh_token = rt }
+    local entry = req and token_entry(self.pipeline:execute(ep.spec, req, { deadline = deadline }))
+    if entry then
+      stats.refreshes = stats.refreshes + 1
+      return entry
+    end
+    stats.failed_refreshes = stats.failed_refreshes + 1
+  end
+  local ep = self.tree.token.get
+  local result, err = self.pipeline:execute(ep.spec, assert(ep:build(nil)), { deadline = deadline })
+  if result == nil then return nil, err end
+  local entry
+  entry, err = token_entry(result)
+  if entry then stats.grants = stats.grants + 1 end
+  return entry, err
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -300,7 +299,7 @@ end
 
 function Client:__tostring()
   local a = rawget(self, "_adapter")
-  return string.format("dwell.tuya client (client_id=%s, base_url=%s)", a.config.client_id, a.config.base_url)
+  return string.format("dwell.tuya client (client_id=%s, base_url=%s)", a.config.client_id, redact_url(a.config.base_url))
 end
 
 local function raw_request(r)
@@ -322,9 +321,9 @@ local function raw_request(r)
       table.sort(query, function(x, y) return sign.bytewise_less(x[1], y[1]) end)
     end
   end
+  local token_api = r.token_api or r.path:find("^/v1%.0/token") ~= nil
   local spec = { name = method .. " " .. r.path, method = method, path = r.path,
-    token_api = r.token_api or r.path:find("^/v1%.0/token") ~= nil,
-    idempotent = method ~= "POST" and method ~= "PATCH" }
+    auth = token_api and "none" or nil, repeatable = retry.repeatable(method, r.idempotent) }
   return spec, { method = method, path = r.path, query = query, body = r.body, headers = r.headers or {}, values = {} }
 end
 
@@ -346,7 +345,14 @@ end
 
 --- Token state without secrets: { has_token, expires_in, uid, grants, refreshes, failed_refreshes }.
 function methods:token_info()
-  return rawget(self, "_adapter").tokens:info()
+  local a = rawget(self, "_adapter")
+  local cur = a.credential:peek()
+  return {
+    has_token = cur ~= nil and not cur.stale and cur.token ~= nil,
+    expires_in = cur and cur.expires_at and math.max(0, cur.expires_at - a.now()) or nil,
+    uid = cur and cur.uid or nil,
+    grants = a.stats.grants, refreshes = a.stats.refreshes, failed_refreshes = a.stats.failed_refreshes,
+  }
 end
 
 --- The clock offset (ms) learnt from the gateway (1013 answers).
@@ -359,6 +365,21 @@ function methods:endpoints()
   return api.list(rawget(self, "_tree"))
 end
 
+-- A host transport (cfg.transport) with park/wake lets the host loop's coroutines wait on locks.
+local function host_of(t)
+  if type(t) == "table" and type(t.park) == "function" and type(t.wake) == "function" then return t end
+  return nil
+end
+
+local function make_transport(cfg)
+  if cfg.transport then return cfg.transport end
+  local transport = require "dwell.transport"
+  local opts = transport.client_options(cfg)
+  -- the caller's hooks see requests with the signature and tokens masked
+  opts.on_request, opts.on_response = wrap_hook(cfg.on_request), wrap_hook(cfg.on_response)
+  return transport.new(opts)
+end
+
 --- Creates a client, or returns nil, dwell.error (invalid_argument) for a bad configuration.
 function M.new(cfg)
   local base, err = check_config(cfg)
@@ -368,37 +389,23 @@ function M.new(cfg)
     vendor = "tuya",
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
     signer = function(message) return sign.sign(secret, message) end,
-    -- What a call's errors must never repeat: the secret stays in this closure.
-    secret_bits = function(tok, req, sig)
-      return { secret, sig, tok and tok.access_token, tok and tok.refresh_token,
-        req.values and req.values.refresh_token }
-    end,
-    hooks = { on_request = cfg.on_request, on_response = cfg.on_response },
-    transport_opts = require("dwell.transport").client_options(cfg), limiter = cfg.limiter, raw_keys = cfg.raw_keys == true,
-    use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
-    clock_offset_ms = 0, _transport = cfg.transport, _host_transport = cfg.transport,
+    raw_keys = cfg.raw_keys == true, use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
+    clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
-  local tree = api.build(require("dwell.tuya.endpoints"), a)
-  local grant, refresh = tree.token.get, tree.token.refresh
-  a.tokens = token.new{
-    now = function() return a.now() end,
-    lock = setmetatable({}, { __index = function(_, k)
-      local l = a:lock()
-      return function(_, ...) return l[k](l, ...) end
-    end }),
-    margin = cfg.refresh_margin_s, store = cfg.token_store, key = cfg.client_id .. "@" .. base,
-    fetch = function(kind, refresh_token)
-      local ep = kind == "refresh" and refresh or grant
-      local req, berr = ep:build(kind == "refresh" and { refresh_token = refresh_token } or nil)
-      if not req then return nil, berr end
-      local result, ferr = a:call(ep.spec, req)
-      -- Read by name whatever raw_keys says (accessToken would otherwise hide access_token).
-      return envelope.normalize(result), ferr
-    end,
+  a.tree = api.build(require("dwell.tuya.endpoints"), a)
+  a.credential = credential.new{
+    vendor = "tuya", key = "tuya:" .. cfg.client_id .. "@" .. base, now = function() return a.now() end,
+    margin = cfg.refresh_margin_s, store = cfg.token_store, host = host_of(cfg.transport),
+    fetch = function(current, deadline) return a:fetch_token(current, deadline) end,
   }
-  local client = setmetatable({ _adapter = a, _tree = tree }, Client)
-  for k, v in pairs(tree) do
+  a.pipeline = pipeline.new{
+    profile = profile, state = a, transport = make_transport(cfg), credential = a.credential,
+    limiter = cfg.limiter, retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock,
+    secrets = { secret, userinfo_of(cfg.base_url) },
+  }
+  local client = setmetatable({ _adapter = a, _tree = a.tree }, Client)
+  for k, v in pairs(a.tree) do
     if k ~= "\0path" then rawset(client, k, v) end
   end
   return client
