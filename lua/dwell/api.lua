@@ -126,11 +126,24 @@ local function pager(self)
   return p, paging[p.style]
 end
 
--- Paging errors raised by a style name this endpoint, like every other error it returns.
-local function paging_error(self, err)
+-- Where a page is, in the caller's argument names: { page_no = 3 } or { start_position = 200 },
+-- so that a long export that failed can resume from it.
+local function position(p, args)
+  if type(args) ~= "table" then return nil end
+  local names = { p.page or (p.style == "spring" and "page") or nil, p.start or (p.style == "offset" and "start_position") }
+  for _, n in ipairs(names) do
+    if args[n] ~= nil then return { [n] = args[n] } end
+  end
+  return nil
+end
+
+-- Paging errors raised by a style name this endpoint, like every other error it returns, and
+-- the page that failed.
+local function paging_error(self, err, args)
   if errors.is(err) then
     err.vendor = err.vendor or self.adapter.vendor
     err.endpoint = err.endpoint or self.spec.name
+    err.page = err.page or position(self.spec.paging, args)
   end
   return err
 end
@@ -139,7 +152,9 @@ end
 function Endpoint:pages(args)
   local p, style = pager(self)
   local cur, state = style.start(p, args), {}
+  local asked
   local function step()
+    asked = cur
     local result, err = self:call(cur)
     if result == nil then
       error(err or errors.new{ kind = "decode", message = "the call returned no result" }, 0)
@@ -151,7 +166,7 @@ function Endpoint:pages(args)
   return function()
     if not cur then return nil end
     local ok, result, items = pcall(step)
-    if not ok then cur = nil; error(paging_error(self, result), 0) end
+    if not ok then cur = nil; error(paging_error(self, result, asked), 0) end
     return result, items
   end
 end

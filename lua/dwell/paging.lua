@@ -52,16 +52,76 @@ local function page_object(result)
   return result
 end
 
--- For servers that do not say which page they sent: a page whose items repeat the previous
--- page's means the page parameter is ignored, and following it would never end.
-local function check_repeat(st, items)
-  local ok, print = pcall(json.encode, items, { sort_keys = true })
-  if not ok then return end
-  if print == st.last_items then
-    error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: the server sent the same "
-      .. #items .. " items again" }, 0)
+local function stop(message)
+  error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: " .. message }, 0)
+end
+
+-- ---- bounds every style keeps -------------------------------------------------------------
+-- A server whose pages never converge (pages alternating A/B, a total that keeps growing,
+-- positions that advance over the same items) must not page forever: a paged read stops with
+-- a decode error when it would pass the page count the first page's total implies (plus
+-- SLACK), or when a page repeats an item seen on the last WINDOW pages. Items are recognised
+-- by their id (the declaration's `id` field names, else the usual ones); items without one by
+-- a fingerprint of their scalar fields, and then only a whole page seen before counts.
+
+M.SLACK, M.WINDOW = 2, 3
+local ID_FIELDS = { "id", "uid", "userId", "user_id", "room_user_id", "member_id", "admin_id", "roomId",
+  "room_id", "roleId", "role_id", "guid", "unitId" }
+
+local function scalar(v)
+  local t = type(v)
+  return t == "string" or t == "number" or t == "boolean"
+end
+
+local function item_id(p, item)
+  if type(item) ~= "table" then return scalar(item) and ("=" .. tostring(item)) or nil, false end
+  local names = p.id and (type(p.id) == "table" and p.id or { p.id }) or ID_FIELDS
+  for _, n in ipairs(names) do
+    local v = item[n]
+    if scalar(v) then return n .. "=" .. tostring(v), true end
   end
-  st.last_items = print
+  -- No id: the item's scalar fields in key order (cheap next to re-encoding the page).
+  local keys = {}
+  for k, v in pairs(item) do if type(k) == "string" and scalar(v) then keys[#keys + 1] = k end end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(item[k]) end
+  return table.concat(keys, "\0"), false
+end
+
+--- Records page `items` in the window and raises when they repeat what the last pages held.
+local function check_repeat(p, st, items)
+  st.window = st.window or {}
+  st.pages = (st.pages or 0) + 1
+  local page, repeated, by_id = {}, 0, false
+  for _, item in ipairs(items) do
+    local id, is_id = item_id(p, item)
+    if id then
+      by_id = by_id or is_id
+      for back, old in ipairs(st.window) do
+        if old[id] then
+          if is_id then
+            stop("page " .. st.pages .. " repeats item " .. id .. " from " .. back .. " page(s) before")
+          end
+          repeated = repeated + 1
+          break
+        end
+      end
+      page[id] = true
+    end
+  end
+  if not by_id and #items > 0 and repeated == #items then
+    stop("page " .. st.pages .. " repeats the " .. #items .. " items of an earlier page")
+  end
+  table.insert(st.window, 1, page)
+  st.window[M.WINDOW + 1] = nil
+end
+
+--- Stops when the read would pass the page count implied by the first page's total.
+local function check_count(st, total_pages)
+  if st.max_pages == nil and total_pages then st.max_pages = math.max(1, math.ceil(total_pages)) + M.SLACK end
+  if st.max_pages and st.pages >= st.max_pages then
+    stop("more pages than the first page's total implies (" .. (st.max_pages - M.SLACK) .. ")")
+  end
 end
 
 --- Tuya: page_no / page_size, totals under one of several names, and some
@@ -81,10 +141,11 @@ M.page_number = {
   end,
   advance = function(p, args, result, items, st)
     st.seen = (st.seen or 0) + #items
+    check_repeat(p, st, items)
     if #items == 0 or #items < args[p.size] then return nil end
     local total = tonumber(field(result, p.total or { "total_count", "total_record", "total" }))
     if total and st.seen >= total then return nil end
-    check_repeat(st, items)
+    check_count(st, total and total / args[p.size])
     local a = copy(args)
     a[p.page] = args[p.page] + 1
     return a
@@ -109,13 +170,13 @@ M.offset = {
     if n == 0 or #items == 0 then return nil end
     local next_uri = result.nextUri
     if type(next_uri) ~= "string" or next_uri == "" then return nil end
-    local stop, total = tonumber(result.endPosition), tonumber(result.totalRowCount)
-    if total and stop and stop + 1 >= total then return nil end
-    if not stop then check_repeat(st, items) end
-    local next_start = stop and stop + 1 or args[start_name] + n
+    local last, total = tonumber(result.endPosition), tonumber(result.totalRowCount)
+    check_repeat(p, st, items)
+    if total and last and last + 1 >= total then return nil end
+    check_count(st, total and total / math.max(1, n))
+    local next_start = last and last + 1 or args[start_name] + n
     if next_start <= args[start_name] then
-      error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: endPosition "
-        .. tostring(stop) .. " after startPosition " .. tostring(args[start_name]) }, 0)
+      stop("endPosition " .. tostring(last) .. " after startPosition " .. tostring(args[start_name]))
     end
     local a = copy(args)
     a[start_name] = next_start
@@ -145,15 +206,15 @@ M.spring = {
       -- Asked for page 0 and told "1": the server counts from 1.
       st.base = (args[page_name] == 0 and number == 1) and 1 or 0
     end
+    check_repeat(p, st, items)
     if #items == 0 or result.last == true or result.empty == true then return nil end
     local pages = math.tointeger(result.totalPages)
     if pages and number - st.base + 1 >= pages then return nil end
+    check_count(st, pages)
     if st.number and number <= st.number then
       -- The server answered the same page again: following it would never end.
-      error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: page "
-        .. tostring(number) .. " after page " .. tostring(st.number) }, 0)
+      stop("page " .. tostring(number) .. " after page " .. tostring(st.number))
     end
-    if not told then check_repeat(st, items) end
     st.number = number
     local a = copy(args)
     a[page_name] = number + 1
