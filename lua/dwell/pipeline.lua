@@ -117,10 +117,18 @@ local function check_headers(h)
   return nil
 end
 
+--- The longest URL sent: servers refuse far shorter ones (8 KiB is common), and a value that
+-- long is a mistake the same on every attempt, so it is refused before any I/O.
+M.MAX_URL = 65536
+
 -- One attempt on the wire, bounded by what is left of the deadline.
 function Pipeline:send(spec, hreq, deadline)
   local left_ms = math.floor(self:left(deadline) * 1000)
   if left_ms <= 0 then return nil, out_of_time("before the request could be sent") end
+  if #hreq.url > M.MAX_URL then
+    return nil, errors.new{ kind = "invalid_argument", retryable = false, message = "the request URL would be "
+      .. #hreq.url .. " bytes (at most " .. M.MAX_URL .. "): an argument too long to travel in a URL" }
+  end
   local bad = check_headers(hreq.headers)
   if bad then return nil, bad end
   return self.transport:send{
@@ -201,6 +209,8 @@ function Pipeline:execute(spec, req, opts)
       if verdict.ok then return verdict.result end
       err = verdict.err or verdict.fail
       if not verdict.fail then delay = self:delay_for(spec, verdict, ctx) end
+      -- A write that may have taken effect is not safe to send again blindly, by us or the caller.
+      if verdict.transient and not spec.repeatable then err.retryable = false end
     end
     -- A renewal after a refused credential and a resend the server asked for come on top of
     -- the budget: each happens at most once per call.

@@ -276,8 +276,25 @@ end
 -- raised again once the calls already running have finished.
 function M.parallel(calls, opts)
   opts = opts or {}
+  local function bad(rule) return nil, errors.invalid_argument(nil, "parallel", "calls", rule) end
+  if type(calls) ~= "table" then return bad("must be a list of { callable, args } (got " .. type(calls) .. ")") end
   local n, conc = #calls, opts.concurrency or 8
   assert(math.type(conc) == "integer" and conc >= 1, "dwell.parallel: concurrency must be an integer >= 1")
+  -- Checked whole before anything runs: a hole or a bad entry halfway must not leave calls
+  -- already sent and the rest never started.
+  for k in pairs(calls) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then
+      return bad("must be a list without holes (unexpected key " .. tostring(k) .. ")")
+    end
+  end
+  for i = 1, n do
+    local c = calls[i]
+    local f = type(c) == "table" and c[1]
+    local callable = type(f) == "function" or (type(f) == "table" and getmetatable(f) and getmetatable(f).__call)
+    if not callable then
+      return bad("[" .. i .. "] must be { callable, args } (got " .. type(c) .. ")")
+    end
+  end
   local results, errs = {}, {}
   local current = scheduler.current()
   local sched = current or scheduler.new{ clock = opts.clock }
