@@ -316,7 +316,19 @@ static lua_Integer opt_int(lua_State *L, int arg, int t, const char *k, lua_Inte
   return v;
 }
 
-/* Sets a string option if the field is present; libcurl copies the string. */
+static int opt_bool(lua_State *L, int arg, int t, const char *k) {
+  int v = 0, type = lua_getfield(L, t, k);
+  if (type != LUA_TNIL) {
+    if (type != LUA_TBOOLEAN) luaL_argerror(L, arg, lua_pushfstring(L, "'%s' must be a boolean", k));
+    v = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Sets a string option if the field is present; libcurl copies the string.
+ * An empty string is set as is: for proxy it means "no proxy, whatever the
+ * environment says", for noproxy "bypass the proxy for no host". */
 static void opt_str(lua_State *L, int arg, int t, const char *k, CURL *e, CURLoption o) {
   size_t n;
   const char *v;
@@ -354,7 +366,8 @@ static long http_version_opt(lua_State *L, int arg, int t) {
 enum {
   F_URL = 1 << 0, F_METHOD = 1 << 1, F_BODY = 1 << 2, F_HEADERS = 1 << 3,
   F_TIMEOUT = 1 << 4, F_CTIMEOUT = 1 << 5, F_MAX = 1 << 6, F_VERSION = 1 << 7,
-  F_CAFILE = 1 << 8, F_CAPATH = 1 << 9, F_PROXY = 1 << 10, F_INSECURE = 1 << 11
+  F_CAFILE = 1 << 8, F_CAPATH = 1 << 9, F_PROXY = 1 << 10, F_INSECURE = 1 << 11,
+  F_NOPROXY = 1 << 12, F_FRESH = 1 << 13
 };
 
 static const struct {
@@ -364,7 +377,7 @@ static const struct {
   {"url", F_URL}, {"method", F_METHOD}, {"body", F_BODY}, {"headers", F_HEADERS},
   {"timeout_ms", F_TIMEOUT}, {"connect_timeout_ms", F_CTIMEOUT}, {"max_response_bytes", F_MAX},
   {"http_version", F_VERSION}, {"ca_file", F_CAFILE}, {"ca_path", F_CAPATH}, {"proxy", F_PROXY},
-  {"insecure", F_INSECURE}};
+  {"insecure", F_INSECURE}, {"noproxy", F_NOPROXY}, {"fresh_connect", F_FRESH}};
 
 static unsigned scan_fields(lua_State *L, int t) {
   unsigned m = 0;
@@ -412,14 +425,14 @@ static void set_constant_options(xfer_t *x) {
  * curl_easy_reset plus a dozen setopts costs about as much as the rest of a
  * keep-alive GET, so a handle is only reset when its previous request set
  * something beyond the per-request options below (a method, a body, TLS or
- * proxy settings); a run of plain GETs reuses the configuration. */
+ * proxy settings, fresh_connect); a run of plain GETs reuses the configuration. */
 static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
   CURL *e = x->easy;
   size_t n, bn = 0;
   const char *url, *method = "GET", *body = NULL;
   lua_Integer timeout, ctimeout, max;
   long version;
-  int type, plain;
+  int type, plain, fresh;
   unsigned m;
 
   luaL_checktype(L, t, LUA_TTABLE);
@@ -449,8 +462,9 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
                               : DEFAULT_CONNECT_TIMEOUT_MS;
   max = (m & F_MAX) ? opt_int(L, arg, t, "max_response_bytes", DEFAULT_MAX_RESPONSE) : DEFAULT_MAX_RESPONSE;
   version = (m & F_VERSION) ? http_version_opt(L, arg, t) : CURL_HTTP_VERSION_NONE;
-  plain = !body && strcmp(method, "GET") == 0 && version == CURL_HTTP_VERSION_NONE &&
-          !(m & (F_CAFILE | F_CAPATH | F_PROXY | F_INSECURE));
+  fresh = (m & F_FRESH) ? opt_bool(L, arg, t, "fresh_connect") : 0;
+  plain = !body && !fresh && strcmp(method, "GET") == 0 && version == CURL_HTTP_VERSION_NONE &&
+          !(m & (F_CAFILE | F_CAPATH | F_PROXY | F_NOPROXY | F_INSECURE));
 
   if (x->dirty || !x->configured) {
     curl_easy_reset(e);
@@ -502,14 +516,16 @@ static void prepare(lua_State *L, int arg, int t, xfer_t *x, int copy_body) {
     opt_str(L, arg, t, "ca_file", e, CURLOPT_CAINFO);
     opt_str(L, arg, t, "ca_path", e, CURLOPT_CAPATH);
     opt_str(L, arg, t, "proxy", e, CURLOPT_PROXY);
-    if (lua_getfield(L, t, "insecure") != LUA_TNIL) {
-      if (!lua_isboolean(L, -1)) luaL_argerror(L, arg, "'insecure' must be a boolean");
-      if (lua_toboolean(L, -1)) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-      }
+    opt_str(L, arg, t, "noproxy", e, CURLOPT_NOPROXY);
+    if (opt_bool(L, arg, t, "insecure")) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    lua_pop(L, 1);
+    /* On a reused connection that turns out dead after the request went out
+     * but before any answer, libcurl sends the request again on a new one,
+     * even a POST the server may already have acted on. A fresh connection
+     * is never retried that way. */
+    if (fresh) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (version != CURL_HTTP_VERSION_NONE && curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version) != CURLE_OK)
       luaL_argerror(L, arg, "'http_version' is not supported by this libcurl");
   }
@@ -568,10 +584,15 @@ static const char *error_kind(CURLcode c, const xfer_t *x) {
 }
 
 /* Pushes an error table. libcurl's messages name hosts and addresses, never
- * request headers or bodies. */
+ * request headers or bodies. `sent` tells "never went out" (DNS, connect,
+ * TLS: the server cannot have acted on it) from "went out, answer lost". It
+ * counts every request byte libcurl wrote, a proxy's CONNECT included, so it
+ * errs towards true, the side on which a caller does not resend. */
 static void push_error(lua_State *L, CURLcode c, const xfer_t *x) {
   const char *kind = error_kind(c, x);
-  lua_createtable(L, 0, 3);
+  long sent = 0;
+  curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &sent);
+  lua_createtable(L, 0, 4);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
   if (x->oom) lua_pushliteral(L, "out of memory while buffering the response");
@@ -581,6 +602,8 @@ static void push_error(lua_State *L, CURLcode c, const xfer_t *x) {
   lua_setfield(L, -2, "message");
   lua_pushinteger(L, (lua_Integer)c);
   lua_setfield(L, -2, "curl_code");
+  lua_pushboolean(L, sent > 0);
+  lua_setfield(L, -2, "sent");
 }
 
 static void get_us(CURL *e, CURLINFO info, curl_off_t *us) {
