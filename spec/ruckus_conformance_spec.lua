@@ -226,7 +226,8 @@ describe("dwell.ruckus documented behaviour", function()
         { match = "POST " .. P .. "/units/users/query", kind = "status", status = 200, times = 1,
           body = page{ totalPages = 2, pageable = { pageNumber = 1, pageSize = 1 } } },
         { match = "POST " .. P .. "/units/users/query", kind = "status", status = 200, times = 1,
-          body = page{ totalPages = 2, pageable = { pageNumber = 2, pageSize = 1 } } } }
+          body = page{ totalPages = 2, pageable = { pageNumber = 2, pageSize = 1 },
+          content = { { userId = "5d0b7e21-9a3c-4f61-8b2e-0c7d9e4f1a36", userName = "B" } } } } }
       local all = assert(client(sb, creds).units.users.query:all{ page_size = 1 })
       assert.equal(2, #all)
       local pages = {}
