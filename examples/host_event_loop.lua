@@ -15,12 +15,15 @@ local sandbox = require "dwell.sandbox"
 
 -- ---- the host's loop (in a real application: its own, e.g. a GUI or server loop) ----------
 local session = assert(http.new_session())
-local ready, waiting, n_waiting, live = {}, {}, 0, 0
+local ready, waiting, n_waiting, live, max_waiting = {}, {}, 0, 0, 0
 
 local transport = {}
-function transport.send(_, req) -- req = { method, url, headers, body, idempotent, ... }
+-- req = { method, url, headers, body, idempotent, deadline_ms (what is left of the call's
+-- deadline), fresh_connect (a write that must not ride on a reused connection), ... }
+function transport.send(_, req)
   local id, err = session:submit{ method = req.method, url = req.url, headers = req.headers, body = req.body,
-                                  timeout_ms = 10000 }
+                                  timeout_ms = math.min(10000, req.deadline_ms or 10000),
+                                  fresh_connect = req.fresh_connect }
   if not id then return nil, { kind = "transport", message = err } end
   return coroutine.yield("http", id) -- the loop resumes us with resp, err
 end
@@ -31,7 +34,10 @@ local function step(co, ...)
   local ok, what, id = coroutine.resume(co, ...)
   if not ok then error(what, 0) end
   if coroutine.status(co) == "dead" then live = live - 1
-  elseif what == "http" then waiting[id], n_waiting = co, n_waiting + 1 end
+  elseif what == "http" then
+    waiting[id], n_waiting = co, n_waiting + 1
+    max_waiting = math.max(max_waiting, n_waiting)
+  end
 end
 
 local function spawn(fn)
@@ -84,6 +90,8 @@ for page = 1, 10 do listed = listed + pages[page] end
 local stats = sb:stats()
 sb:stop()
 print(("listed %d room users over 10 pages and %d approved residents"):format(listed, approved))
-print(("requests served %d, at most %d at once, token grants %d"):format(stats.served, stats.max_in_flight,
+-- Counted by the loop itself (requests submitted and not yet answered), not by the server's
+-- timing: the calls overlap whenever the loop holds several of them in flight.
+print(("requests served %d, at most %d at once, token grants %d"):format(stats.served, max_waiting,
   tuya:token_info().grants))
 assert(listed == 40 and approved > 0 and tuya:token_info().grants == 1)

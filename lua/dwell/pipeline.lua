@@ -135,6 +135,9 @@ function Pipeline:send(spec, hreq, deadline)
     method = hreq.method, url = hreq.url, headers = hreq.headers, body = hreq.body,
     idempotent = spec.repeatable, limiter = self.limiter, redact = self.profile.redact,
     attempts = 1, deadline_ms = left_ms, timeout_ms = hreq.timeout_ms,
+    -- for host transports: a write that may not be repeated must not ride on a reused
+    -- connection, which libcurl would silently resend on (the built-in transport does this)
+    fresh_connect = not spec.repeatable or nil,
   }
 end
 
