@@ -176,12 +176,11 @@ describe("pipeline (tuya) against a hostile server", function()
       local h <close> = server()
       local path = C .. "/room-users"
       h:pages("GET", path, "tuya", mode)
-      local n, err = 0, nil
-      local okk, e = pcall(function()
+      local n = 0
+      local okk, err = pcall(function()
         for _ in client(h).community.room_users:each{ block_id = "1" } do n = n + 1 end
       end)
       assert.is_false(okk)
-      err = e
       assert.is_true(errors.is(err), tostring(err))
       assert.equal("decode", err.kind)
       assert.equal("community.room_users", err.endpoint)

@@ -19,7 +19,7 @@ local PASSTHROUGH = { "connect_timeout_ms", "ca_file", "ca_path", "insecure", "p
 
 -- Loopback never goes through a proxy unless one is given explicitly: a sandbox or a local
 -- gateway on 127.0.0.1 must not be rerouted by an http_proxy meant for the outside world.
-local LOOPBACK = "localhost,127.0.0.1,::1"
+local LOOPBACK = "localhost,127.0.0.0/8,::1"
 
 --- The C core's proxy fields for a `proxy` option: a string is used for every host (asked
 -- for); false turns proxies off, environment included; nil honours http_proxy, https_proxy,

@@ -34,21 +34,17 @@ M.REGIONS = {
 
 -- Every accepted configuration key and its check (nil = fine, else the rule broken).
 local function is_type(t) return function(v) if type(v) ~= t then return "must be a " .. t .. " (got " .. type(v) .. ")" end end end
-local function positive(v)
-  if type(v) ~= "number" or v <= 0 then return "must be a positive number" end
-end
 local function non_negative(v)
   if type(v) ~= "number" or v < 0 then return "must be a number >= 0" end
 end
 local function non_empty(v)
   if type(v) ~= "string" or v == "" then return "must be a non-empty string (got " .. type(v) .. ")" end
 end
+-- Tuya's own options; the transport options (timeout_ms, proxy, retry, ...) are checked by
+-- dwell.transport, one list for every client.
 local CONFIG = {
   client_id = non_empty, secret = non_empty, region = is_type("string"), base_url = is_type("string"),
-  lang = is_type("string"), timeout_ms = positive, connect_timeout_ms = positive, ca_file = is_type("string"),
-  ca_path = is_type("string"), insecure = is_type("boolean"), proxy = is_type("string"), retry = is_type("table"),
-  deadline_ms = positive, on_request = is_type("function"), on_response = is_type("function"),
-  clock = is_type("table"), limiter = is_type("table"), raw_keys = is_type("boolean"),
+  lang = is_type("string"), limiter = is_type("table"), raw_keys = is_type("boolean"),
   refresh_margin_s = non_negative, token_store = is_type("table"), transport = is_type("table"),
   nonce = is_type("boolean"), sign_scheme = function(v)
     if v ~= "hmac" and v ~= "legacy" then return "must be \"hmac\" or \"legacy\"" end
@@ -62,21 +58,21 @@ end
 --- Checks the configuration; the base URL, or nil, dwell.error. Never echoes the secret.
 local function check_config(cfg)
   if type(cfg) ~= "table" then return bad(nil, "configuration must be a table (got " .. type(cfg) .. ")") end
+  local transport = require "dwell.transport"
   local names = {}
   for k in pairs(CONFIG) do names[#names + 1] = k end
   table.sort(names)
-  local unknown, why = validate.unknown_option(cfg, "Tuya", names)
+  local unknown, why = validate.unknown_option(cfg, "Tuya", names, transport.CLIENT_OPTIONS)
   if unknown then return bad(unknown, why) end
   for k, v in pairs(cfg) do
-    local rule = CONFIG[k](v)
+    local rule = CONFIG[k] and CONFIG[k](v)
     if rule then return bad(k, rule) end
   end
   if cfg.client_id == nil then return bad("client_id", "is required (the cloud project's Access ID)") end
   if cfg.secret == nil then return bad("secret", "is required (the cloud project's Access Secret)") end
-  if cfg.clock ~= nil and type(cfg.clock.now) ~= "function" then return bad("clock", "must have a now() function") end
   local ctl = validate.control_option(cfg)
   if ctl then return bad(ctl, "must not contain CR, LF or NUL") end
-  local opt, opt_rule = require("dwell.transport").check_client_options(cfg)
+  local opt, opt_rule = transport.check_client_options(cfg)
   if opt then return bad(opt, opt_rule) end
   local base = cfg.base_url
   if base == nil then
