@@ -88,9 +88,9 @@ local CASES = {
     tuya(h, { deadline_ms = 2500 }).community.room_users{ block_id = "1", page_no = 1, page_size = 20 }
     return h:count("GET", C .. "/room-users")
   end },
-  { "tuya token fetch taking 2 s, deadline_ms = 500", function(h)
-    h:script("GET", "/v1.0/token", { { delay_ms = 2000, status = 200, body = GRANT.body } })
-    h:script("GET", C .. "/room-users", { ok{ data = {} } })
+  { "tuya token fetch 400 ms + call 400 ms, deadline_ms = 500", function(h)
+    h:script("GET", "/v1.0/token", { { delay_ms = 400, status = 200, body = GRANT.body } })
+    h:script("GET", C .. "/room-users", { { delay_ms = 400, status = 200, body = ok{ data = {} }.body } })
     tuya(h, { deadline_ms = 500 }).community.room_users{ block_id = "1", page_no = 1, page_size = 20 }
     return h:count("GET", C .. "/room-users")
   end },
@@ -110,6 +110,12 @@ local CASES = {
     h:script("GET", "/v1.0/token", { GRANT })
     h:pages("GET", C .. "/room-users", "tuya", "growing")
     return pages_until_stop(tuya(h).community.room_users, { block_id = "1" })
+  end },
+  { "tuya 2 MB answer over max_response_bytes = 100000", function(h)
+    h:script("GET", "/v1.0/token", { GRANT })
+    h:script("GET", C .. "/room-users", { { status = 200, body = ("x"):rep(2000000) } })
+    tuya(h, { max_response_bytes = 100000 }).community.room_users{ block_id = "1", page_no = 1, page_size = 20 }
+    return h:count("GET", C .. "/room-users")
   end },
   { "rooms 2 GETs at the hourly limit (Retry-After 1)", function(h)
     local path = "/restapi/v2/accounts/6a1c2d3e-0000-4000-8000-00000000d0c5/rooms/42"

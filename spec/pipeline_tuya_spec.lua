@@ -162,6 +162,19 @@ describe("pipeline (tuya) against a hostile server", function()
       refreshes = tuya:token_info().refreshes, failed = tuya:token_info().failed_refreshes })
   end)
 
+  it("does not download an answer over max_response_bytes again", function()
+    local h <close> = server()
+    local path = C .. "/room-users"
+    h:script("GET", path, { { status = 200, body = ("x"):rep(200000) } })
+    local r, err = client(h, { max_response_bytes = 10000 }).community.room_users{ block_id = "1", page_no = 1,
+      page_size = 20 }
+    assert.is_nil(r)
+    assert.equal("transport", err.kind)
+    assert.equal("too_large", err.reason)
+    assert.is_false(err.retryable)
+    assert.equal(1, h:count("GET", path))
+  end)
+
   it("refuses a URL too long to send before any I/O, and does not retry it", function()
     local h <close> = server()
     local r, err = client(h):request{ method = "GET", path = C .. "/room-users",

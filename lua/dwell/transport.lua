@@ -36,7 +36,7 @@ end
 --- The transport options every vendor client accepts in its configuration and passes on to
 -- new() (README, "Transport options"): one list, so the clients cannot drift apart.
 M.CLIENT_OPTIONS = { "timeout_ms", "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "retry",
-  "deadline_ms", "on_request", "on_response", "clock" }
+  "deadline_ms", "on_request", "on_response", "clock", "max_response_bytes" }
 
 --- The CLIENT_OPTIONS found in a client configuration, as a new table for new().
 function M.client_options(cfg)
@@ -59,6 +59,9 @@ local OPTION_RULES = {
   timeout_ms = positive, connect_timeout_ms = positive, deadline_ms = positive, ca_file = typed("string"),
   ca_path = typed("string"), insecure = typed("boolean"), proxy = proxy_rule, retry = retry.check,
   on_request = typed("function"), on_response = typed("function"),
+  max_response_bytes = function(v)
+    return (math.type(v) == "integer" and v > 0) or "must be an integer > 0"
+  end,
   clock = function(v)
     return (type(v) == "table" and type(v.now) == "function") or "must be a table with a now() function"
   end,
