@@ -55,9 +55,14 @@ function Pipeline:now()
   return scheduler.now()
 end
 
+-- Waits: in a dwell scheduler task its timer; else the client clock's sleep; else a host
+-- transport's own (`t:sleep(s)`: a timer of the host's loop); else a blocking sleep.
 function Pipeline:sleep(seconds)
   if seconds <= 0 then return end
-  if self.clock and self.clock.sleep and not scheduler.current() then return self.clock.sleep(seconds) end
+  if scheduler.current() then return scheduler.sleep(seconds) end
+  if self.clock and self.clock.sleep then return self.clock.sleep(seconds) end
+  local t = self.transport
+  if type(t) == "table" and type(t.sleep) == "function" then return t:sleep(seconds) end
   return scheduler.sleep(seconds)
 end
 
