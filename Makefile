@@ -9,25 +9,31 @@ LDFLAGS_ALL = -shared $(LDFLAGS) $(EXTRA_LDFLAGS)
 BUILD      := build
 
 # Where the headers and libraries come from: pkg-config by default; the
-# rockspec passes LuaRocks' LUA_INCDIR / CURL_* / OPENSSL_* / LIBMICROHTTPD_*
+# rockspec passes LuaRocks' LUA_INCDIR / CURL_* / OPENSSL_* / LIBMICROHTTPD_* / HIREDIS_*
 # instead. Modules never link liblua: the interpreter (or host app) provides it.
 CORE_CFLAGS ?= $(shell pkg-config --cflags lua5.4 libcurl libcrypto)
 CORE_LIBS   ?= $(shell pkg-config --libs libcurl libcrypto)
 SB_CFLAGS   ?= $(shell pkg-config --cflags lua5.4 libmicrohttpd)
 SB_LIBS     ?= $(shell pkg-config --libs libmicrohttpd) -lpthread
+REDIS_CFLAGS ?= $(shell pkg-config --cflags lua5.4 hiredis)
+REDIS_LIBS   ?= $(shell pkg-config --libs hiredis)
 
 # `make install` (used by the rockspec) copies the modules into these trees.
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4
 
-# Every C file belongs to the core except the sandbox server's, which lives in
-# its own module so that dwell.core never depends on libmicrohttpd.
+# Every C file belongs to the core except the sandbox server's and the Redis
+# client's, which live in modules of their own so that dwell.core never depends
+# on libmicrohttpd or libhiredis.
 SB_SRC     := $(wildcard src/sandbox*.c)
-CORE_SRC   := $(filter-out $(SB_SRC),$(wildcard src/*.c))
+REDIS_SRC  := $(wildcard src/redis*.c)
+CORE_SRC   := $(filter-out $(SB_SRC) $(REDIS_SRC),$(wildcard src/*.c))
 CORE_OBJ   := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 SB_OBJ     := $(SB_SRC:src/%.c=$(BUILD)/obj/%.o)
+REDIS_OBJ  := $(REDIS_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_SO    := $(BUILD)/dwell/core.so
 SB_SO      := $(BUILD)/dwell/sandbox/server.so
+REDIS_SO   := $(BUILD)/dwell/store/redis_client.so
 
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
@@ -40,7 +46,7 @@ all: bootstrap
 	@$(MAKE) --no-print-directory modules host-example
 
 # The compiled modules alone, without the bootstrap check (used by asan and rockspec builds).
-modules: $(CORE_SO) $(if $(SB_SRC),$(SB_SO))
+modules: $(CORE_SO) $(if $(SB_SRC),$(SB_SO)) $(if $(REDIS_SRC),$(REDIS_SO))
 	@:
 
 # A C program that embeds Lua and loads dwell as an ordinary module (examples/embed/).
@@ -57,7 +63,7 @@ bootstrap:
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(if $(filter sandbox%,$*),$(SB_CFLAGS),$(CORE_CFLAGS)) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(if $(filter sandbox%,$*),$(SB_CFLAGS),$(if $(filter redis%,$*),$(REDIS_CFLAGS),$(CORE_CFLAGS))) -c $< -o $@
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -66,6 +72,10 @@ $(CORE_SO): $(CORE_OBJ)
 $(SB_SO): $(SB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SB_LIBS)
+
+$(REDIS_SO): $(REDIS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(REDIS_LIBS)
 
 test: all
 	@scripts/run-specs $(SPECS)
@@ -108,6 +118,8 @@ install: modules
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/
 	$(if $(SB_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox)
 	$(if $(SB_SRC),install -m 0755 $(SB_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox/)
+	$(if $(REDIS_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/store)
+	$(if $(REDIS_SRC),install -m 0755 $(REDIS_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/store/)
 	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.

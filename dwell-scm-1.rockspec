@@ -34,6 +34,8 @@ external_dependencies = {
   OPENSSL = { header = "openssl/evp.h", library = "crypto" },
   -- only the dwell.sandbox.server module (the local test server) links it
   LIBMICROHTTPD = { header = "microhttpd.h", library = "microhttpd" },
+  -- only the dwell.store.redis_client module (the Redis store) links it
+  HIREDIS = { header = "hiredis/hiredis.h", library = "hiredis" },
 }
 
 build = {
@@ -48,6 +50,8 @@ build = {
     CORE_LIBS = "-L$(CURL_LIBDIR) -L$(OPENSSL_LIBDIR) -lcurl -lcrypto",
     SB_CFLAGS = "-I$(LUA_INCDIR) -I$(LIBMICROHTTPD_INCDIR)",
     SB_LIBS = "-L$(LIBMICROHTTPD_LIBDIR) -lmicrohttpd -lpthread",
+    REDIS_CFLAGS = "-I$(LUA_INCDIR) -I$(HIREDIS_INCDIR)",
+    REDIS_LIBS = "-L$(HIREDIS_LIBDIR) -lhiredis",
   },
   install_target = "install",
   -- the local sandbox server as a command (`dwell-sandbox --routes tuya,rooms,ruckus`)
