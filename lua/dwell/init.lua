@@ -14,6 +14,7 @@ local lazy = {
   transport = { "dwell.transport" },
   parallel = { "dwell.transport", "parallel" },
   ratelimit = { "dwell.ratelimit" },
+  store = { "dwell.store" },
   tuya = { "dwell.tuya", "new" },
   rooms = { "dwell.rooms", "new" },
   ruckus = { "dwell.ruckus", "new" },

@@ -55,15 +55,24 @@ function Bucket:try_take(n)
   return true
 end
 
---- Takes n tokens (default 1), waiting for them if needed. With max_wait
--- (seconds) it gives up when the wait would be longer: returns false and
--- the wait it would have needed, and takes nothing.
-function Bucket:take(n, max_wait)
+--- Reserves n tokens (default 1) without waiting: returns the seconds until they exist
+-- (0 when they do now), for the caller to wait. With max_wait (seconds) it reserves nothing
+-- when the wait would be longer: returns false and the wait it would have needed.
+function Bucket:reserve(n, max_wait)
   n = n or 1
   self:_refill()
   local wait = (n - self.tokens) / self.rate
   if wait > 0 and max_wait and wait > max_wait then return false, wait end
   self.tokens = self.tokens - n
+  return wait > 0 and wait or 0
+end
+
+--- Takes n tokens (default 1), waiting for them if needed. With max_wait
+-- (seconds) it gives up when the wait would be longer: returns false and
+-- the wait it would have needed, and takes nothing.
+function Bucket:take(n, max_wait)
+  local wait, need = self:reserve(n, max_wait)
+  if not wait then return false, need end
   if wait > 0 then
     if self.clock and not scheduler.current() then self.clock.sleep(wait) else scheduler.sleep(wait) end
   end

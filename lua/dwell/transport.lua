@@ -174,8 +174,13 @@ function Transport:_send(req)
   local attempts = req.attempts or self.attempts
   for attempt = 1, attempts do
     info.attempt, info.status, info.timing, info.error, info.retry_in = attempt, nil, nil, nil, nil
-    if req.limiter and not req.limiter:take(1, deadline - scheduler.now()) then
-      return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
+    if req.limiter then
+      -- nil, err: a shared store holding the budget failed (kind "store")
+      local ok, lerr = req.limiter:take(1, deadline - scheduler.now())
+      if ok == nil and errors.is(lerr) then return nil, lerr end
+      if not ok then
+        return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
+      end
     end
     local left_ms = math.floor((deadline - scheduler.now()) * 1000)
     if left_ms <= 0 then return nil, deadline_error(with_url(info, req)) end
