@@ -66,9 +66,12 @@ function Pipeline:sleep(seconds)
   return scheduler.sleep(seconds)
 end
 
---- A deadline `ms` from now (or the client's deadline_ms).
+local function deadline_left(d) return d.at - d.pipeline:now() end
+
+--- A deadline `ms` from now (or the client's deadline_ms): { at, left = fn } where
+-- deadline:left() is the seconds left (what a store's calls are bounded by).
 function Pipeline:deadline(ms)
-  return { at = self:now() + (ms or self.deadline_ms) / 1000 }
+  return { at = self:now() + (ms or self.deadline_ms) / 1000, pipeline = self, left = deadline_left }
 end
 
 function Pipeline:left(deadline)
@@ -159,7 +162,7 @@ function Pipeline:delay_for(spec, v, ctx)
   if v.reauth then
     if ctx.reauthed or not (self.credential and self.credential:renewable()) then return nil end
     ctx.reauthed = true
-    self.credential:invalidate(ctx.cred)
+    self.credential:invalidate(ctx.cred, ctx.deadline)
     return 0
   end
   if v.again then
