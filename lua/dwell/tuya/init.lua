@@ -14,6 +14,7 @@ local json = require "dwell.json"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
 local credential = require "dwell.credential"
+local store = require "dwell.store"
 local pipeline = require "dwell.pipeline"
 local redact_url = require("dwell.redact").url
 local retry = require "dwell.retry"
@@ -45,6 +46,12 @@ end
 local CONFIG = {
   client_id = non_empty, secret = non_empty, region = is_type("string"), base_url = is_type("string"),
   lang = is_type("string"), limiter = is_type("table"), raw_keys = is_type("boolean"),
+  rate_limit = function(v)
+    if type(v) ~= "table" or type(v.capacity) ~= "number" or v.capacity < 1
+      or type(v.refill_per_second) ~= "number" or v.refill_per_second <= 0 then
+      return "must be { capacity = n >= 1, refill_per_second = r > 0 }"
+    end
+  end,
   refresh_margin_s = non_negative, token_store = is_type("table"), transport = is_type("table"),
   nonce = is_type("boolean"), sign_scheme = function(v)
     if v ~= "hmac" and v ~= "legacy" then return "must be \"hmac\" or \"legacy\"" end
@@ -62,7 +69,7 @@ local function check_config(cfg)
   local names = {}
   for k in pairs(CONFIG) do names[#names + 1] = k end
   table.sort(names)
-  local unknown, why = validate.unknown_option(cfg, "Tuya", names, transport.CLIENT_OPTIONS)
+  local unknown, why = validate.unknown_option(cfg, "Tuya", names, transport.CLIENT_OPTIONS, store.CLIENT_OPTIONS)
   if unknown then return bad(unknown, why) end
   for k, v in pairs(cfg) do
     local rule = CONFIG[k] and CONFIG[k](v)
@@ -74,6 +81,14 @@ local function check_config(cfg)
   if ctl then return bad(ctl, "must not contain CR, LF or NUL") end
   local opt, opt_rule = transport.check_client_options(cfg)
   if opt then return bad(opt, opt_rule) end
+  opt, opt_rule = store.check_client_options(cfg)
+  if opt then return bad(opt, opt_rule) end
+  if cfg.token_store ~= nil and cfg.store ~= nil then
+    return bad("token_store", "and store are two ways to say where tokens live: give one (store)")
+  end
+  if cfg.limiter ~= nil and cfg.rate_limit ~= nil then
+    return bad("limiter", "and rate_limit both pace requests: give one")
+  end
   local base = cfg.base_url
   if base == nil then
     if cfg.region == nil then return bad("region", "or base_url is required (one of cn, us, us-east, eu, eu-west, in)") end
@@ -263,7 +278,7 @@ function Adapter:fetch_token(current, deadline)
   if current and current.refresh_token then
     local rt = current.refresh_token
     current.refresh_token = nil
-    self.credential:update(current)
+    self.credential:update(current, deadline)
     local ep = self.tree.token.refresh
     local req = ep:build{ refresh_token = rt }
     local entry = req and token_entry(self.pipeline:execute(ep.spec, req, { deadline = deadline }))
@@ -390,15 +405,30 @@ function M.new(cfg)
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
   a.tree = api.build(require("dwell.tuya.endpoints"), a)
+  -- Keys name the account (client id and gateway, without any user-info), never a secret.
+  local account = cfg.client_id .. "@" .. base:gsub("^(%a[%w+.-]*://)[^/?#@]*@", "%1")
+  local host = host_of(cfg.transport)
+  local shared
+  shared, err = store.for_client(cfg, host, "tuya")
+  if not shared then return nil, err end
+  a.store = shared
   a.credential = credential.new{
-    vendor = "tuya", key = "tuya:" .. cfg.client_id .. "@" .. base, now = function() return a.now() end,
-    margin = cfg.refresh_margin_s, store = cfg.token_store, host = host_of(cfg.transport),
+    vendor = "tuya", key = "tuya:" .. account, now = function() return a.now() end,
+    margin = cfg.refresh_margin_s, store = cfg.token_store or shared, host = host,
     fetch = function(current, deadline) return a:fetch_token(current, deadline) end,
   }
+  -- Tuya throttles per cloud project: a rate_limit bucket is the client id's, in the store.
+  local limiter = cfg.limiter
+  if cfg.rate_limit then
+    limiter = store.limiter(shared, "tuya:" .. account, cfg.rate_limit.capacity, cfg.rate_limit.refill_per_second,
+      cfg.clock)
+  end
+  local secrets = { secret, userinfo_of(cfg.base_url) }
+  for _, v in ipairs(type(shared.secrets) == "function" and shared:secrets() or {}) do secrets[#secrets + 1] = v end
   a.pipeline = pipeline.new{
     profile = profile, state = a, transport = make_transport(cfg), credential = a.credential,
-    limiter = cfg.limiter, retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock,
-    secrets = { secret, userinfo_of(cfg.base_url) },
+    limiter = limiter, retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock,
+    secrets = secrets,
   }
   local client = setmetatable({ _adapter = a, _tree = a.tree }, Client)
   for k, v in pairs(a.tree) do
