@@ -7,10 +7,14 @@
 --
 -- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
 --         blocks (3), residents_per_block (160), members (45), camel_keys (answer in camelCase,
---         as some of Tuya's English examples do).
+--         as some of Tuya's English examples do), one_live_token (true: one live token per
+--         client, as the live gateway keeps: every grant or refresh issues a new token and ends
+--         all older ones, instead of a repeat grant returning the live token).
 -- controls: credentials(), expire_tokens(), set_clock_offset{ms}, set_skew{ms}, set_token_ttl{seconds},
 --           fault{kind, count} (kinds: not_json, no_success, truncated, empty, html_502),
---           stats(), summary().
+--           stats() (revoked: tokens a newer grant or refresh ended, besides a refreshed one itself;
+--           invalid: business calls with an unknown or ended token),
+--           summary().
 local core = require "dwell.core"
 local url = require "dwell.url"
 
@@ -52,7 +56,8 @@ return function(config, env)
   local state = {
     offset_ms = 0, skew_ms = config.skew_ms or 900000, ttl = config.token_ttl or 7200,
     tokens = {}, refresh = {}, faults = {}, live = nil,
-    stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0 },
+    stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0,
+      revoked = 0, invalid = 0 },
   }
   local clock = env and env.now or os.time
   local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
@@ -109,7 +114,10 @@ return function(config, env)
     local access = h.access_token
     if access == nil or access == "" then return fail(1002, "access_token is null") end
     local tok = state.tokens[access]
-    if not tok then return fail(1011, "token invalid") end
+    if not tok then
+      state.stats.invalid = state.stats.invalid + 1
+      return fail(1011, "token invalid")
+    end
     if tok.expires_at <= now_ms() then
       state.stats.expired = state.stats.expired + 1
       return fail(1010, "token is expired")
@@ -118,6 +126,13 @@ return function(config, env)
   end
 
   local function issue()
+    if config.one_live_token then
+      for access, old in pairs(state.tokens) do
+        state.tokens[access] = nil
+        state.refresh[old.refresh_token] = nil
+        state.stats.revoked = state.stats.revoked + 1
+      end
+    end
     local tok = { access_token = core.random_hex(16), refresh_token = core.random_hex(16),
       expires_at = now_ms() + state.ttl * 1000, uid = "bay1700000000dwellsbx" }
     state.tokens[tok.access_token] = tok
@@ -138,9 +153,12 @@ return function(config, env)
     local params = url.parse_query(req.query or "")
     if params.grant_type ~= "1" then return fail(1003, "grant type invalid") end
     state.stats.grants = state.stats.grants + 1
-    -- A repeat call while a token is live returns that token with less time left (NOTES §4.1).
+    -- A repeat call while a token is live returns that token with less time left (NOTES §4.1);
+    -- in one-live-token mode it issues a new one, which ends the live one.
     local live = state.live
-    if live and state.tokens[live.access_token] and live.expires_at > now_ms() then return token_result(live) end
+    if live and not config.one_live_token and state.tokens[live.access_token] and live.expires_at > now_ms() then
+      return token_result(live)
+    end
     return token_result(issue())
   end
 
