@@ -82,7 +82,8 @@ function Pipeline:finish(err, spec, ctx)
   end
   err.vendor = err.vendor or self.profile.vendor
   err.endpoint = err.endpoint or (spec and spec.name)
-  err.attempts = err.attempts or (ctx and ctx.attempt)
+  -- requests this call put on the wire (the transport's own count is per send)
+  if ctx then err.attempts = ctx.attempt end
   local secrets = {}
   for _, s in ipairs(self.secrets) do secrets[#secrets + 1] = s end
   for _, s in ipairs(ctx and ctx.secrets or {}) do secrets[#secrets + 1] = s end
