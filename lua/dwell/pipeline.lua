@@ -128,7 +128,7 @@ end
 M.MAX_URL = 65536
 
 -- One attempt on the wire, bounded by what is left of the deadline.
-function Pipeline:send(spec, hreq, deadline)
+function Pipeline:send(spec, hreq, deadline, attempt)
   local left_ms = math.floor(self:left(deadline) * 1000)
   if left_ms <= 0 then return nil, out_of_time("before the request could be sent") end
   if #hreq.url > M.MAX_URL then
@@ -140,7 +140,7 @@ function Pipeline:send(spec, hreq, deadline)
   return self.transport:send{
     method = hreq.method, url = hreq.url, headers = hreq.headers, body = hreq.body,
     idempotent = spec.repeatable, limiter = self.limiter, redact = self.profile.redact,
-    attempts = 1, deadline_ms = left_ms, timeout_ms = hreq.timeout_ms,
+    attempts = 1, attempt = attempt, deadline_ms = left_ms, timeout_ms = hreq.timeout_ms,
     -- for host transports: a write that may not be repeated must not ride on a reused
     -- connection, which libcurl would silently resend on (the built-in transport does this)
     fresh_connect = not spec.repeatable or nil,
@@ -207,7 +207,7 @@ function Pipeline:execute(spec, req, opts)
     hreq, err = profile.sign(state, spec, req, ctx.cred, ctx)
     if not hreq then return nil, self:finish(err, spec, ctx) end
     local resp
-    resp, err = self:send(spec, hreq, deadline)
+    resp, err = self:send(spec, hreq, deadline, ctx.attempt)
     local delay, verdict
     if not resp then
       delay = self:transport_delay(spec, err, ctx.attempt)
