@@ -83,7 +83,13 @@ end
 -- ---- the client ------------------------------------------------------------------------------
 
 local methods = {}
-local Client = { __name = "dwell.rooms", __index = methods }
+local Client = { __name = "dwell.rooms" }
+-- The client's own methods, else the endpoint tree (an unknown name gets a did-you-mean).
+function Client.__index(c, k)
+  local m = methods[k]
+  if m ~= nil then return m end
+  return rawget(c, "\0tree")[k]
+end
 
 local function adapter_of(c) return rawget(c, "\0adapter") end
 

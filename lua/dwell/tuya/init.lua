@@ -76,8 +76,12 @@ local Client = {}
 Client.__name = "dwell.tuya"
 local methods = {}
 
-function Client.__index(_, k)
-  return methods[k]
+-- A client's own methods, else the endpoint tree (whose groups answer an unknown name with a
+-- did-you-mean).
+function Client.__index(self, k)
+  local m = methods[k]
+  if m ~= nil then return m end
+  return rawget(self, "_tree")[k]
 end
 
 function Client:__tostring()
