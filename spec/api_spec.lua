@@ -148,7 +148,6 @@ end)
 
 describe("endpoint trees of the clients", function()
   local dwell = require "dwell"
-  local errors = require "dwell.error"
   local tuya = assert(dwell.tuya{ client_id = "cid", secret = "secret-0123", base_url = "http://127.0.0.1:9" })
 
   local function raised(fn)
