@@ -39,7 +39,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -127,6 +127,10 @@ bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard 
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
+
+# Requests on the wire for the hostile cases of the pipeline issue (uses spec/support/hostile.lua).
+bench-wire: all
+	LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;' $(LUA) bench/wire_counts.lua
 
 bench-json: all
 	$(LUA) bench/json.lua

@@ -145,3 +145,33 @@ describe("dwell.api", function()
     assert.equal(2, #api.list(tree))
   end)
 end)
+
+describe("endpoint trees of the clients", function()
+  local dwell = require "dwell"
+  local tuya = assert(dwell.tuya{ client_id = "cid", secret = "secret-0123", base_url = "http://127.0.0.1:9" })
+
+  local function raised(fn)
+    local ok, err = pcall(fn)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err), tostring(err))
+    return err
+  end
+
+  it("answer a misspelt endpoint or group with a did-you-mean, before any I/O", function()
+    local err = raised(function() return tuya.community.room_userz{ block_id = "1" } end)
+    assert.equal("invalid_argument", err.kind)
+    assert.equal("tuya", err.vendor)
+    assert.matches("'community.room_userz' %(did you mean 'community.room_users'%?%)", err.message)
+    err = raised(function() return tuya.comunity end)
+    assert.matches("did you mean 'community'", err.message)
+    err = raised(function() return tuya.nothing_like_it end)
+    assert.is_nil(err.message:find("did you mean", 1, true))
+  end)
+
+  it("say how to call an endpoint method written with a dot", function()
+    local err = raised(function() return tuya.community.room_users.each{ block_id = "1" } end)
+    assert.matches("ep:each{...} %(a colon%)", err.message)
+    err = raised(function() return tuya.community.room_users.all{ block_id = "1" } end)
+    assert.matches("ep:all", err.message)
+  end)
+end)

@@ -264,7 +264,12 @@ describe("rooms auth", function()
     assert.equal("https://demo.rooms.docusign.com/restapi/v2/accounts/" .. S.ACCOUNT .. "/rooms/7/users?count=10",
       p.url)
     local prod = assert(dwell.rooms{ account_id = S.ACCOUNT, env = "prod", jwt = { integration_key = S.IK,
-      private_key = "x" } })
+      private_key = S.keys().private } })
     assert.equal("https://account.docusign.com/oauth/auth", prod:consent_url():match("^[^?]+"))
+    -- A key that cannot sign is a configuration error now, not an auth error on the first call.
+    v, err = dwell.rooms{ account_id = S.ACCOUNT, env = "prod", jwt = { integration_key = S.IK, private_key = "x" } }
+    assert.is_nil(v)
+    assert.equal("invalid_argument", err.kind)
+    assert.equal("jwt.private_key", err.param)
   end)
 end)

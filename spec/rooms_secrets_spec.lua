@@ -2,6 +2,7 @@
 -- tokens, client secret, Authorization values) shows up in anything a user can
 -- see: error fields and tostring, client and endpoint tostring, transport hooks.
 local S = dofile("spec/rooms_support.lua")
+local dwell = require "dwell"
 local url = require "dwell.url"
 
 -- Everything reachable from `v` as text (keys, values, tostring of tables).
@@ -37,7 +38,13 @@ describe("rooms secrets", function()
     sb:control("rooms", "expire_tokens")
     keep(assert(rooms.account.get()))
     keep(select(2, S.client(sb, { on_request = hook, jwt = { private_key = S.keys().other_private } }).rooms.list()))
-    keep(select(2, S.client(sb, { jwt = { private_key = "-----BEGIN PRIVATE KEY-----\nnot-a-key\n" } }).rooms.list()))
+    -- A key that cannot sign is refused by the constructor, naming the option and nothing of its text.
+    local bad_key = "-----BEGIN PRIVATE KEY-----\nnot-a-key-5d1f\n"
+    local no_client, key_err = dwell.rooms(S.config(sb, { jwt = { private_key = bad_key } }))
+    assert.is_nil(no_client)
+    assert.equal("jwt.private_key", key_err.param)
+    assert.falsy(tostring(key_err):find("not-a-key-5d1f", 1, true))
+    keep(key_err)
     local bad_secret = "wrong-secret-9c1e"
     keep(select(2, S.client(sb, { jwt = false, on_request = hook, auth_code = { integration_key = S.IK,
       secret = bad_secret, refresh_token = S.REFRESH } }).rooms.list()))

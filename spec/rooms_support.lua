@@ -43,8 +43,10 @@ function M.clock(sb)
   return c
 end
 
---- A client on the sandbox; `opts` overrides (jwt fields go in opts.jwt).
-function M.client(sb, opts)
+--- The configuration of a client on the sandbox; `opts` overrides (jwt fields go in opts.jwt).
+-- One attempt per call unless `opts.retry` says otherwise: a spec that expects a resend (or a
+-- rate-limit wait, which spends an attempt too) asks for it.
+function M.config(sb, opts)
   opts = opts or {}
   local cfg = { account_id = M.ACCOUNT, base_url = sb.url .. "/restapi", auth_base_url = sb.url,
     retry = { attempts = 1 } }
@@ -59,7 +61,12 @@ function M.client(sb, opts)
       cfg[k] = v
     end
   end
-  return assert(require("dwell").rooms(cfg))
+  return cfg
+end
+
+--- A client on the sandbox (see config).
+function M.client(sb, opts)
+  return assert(require("dwell").rooms(M.config(sb, opts)))
 end
 
 --- Requests the sandbox received whose path starts with `prefix` (and method, if given).

@@ -235,7 +235,7 @@ describe("ruckus declarations against the vendor OpenAPI description", function(
           assert.truthy(req.headers.Accept:find(t, 1, true), s.name .. " Accept " .. t)
         end
       end
-      if s.auth == false then assert.is_nil(req.headers.Authorization, s.name)
+      if s.auth == "none" then assert.is_nil(req.headers.Authorization, s.name)
       else assert.equal("<token>", req.headers.Authorization, s.name) end
       if op.requestBody then
         assert.equal("application/json", req.headers["Content-Type"], s.name)

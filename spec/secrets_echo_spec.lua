@@ -84,7 +84,7 @@ describe("secrets echoed by a server", function()
       auth_base_url = sb.url, access_token = token, retry = { attempts = 1 } })
     local res, err = rooms.rooms.users.list{ room_id = 1 }
     assert.is_nil(res)
-    assert.equal("api", err.kind)
+    assert.equal("rejected", err.kind)
     assert.matches("bad header", err.message)
     assert_clean(err, { token })
   end)

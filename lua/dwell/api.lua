@@ -43,6 +43,15 @@ function Endpoint:__call(args, opts)
   return self:call(args, opts)
 end
 
+-- `ep.each{...}` (a dot for a colon) would otherwise fail deep inside with "attempt to call a
+-- nil value (method 'pages')": say what to write instead.
+local function check_self(self, method)
+  if getmetatable(self) ~= Endpoint then
+    error(errors.invalid_argument(nil, nil, nil, "endpoint method '" .. method .. "' called without its endpoint: write ep:"
+      .. method .. "{...} (a colon), not ep." .. method .. "{...}"), 3)
+  end
+end
+
 local function fail(self, param, rule)
   return nil, errors.invalid_argument(self.adapter.vendor, self.spec.name, param, rule)
 end
@@ -107,6 +116,7 @@ end
 
 --- Calls the endpoint: the unwrapped result, or nil, dwell.error.
 function Endpoint:call(args, opts)
+  check_self(self, "call")
   local req, err = self:build(args)
   if not req then return nil, err end
   return self.adapter:call(self.spec, req, opts)
@@ -114,6 +124,7 @@ end
 
 --- The signed request this call would send, without sending it (for debugging and tests).
 function Endpoint:prepare(args, opts)
+  check_self(self, "prepare")
   local req, err = self:build(args)
   if not req then return nil, err end
   return self.adapter:prepare(self.spec, req, opts)
@@ -150,6 +161,7 @@ end
 
 --- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
 function Endpoint:pages(args)
+  check_self(self, "pages")
   local p, style = pager(self)
   local cur, state = style.start(p, args), {}
   local asked
@@ -174,6 +186,7 @@ end
 --- Iterates over items across all pages, fetching lazily one page at a time.
 -- Raises the dwell.error on failure (use :all for nil, err).
 function Endpoint:each(args)
+  check_self(self, "each")
   local next_page = self:pages(args)
   local items, i = nil, 0
   return function()
@@ -192,6 +205,7 @@ end
 
 --- Every item of every page as one list, or nil, err.
 function Endpoint:all(args)
+  check_self(self, "all")
   local out = {}
   local ok, err = pcall(function()
     for item in self:each(args) do out[#out + 1] = item end
@@ -205,6 +219,41 @@ end
 
 local Group = {}
 Group.__name = "dwell.endpoints"
+
+-- Every endpoint and group name under a group, in full ("community.room_users"), for did-you-mean.
+local function names_under(g, out)
+  for k, v in pairs(g) do
+    if k ~= "\0path" then
+      if getmetatable(v) == Endpoint then
+        out[#out + 1] = v.spec.name
+      else
+        out[#out + 1] = rawget(v, "\0path")
+        names_under(v, out)
+      end
+    end
+  end
+  return out
+end
+
+-- Each group's vendor and whether it is the root (its path is then the vendor's name).
+local group_info = setmetatable({}, { __mode = "k" })
+
+--- Raises a dwell.error naming a name a tree does not have, with a did-you-mean: a misspelt
+-- endpoint otherwise fails as "attempt to call a nil value (field 'room_userz')".
+function M.unknown(g, name, level)
+  local info = group_info[g] or {}
+  local wanted = (info.root and "" or (rawget(g, "\0path") .. ".")) .. tostring(name)
+  local guess = type(name) == "string" and validate.did_you_mean(wanted, names_under(g, {}))
+  error(errors.invalid_argument(info.vendor, nil, nil, (info.vendor or "dwell") .. " has no endpoint or group '"
+    .. wanted .. "'" .. (guess and (" (did you mean '" .. guess .. "'?)") or "")
+    .. "; client:endpoints() lists them"), level or 2)
+end
+
+function Group.__index(g, k)
+  if type(k) ~= "string" or k:sub(1, 1) == "_" or k:find("^\0") then return nil end
+  M.unknown(g, k, 3)
+end
+
 function Group.__call(g)
   local names = {}
   for k in pairs(g) do
@@ -230,6 +279,7 @@ end
 --- Builds the tree of endpoint objects for `decls` served by `adapter`.
 function M.build(decls, adapter)
   local root = setmetatable({ ["\0path"] = adapter.vendor }, Group)
+  group_info[root] = { vendor = adapter.vendor, root = true }
   for _, decl in ipairs(decls) do
     local spec = normalize(decl)
     local ep = setmetatable({ spec = spec, adapter = adapter, by_wire = {},
@@ -254,6 +304,7 @@ function M.build(decls, adapter)
       local child = rawget(node, parts[i])
       if not child then
         child = setmetatable({ ["\0path"] = table.concat(parts, ".", 1, i) }, Group)
+        group_info[child] = { vendor = adapter.vendor }
         rawset(node, parts[i], child)
       end
       node = child

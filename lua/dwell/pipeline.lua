@@ -37,7 +37,8 @@ Pipeline.__name = "dwell.pipeline"
 function Pipeline.__tostring(p) return "dwell.pipeline (" .. p.profile.vendor .. ")" end
 
 --- opts: profile, state (the vendor's client state, handed to the hooks), transport,
--- credential (dwell.credential, or nil when no call needs one), limiter (a bucket with take),
+-- credential (dwell.credential, or nil when no call needs one), limiter (a bucket with take:
+-- dwell.ratelimit's, or dwell.store.limiter's through a shared store; not for unmetered specs),
 -- retry (the client's retry option), retry_defaults (the vendor's), deadline_ms (default
 -- 120000), clock ({ now, sleep }: the client's clock option), secrets (strings of the client
 -- itself that errors must never show: secret, hashed secret, private key, passphrase, ...).
@@ -85,7 +86,8 @@ function Pipeline:finish(err, spec, ctx)
   end
   err.vendor = err.vendor or self.profile.vendor
   err.endpoint = err.endpoint or (spec and spec.name)
-  err.attempts = err.attempts or (ctx and ctx.attempt)
+  -- requests this call put on the wire (the transport's own count is per send)
+  if ctx then err.attempts = ctx.attempt end
   local secrets = {}
   for _, s in ipairs(self.secrets) do secrets[#secrets + 1] = s end
   for _, s in ipairs(ctx and ctx.secrets or {}) do secrets[#secrets + 1] = s end
@@ -130,7 +132,7 @@ end
 M.MAX_URL = 65536
 
 -- One attempt on the wire, bounded by what is left of the deadline.
-function Pipeline:send(spec, hreq, deadline)
+function Pipeline:send(spec, hreq, deadline, attempt)
   local left_ms = math.floor(self:left(deadline) * 1000)
   if left_ms <= 0 then return nil, out_of_time("before the request could be sent") end
   if #hreq.url > M.MAX_URL then
@@ -141,8 +143,9 @@ function Pipeline:send(spec, hreq, deadline)
   if bad then return nil, bad end
   return self.transport:send{
     method = hreq.method, url = hreq.url, headers = hreq.headers, body = hreq.body,
-    idempotent = spec.repeatable, limiter = self.limiter, redact = self.profile.redact,
-    attempts = 1, deadline_ms = left_ms, timeout_ms = hreq.timeout_ms,
+    -- spec.unmetered: a call the vendor does not count against the budget (Rooms' OAuth service)
+    idempotent = spec.repeatable, limiter = not spec.unmetered and self.limiter or nil, redact = self.profile.redact,
+    attempts = 1, attempt = attempt, deadline_ms = left_ms, timeout_ms = hreq.timeout_ms,
     -- for host transports: a write that may not be repeated must not ride on a reused
     -- connection, which libcurl would silently resend on (the built-in transport does this)
     fresh_connect = not spec.repeatable or nil,
@@ -209,7 +212,7 @@ function Pipeline:execute(spec, req, opts)
     hreq, err = profile.sign(state, spec, req, ctx.cred, ctx)
     if not hreq then return nil, self:finish(err, spec, ctx) end
     local resp
-    resp, err = self:send(spec, hreq, deadline)
+    resp, err = self:send(spec, hreq, deadline, ctx.attempt)
     local delay, verdict
     if not resp then
       delay = self:transport_delay(spec, err, ctx.attempt)

@@ -6,6 +6,8 @@
 -- or TLS failure before any byte), or the server says it was not processed (429, the vendor's
 -- rate-limit and token-expired codes). Retry-After (seconds or HTTP-date) is read here for
 -- every vendor, and every wait is capped by the call's deadline by the caller.
+local header = require("dwell.http").header
+
 local M = {}
 
 M.DEFAULTS = { attempts = 3, base_ms = 200, cap_ms = 10000, jitter = "full" }
@@ -54,16 +56,6 @@ function M.http_date(s)
   local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
   local days = era * 146097 + doe - 719468
   return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
-
-local function header(headers, name)
-  if type(headers) ~= "table" then return nil end
-  local v = headers[name]
-  if v ~= nil then return v end
-  for k, item in pairs(headers) do
-    if type(k) == "string" and k:lower() == name then return item end
-  end
-  return nil
 end
 
 --- The wait a response asks for, in seconds: Retry-After as delta seconds or an HTTP date

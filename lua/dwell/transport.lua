@@ -173,7 +173,8 @@ function Transport:_send(req)
   local timeout = req.timeout_ms or self.timeout_ms
   local attempts = req.attempts or self.attempts
   for attempt = 1, attempts do
-    info.attempt, info.status, info.timing, info.error, info.retry_in = attempt, nil, nil, nil, nil
+    -- A caller that owns the retries (the pipeline) says which of its attempts this is.
+    info.attempt, info.status, info.timing, info.error, info.retry_in = (req.attempt or 1) + attempt - 1, nil, nil, nil, nil
     if req.limiter then
       -- nil, err: a shared store holding the budget failed (kind "store")
       local ok, lerr = req.limiter:take(1, deadline - scheduler.now())

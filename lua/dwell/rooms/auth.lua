@@ -1,11 +1,14 @@
---- Access tokens for the Rooms client (NOTES.md §2): a fixed token, the JWT grant
--- (service integrations) or the refresh-token flow (authorization-code users).
--- Tokens are cached and renewed ahead of `expires_in`; concurrent callers share
--- one renewal (single flight under transport.lock()). Nothing here ever puts a
--- token, key, secret or assertion into an error message.
+--- Access tokens for the Rooms client (NOTES.md §2): the JWT grant (service integrations) or
+-- the refresh-token flow (authorization-code users); a fixed access_token needs none of this.
+-- Caching, early renewal, single flight and the once-only renewal after a 401 are
+-- dwell.credential's; the token endpoint and userinfo are declarations that dwell.pipeline runs
+-- (never public endpoints). Nothing here puts a token, key, secret or assertion into an error
+-- message, and every one of them is in the list of strings errors are masked with.
+local core = require "dwell.core"
 local errors = require "dwell.error"
 local http = require "dwell.http"
 local jwt = require "dwell.rooms.jwt"
+local retry = require "dwell.retry"
 local url = require "dwell.url"
 
 local M = {}
@@ -26,6 +29,15 @@ local REASONS = {
   expired_grant = "the refresh token or authorization code has expired",
 }
 
+-- The OAuth service's endpoints on auth_base_url. A JWT grant may be sent again (a second
+-- assertion just mints another token); an authorization-code or refresh-token grant may not (the
+-- code or a rotating refresh token may be spent by the first).
+M.TOKEN = {
+  jwt = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = true },
+  auth_code = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = false },
+}
+M.USERINFO = { name = "oauth.userinfo", method = "GET", oauth = true, repeatable = true }
+
 local Auth = {}
 Auth.__index = Auth
 Auth.__name = "dwell.rooms.auth"
@@ -44,12 +56,35 @@ local function scopes_of(s)
   return s
 end
 
---- `cfg` = { access_token | jwt = {...} | auth_code = {...}, auth_base_url, send (function
--- sending a request table, see dwell/http.lua), now (function), lock (transport lock) }.
+--- The rule a JWT key breaks, or nil: a trial signature, so that a malformed PEM (or a wrong
+-- passphrase) is a configuration error now rather than an auth error on the first call.
+-- Returns the option to name and the C core's reason (which never contains the key).
+function M.check_key(j)
+  local ok, sig, why = pcall(core.rs256_sign, j.private_key, "dwell: key check", j.passphrase)
+  if ok and sig then return nil end
+  why = tostring(ok and why or sig)
+  local param = why:find("passphrase", 1, true) and "jwt.passphrase" or "jwt.private_key"
+  return param, "cannot sign an RS256 assertion: " .. why
+end
+
+-- Every string of the configuration an error must never show; the list is handed to the
+-- pipeline, and a rotated refresh token joins it.
+local function secrets_of(self, cfg)
+  local s = {}
+  local function add(v) if type(v) == "string" then s[#s + 1] = v end end
+  local j, c = self.jwt or {}, self.code or {}
+  add(j.private_key); add(j.passphrase)
+  for line in (j.private_key or ""):gmatch("[^\r\n]+") do add(line:match("^[%w+/=]+$")) end -- the key's base64 lines
+  add(c.secret); add(c.refresh_token); add(c.code); add(c.code_verifier); add(cfg.access_token)
+  if self.basic then add(self.basic); add(self.basic:match("^Basic (.+)$")); add(c.integration_key .. ":" .. c.secret) end
+  return s
+end
+
+--- `cfg` = { jwt = {...} | auth_code = {...} | access_token, auth_base_url, now (function) }.
+-- `pipeline` is set by the client once it exists (token requests run through it).
 function M.new(cfg)
-  local self = setmetatable({ send = cfg.send, now = cfg.now, lock = cfg.lock,
-    auth_base_url = cfg.auth_base_url:gsub("/+$", "") }, Auth)
-  self.oauth_host = cfg.oauth_host or self.auth_base_url:gsub("^%a[%w+.-]*://", ""):gsub("/.*$", "")
+  local self = setmetatable({ now = cfg.now, auth_base_url = cfg.auth_base_url:gsub("/+$", "") }, Auth)
+  self.oauth_host = cfg.oauth_host or self.auth_base_url:gsub("^%a[%w+.-]*://", ""):gsub("[/?#].*$", ""):gsub("^.*@", "")
   if cfg.jwt then
     local j = cfg.jwt
     self.mode = "jwt"
@@ -65,17 +100,13 @@ function M.new(cfg)
       code = a.code, redirect_uri = a.redirect_uri, code_verifier = a.code_verifier,
       scopes = a.scopes and scopes_of(a.scopes),
       on_refresh_token = a.on_refresh_token }
+    self.basic = "Basic " .. core.base64_encode(tostring(a.integration_key) .. ":" .. tostring(a.secret))
     self.renew_before = a.renew_before or M.RENEW_BEFORE
   else
     self.mode = "static"
-    self.token = cfg.access_token
   end
+  self.secrets = secrets_of(self, cfg)
   return self
-end
-
---- True when a rejected token can be replaced by asking the token endpoint again.
-function Auth:renewable()
-  return self.mode ~= "static"
 end
 
 -- JWT impersonation needs the user's consent to `impersonation` as well as to the
@@ -99,7 +130,6 @@ function Auth:consent_url(opts)
     { "client_id", tostring(c.integration_key) }, { "redirect_uri", c.redirect_uri or M.DEFAULT_REDIRECT } }
   if opts.state ~= nil then pairs_list[#pairs_list + 1] = { "state", tostring(opts.state) } end
   if opts.code_verifier ~= nil then
-    local core = require "dwell.core"
     pairs_list[#pairs_list + 1] = { "code_challenge", core.base64url_encode(core.sha256(opts.code_verifier)) }
     pairs_list[#pairs_list + 1] = { "code_challenge_method", "S256" }
   end
@@ -113,12 +143,21 @@ local function form_body(pairs_list)
   return (url.form(pairs_list):gsub("%%3A", ":"))
 end
 
+local function auth_error(message)
+  return errors.new{ kind = "auth", vendor = "rooms", endpoint = "oauth.token", message = message, retryable = false }
+end
+
+-- A string field of a server's answer, or nil: a hostile or broken server may send anything.
+local function text(v)
+  return type(v) == "string" and v ~= "" and v or nil
+end
+
 local function token_error(self, resp, body)
   local status = resp.status
-  local code = type(body) == "table" and body.error or nil
-  local desc = type(body) == "table" and body.error_description or nil
+  body = type(body) == "table" and body or {}
+  local code, reason = text(body.error), text(body.error_description)
   local e = { vendor = "rooms", endpoint = "oauth.token", status = status, code = code,
-    request_id = type(body) == "table" and (body.reference_id or body.referenceId) or nil }
+    request_id = text(body.reference_id) or text(body.referenceId) }
   if code == "consent_required" then
     e.kind = "auth"
     e.consent_url = self:consent_url()
@@ -126,39 +165,64 @@ local function token_error(self, resp, body)
       .. "requested; have the user (or an organization admin) open " .. e.consent_url
       .. " once (the redirect_uri must be registered for the integration key)"
   elseif code then
-    e.kind = status and status >= 500 and "http" or "auth"
-    local reason = desc and desc ~= "" and desc or nil
+    e.kind = status >= 500 and "http" or "auth"
     e.reason = reason
     e.message = "token request refused: " .. code .. (reason and (" (" .. reason .. ")") or "")
     local why = REASONS[reason] or REASONS[code]
     if why then e.message = e.message .. ": " .. why end
   else
-    e.kind = status == 429 and "rate_limited" or ((status or 0) >= 500 and "http" or "auth")
-    e.message = "token request failed with HTTP " .. tostring(status)
+    e.kind = status == 429 and "rate_limited" or (status >= 500 and "http" or "auth")
+    e.message = status == 200 and "the token endpoint answered HTTP 200 without an access_token"
+      or ("token request failed with HTTP " .. tostring(status))
   end
   e.retryable = e.kind == "http" or e.kind == "rate_limited"
   return errors.new(e)
 end
 
--- Asks the token endpoint; returns { access_token, expires_in } or nil, err.
-function Auth:request_token()
-  local form, assertion
-  local headers, idempotent = {}, false
+-- What a refusal by the OAuth service means for a resend: a 429 was not processed (wait);
+-- 502/503/504 may have been (only a repeatable request is sent again); anything else is final.
+local function refusal(resp, err)
+  local after = retry.after(resp.headers)
+  if resp.status == 429 then
+    err.retry_after = after
+    return { wait = after, err = err }
+  end
+  if retry.RETRY_STATUS[resp.status] then return { transient = true, wait = after, err = err } end
+  return { fail = err }
+end
+
+--- The pipeline's verdict on an answer of the OAuth service (spec M.TOKEN.* or M.USERINFO).
+function Auth:verdict(spec, resp)
+  local body = http.decode(resp.body)
+  if spec == M.USERINFO then
+    if resp.status == 200 and type(body) == "table" then return { ok = true, result = body } end
+    local err = errors.new{ kind = resp.status == 401 and "auth" or resp.status == 429 and "rate_limited" or "http",
+      vendor = "rooms", endpoint = "oauth.userinfo", status = resp.status,
+      message = "userinfo failed with HTTP " .. resp.status }
+    if resp.status == 401 then return { reauth = true, err = err } end
+    return refusal(resp, err)
+  end
+  if resp.status == 200 and type(body) == "table" and type(body.access_token) == "string" then
+    return { ok = true, result = body }
+  end
+  return refusal(resp, token_error(self, resp, body))
+end
+
+-- The grant request: { url, headers, body, secrets (what this request alone carries) }.
+function Auth:grant()
+  local headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" }
+  local form, secrets
   if self.mode == "jwt" then
     local j = self.jwt
-    local err
-    assertion, err = jwt.sign(jwt.claims{ integration_key = j.integration_key, user_id = j.user_id,
+    local assertion, err = jwt.sign(jwt.claims{ integration_key = j.integration_key, user_id = j.user_id,
       aud = j.aud, scopes = j.scopes, now = self.now(), iat_skew = j.iat_skew, lifetime = j.lifetime },
       j.private_key, j.passphrase)
-    if not assertion then
-      return nil, errors.new{ kind = "auth", vendor = "rooms", endpoint = "oauth.token", message = err }
-    end
+    if not assertion then return nil, auth_error(err) end
     form = { { "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer" }, { "assertion", assertion } }
-    idempotent = true -- a second assertion just mints another token
+    secrets = { assertion, assertion:match("[^.]+$") }
   else
     local c = self.code
-    headers.Authorization = "Basic " .. require("dwell.core").base64_encode(
-      tostring(c.integration_key) .. ":" .. tostring(c.secret))
+    headers.Authorization = self.basic
     if c.refresh_token then
       form = { { "grant_type", "refresh_token" }, { "refresh_token", c.refresh_token } }
     elseif c.code then
@@ -166,91 +230,46 @@ function Auth:request_token()
       if c.redirect_uri then form[#form + 1] = { "redirect_uri", c.redirect_uri } end
       if c.code_verifier then form[#form + 1] = { "code_verifier", c.code_verifier } end
     else
-      return nil, errors.new{ kind = "auth", vendor = "rooms", endpoint = "oauth.token",
-        message = "auth_code needs a refresh_token (or a one-time code)" }
+      return nil, auth_error("auth_code needs a refresh_token (or a one-time code)")
     end
   end
-  headers["Content-Type"] = "application/x-www-form-urlencoded"
-  headers.Accept = "application/json"
-  local resp, err = self.send{ method = "POST", url = self.auth_base_url .. "/oauth/token", headers = headers,
-    body = form_body(form), idempotent = idempotent, endpoint = "oauth.token" }
-  if not resp then return nil, err end
-  local body = http.decode(resp.body)
-  if resp.status ~= 200 or type(body) ~= "table" or type(body.access_token) ~= "string" then
-    -- error_description is the server's text, which may echo the form it was sent.
-    local c = self.code or {}
-    return nil, errors.mask(token_error(self, resp, body), { assertion, assertion and assertion:match("[^.]+$"),
-      c.secret, c.refresh_token, c.code,
-      headers.Authorization, headers.Authorization and headers.Authorization:match("^Basic (.+)$") })
-  end
-  if self.mode == "auth_code" then
-    -- Refresh tokens may rotate: keep the newest, and a one-time code is spent.
-    if type(body.refresh_token) == "string" and body.refresh_token ~= self.code.refresh_token then
-      self.code.refresh_token = body.refresh_token
-      if self.code.on_refresh_token then self.code.on_refresh_token(body.refresh_token) end
-    end
-    self.code.code = nil
-  end
-  return body
+  return { url = self.auth_base_url .. "/oauth/token", headers = headers, body = form_body(form), secrets = secrets }
 end
 
-local function fresh(self)
-  return self.token and (self.expires_at == nil or self.now() < self.expires_at)
-end
-
---- A valid access token, renewing it first when it is missing or about to expire.
-function Auth:access_token()
-  if fresh(self) then return self.token end
-  if self.mode == "static" then
-    if self.token then return self.token end
-    return nil, errors.new{ kind = "auth", vendor = "rooms", message = "no access_token, jwt or auth_code configured" }
+-- Refresh tokens may rotate: keep the newest (and never show it), and a one-time code is spent.
+function Auth:rotate(body)
+  local c = self.code
+  if not c then return end
+  local rt = body.refresh_token
+  if type(rt) == "string" and rt ~= "" and rt ~= c.refresh_token then
+    c.refresh_token = rt
+    self.secrets[#self.secrets + 1] = rt
+    if c.on_refresh_token then c.on_refresh_token(rt) end
   end
-  local token, err
-  self.lock:with(function()
-    -- Whoever held the lock may have renewed the token meanwhile.
-    if fresh(self) then token = self.token; return end
-    local started = self.now()
-    local body
-    body, err = self:request_token()
-    if not body then return end
-    local ttl = tonumber(body.expires_in) or 3600
-    self.token = body.access_token
-    self.expires_at = started + ttl - math.min(self.renew_before, ttl / 2)
-    self.renewals = (self.renewals or 0) + 1
-    token = self.token
-  end)
-  if not token then return nil, err end
-  return token
+  c.code = nil
 end
 
---- Drops `token` after the API rejected it (401), so the next call renews.
-function Auth:invalidate(token)
-  if self.mode ~= "static" and self.token == token then self.token, self.expires_at = nil, nil end
+--- dwell.credential's fetch: asks the token endpoint within the calling request's deadline;
+-- { token, expires_in } or nil, err.
+function Auth:fetch(deadline)
+  local req, err = self:grant()
+  if not req then return nil, err end
+  local body
+  body, err = self.pipeline:execute(M.TOKEN[self.mode], req, { deadline = deadline })
+  if not body then return nil, err end
+  self:rotate(body)
+  return { token = body.access_token, expires_in = tonumber(body.expires_in) or 3600 }
 end
 
 --- GET /oauth/userinfo with the current token: the decoded body, or nil, err.
 -- DocuSign limits userinfo per user and integration key per hour, so the answer
--- is cached; `opts.refresh` asks again. A rejected token is renewed once.
+-- is cached; `opts.refresh` asks again. A rejected token is renewed once (the pipeline).
 function Auth:userinfo(opts)
   if self.userinfo_cache and not (type(opts) == "table" and opts.refresh) then return self.userinfo_cache end
-  for attempt = 1, 2 do
-    local token, err = self:access_token()
-    if not token then return nil, err end
-    local resp
-    resp, err = self.send{ method = "GET", url = self.auth_base_url .. "/oauth/userinfo", idempotent = true,
-      headers = { Authorization = "Bearer " .. token, Accept = "application/json" }, endpoint = "oauth.userinfo" }
-    if not resp then return nil, err end
-    local body = http.decode(resp.body)
-    if resp.status == 200 and type(body) == "table" then
-      self.userinfo_cache = body
-      return body
-    end
-    if not (resp.status == 401 and attempt == 1 and self:renewable()) then
-      return nil, errors.new{ kind = resp.status == 401 and "auth" or "http", vendor = "rooms",
-        endpoint = "oauth.userinfo", status = resp.status, message = "userinfo failed with HTTP " .. resp.status }
-    end
-    self:invalidate(token)
-  end
+  local info, err = self.pipeline:execute(M.USERINFO, { url = self.auth_base_url .. "/oauth/userinfo" })
+  if not info then return nil, err end
+  self.userinfo_cache = info
+  return info
 end
 
 --- The userinfo account to use: the one whose account_id is `account_id`, else
@@ -260,8 +279,9 @@ function Auth:account(account_id)
   local info, err = self:userinfo()
   if not info then return nil, err end
   for _, a in ipairs(type(info.accounts) == "table" and info.accounts or {}) do
-    if account_id ~= nil and a.account_id == account_id then return a end
-    if account_id == nil and (a.is_default == true or a.is_default == "true") then return a end
+    local match = type(a) == "table" and (account_id == nil and (a.is_default == true or a.is_default == "true")
+      or account_id ~= nil and a.account_id == account_id)
+    if match then return a end
   end
   return nil, errors.new{ kind = "not_found", vendor = "rooms", endpoint = "oauth.userinfo",
     message = account_id and ("the user has no account " .. tostring(account_id)) or "the user has no default account" }

@@ -225,10 +225,8 @@ local ENDPOINTS = {
     params = {} },
 }
 
--- NOTES.md §8: only GETs are retried or wait out a rate limit. A repeated PUT,
--- DELETE or action POST may fail where the first one (unseen) succeeded.
-for _, e in ipairs(ENDPOINTS) do
-  if e.idempotent == nil then e.idempotent = e.method == "GET" end
-end
+-- No declaration is marked idempotent: the engine's default (reads only, dwell.retry) is the
+-- vendor's rule. A repeated PUT, DELETE or action POST may fail where the first one (unseen)
+-- succeeded, so a write is sent again only when the server said it was not processed.
 
 return ENDPOINTS

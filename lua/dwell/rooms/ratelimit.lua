@@ -1,26 +1,25 @@
 --- DocuSign's account-wide hourly budget and 30-second burst window (NOTES.md §8).
--- Every response's X-RateLimit-* / X-BurstLimit-* headers are recorded; before a
--- call, when the hourly budget is nearly spent, calls are spread over what is
--- left of the window instead of running into HOURLY_APIINVOCATION_LIMIT_EXCEEDED;
--- after a limit error, idempotent calls wait until the reset time.
+-- Every response's X-RateLimit-* / X-BurstLimit-* headers are recorded; before a call, when the
+-- hourly budget is nearly spent, calls are spread over what is left of the window instead of
+-- running into HOURLY_APIINVOCATION_LIMIT_EXCEEDED. Nothing here sleeps: it says how long to
+-- wait, and the pipeline (dwell.pipeline) waits, within the call's deadline and attempt budget.
 local http = require "dwell.http"
+local retry = require "dwell.retry"
 
 local M = {}
 
 M.DEFAULTS = {
   reserve = 0.05,     -- start pacing when remaining <= this share of the limit (or count, if >= 1)
-  max_waits = 2,      -- waits-until-reset per call after a limit error
-  max_wait = 3660,    -- never sleep longer than this (seconds) for one wait
-  fallback_wait = 30, -- wait when the limit error carries no reset time
   burst_window = 30,  -- the burst limit's window: a burst error waits this long, not the hour
 }
 
 local Limits = {}
 Limits.__index = Limits
 
---- `opts` = false (observe only) or overrides of M.DEFAULTS; `now()` and `sleep(s)` are the clock.
-function M.new(opts, now, sleep)
-  local self = setmetatable({ now = now, sleep = sleep, enabled = opts ~= false, waited = 0, waits = 0 }, Limits)
+--- `opts` = false (observe only: no pacing, limit errors are final) or overrides of
+-- M.DEFAULTS; `now()` is the wall clock (X-RateLimit-Reset is epoch seconds).
+function M.new(opts, now)
+  local self = setmetatable({ now = now, enabled = opts ~= false }, Limits)
   for k, v in pairs(M.DEFAULTS) do self[k] = v end
   if type(opts) == "table" then
     for k, v in pairs(opts) do self[k] = v end
@@ -65,46 +64,35 @@ function Limits:snapshot()
   return c
 end
 
-function Limits:pause(seconds)
-  seconds = math.min(seconds, self.max_wait)
-  if seconds <= 0 then return 0 end
-  self.waited, self.waits = self.waited + seconds, self.waits + 1
-  self.sleep(seconds)
-  return seconds
+-- Seconds until one second past the hourly reset (the header has one-second resolution), or nil.
+function Limits:to_reset()
+  local s = self.state
+  if not (s and s.reset_at) then return nil end
+  return math.max(0, s.reset_at - self.now()) + 1
 end
 
---- Paces the next call: sleeps when the hourly budget is (nearly) used up.
--- Returns the seconds slept.
+--- The pause before the next call, in seconds, and whether it is required: when the budget is
+-- spent the call must wait for the reset (`true`); when it is nearly spent the pause only spreads
+-- what is left evenly over the rest of the window (`false`). nil when no pause is due.
 function Limits:before_call()
   local s = self.state
-  if not self.enabled or not s or not s.remaining or not s.reset_at then return 0 end
+  if not self.enabled or not s or not s.remaining or not s.reset_at then return nil end
   local left = s.reset_at - self.now()
-  if left <= 0 then return 0 end -- the window has rolled over since we last looked
-  if s.remaining <= 0 then
-    return self:pause(left + 1)
-  end
+  if left <= 0 then return nil end -- the window has rolled over since we last looked
+  if s.remaining <= 0 then return left + 1, true end
   local reserve = self.reserve < 1 and (s.limit or 0) * self.reserve or self.reserve
-  if s.remaining > reserve then return 0 end
-  -- Spread what is left evenly over the rest of the window.
-  return self:pause(left / (s.remaining + 1))
+  if s.remaining > reserve then return nil end
+  return left / (s.remaining + 1), false
 end
 
---- After a limit error: sleeps until the reset (or Retry-After, one burst window
--- for a burst error); without any of those, exponential backoff with jitter from
--- fallback_wait (`attempt` = 1, 2, ...). Returns the seconds slept, or nil when
--- waiting is off or would exceed max_wait.
-function Limits:wait_for_reset(retry_after, burst, attempt)
-  if not self.enabled then return nil end
-  local s = self.state
-  local wait = retry_after or (burst and self.burst_window) or nil
-  if not wait and s and s.reset_at then wait = s.reset_at - self.now() + 1 end
-  if not wait then
-    local full = self.fallback_wait * 2 ^ ((attempt or 1) - 1)
-    wait = full / 2 + (self.random or math.random)() * full / 2 -- "equal jitter"
-  end
-  if wait > self.max_wait then return nil end
-  if wait < 0.001 then wait = 0.001 end
-  return self:pause(wait)
+--- The wait a limit error asks for, in seconds: a usable Retry-After (a positive one: a date in
+-- the past says nothing), else one burst window for a burst error, else the time to the hourly
+-- reset; nil when none is known (the pipeline then backs off).
+function Limits:wait_for(headers, burst)
+  local after = retry.after(headers)
+  if after and after > 0 then return after end
+  if burst then return self.burst_window end
+  return self:to_reset()
 end
 
 return M

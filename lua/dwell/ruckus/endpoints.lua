@@ -34,7 +34,7 @@
 --               "none" (200 with no body); every JSON type is decoded alike (NOTES.md §3)
 --   response  = "css" | "png": the body is returned as a raw string (text/css, image/png)
 --   success   = the documented 2xx codes (202: accepted, applied asynchronously; re-read)
---   auth      = false for the login call (it must not carry the unit token)
+--   auth      = "none" for the login call (it must not carry the unit token)
 local validate = require "dwell.validate"
 
 local P = "/residents/properties/{propertyId}"
@@ -132,7 +132,7 @@ return {
   -- absent hashed secret fails as a missing body.
   { name = "units.logins.create", operation = "residentLogin", method = "POST", path = P .. "/units/logins",
     media = "hal", success = { 200 }, body_required = true,
-    auth = false, idempotent = true, -- a login is safe to repeat (NOTES.md §7)
+    auth = "none", idempotent = true, -- a login is safe to repeat (NOTES.md §7)
     summary = "Access Resident Portal: exchanges the hashed secret for a unit token (residentLogin)",
     params = { property_id_text(),
       { "hashed_secret", "body", "string", wire = "hashedSecret", secret = true, from_client = true } } },

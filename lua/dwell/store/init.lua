@@ -141,7 +141,24 @@ function M.for_client(cfg, host, label)
   return s
 end
 
+--- The strings errors must never show for `store` (a Redis password), as a list.
+function M.secrets(s)
+  local out = {}
+  if type(s) == "table" and type(s.secrets) == "function" then
+    for _, v in pairs(s:secrets()) do
+      if type(v) == "string" and #v >= 4 then out[#out + 1] = v end
+    end
+  end
+  return out
+end
+
 -- ---- rate budgets ------------------------------------------------------------------------
+
+-- A limiter's interface (what dwell.transport's `limiter` and dwell.pipeline use):
+--   reserve(n, max_wait) -> wait | false, wait | nil, err   (no sleeping)
+--   take(n, max_wait)    -> true | false, wait | nil, err   (sleeps the wait)
+
+local scheduler_sleep = function(s) return require("dwell.scheduler").sleep(s) end
 
 local Limiter = {}
 Limiter.__index = Limiter
@@ -151,21 +168,70 @@ function Limiter:__tostring()
   return "dwell.store.limiter (" .. self.key .. ")"
 end
 
+--- Reserves n tokens in the store's bucket (atomically across processes): the seconds to wait
+-- before using them, or false and the wait it would need when over max_wait; nil, err when
+-- the store failed.
+function Limiter:reserve(n, max_wait)
+  return self.store:take(self.key, self.capacity, self.rate, n or 1, max_wait, max_wait)
+end
+
 --- Takes n tokens (default 1), sleeping until they exist. With max_wait it gives up when the
 -- wait would be longer: false, the wait it would need. nil, err when the store failed.
 function Limiter:take(n, max_wait)
-  local wait, more = self.store:take(self.key, self.capacity, self.rate, n or 1, max_wait, max_wait)
+  local wait, more = self:reserve(n, max_wait)
   if wait == nil or wait == false then return wait, more end
-  if wait > 0 then require("dwell.scheduler").sleep(wait) end
+  if wait > 0 then scheduler_sleep(wait) end
   return true
 end
 
---- A bucket of `capacity` tokens refilled at `rate` per second, kept in `store` under `key`:
--- every client of every process sharing the store draws on it. On a memory store it is the
--- store's own dwell.ratelimit bucket (following `clock` when given).
+-- Buckets of memory stores on the real clock, per key and limits, for the whole process: every
+-- client of one account in this process draws on one bucket, as the vendor counts. Weak
+-- values: unused buckets go away.
+local process_buckets = setmetatable({}, { __mode = "v" })
+
+--- A bucket of `capacity` tokens refilled at `rate` per second under `key`. In a shared store
+-- (file, Redis) every client of every process sharing it draws on it. On a memory store it is
+-- a dwell.ratelimit bucket: shared by the clients of this process without a clock of their
+-- own, or the client's own when it has one (`clock`, e.g. a virtual clock in a test).
 function M.limiter(store, key, capacity, rate, clock)
-  if type(store.bucket) == "function" then return store:bucket(key, capacity, rate, clock) end
+  if store.is_memory then
+    if clock then return store:bucket(key, capacity, rate, clock) end
+    local id = key .. "|" .. capacity .. "|" .. rate
+    local b = process_buckets[id]
+    if not b then
+      b = require("dwell.ratelimit").new{ capacity = capacity, refill_per_second = rate }
+      process_buckets[id] = b
+    end
+    return b
+  end
   return setmetatable({ store = store, key = key, capacity = capacity, rate = rate }, Limiter)
+end
+
+local All = {}
+All.__index = All
+All.__name = "dwell.store.limiters"
+
+function All:reserve(n, max_wait)
+  local wait = 0
+  for i, l in ipairs(self) do
+    local w, more = l:reserve(n, max_wait)
+    if not w then
+      -- give back what the earlier buckets reserved
+      for j = 1, i - 1 do self[j]:reserve(-(n or 1)) end
+      return w, more
+    end
+    if w > wait then wait = w end
+  end
+  return wait
+end
+
+All.take = Limiter.take
+
+--- One limiter over several buckets (an hourly budget and a burst window, say): a call takes
+-- a token of each, and waits for the latest of them.
+function M.limiters(list)
+  if #list == 1 then return list[1] end
+  return setmetatable(list, All)
 end
 
 -- ---- the cross-process lock, over a store's try_lock/unlock ----------------------------
