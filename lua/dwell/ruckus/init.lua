@@ -7,8 +7,11 @@
 -- Options: property_id (UUID, hyphens optional), token | hashed_secret, base_url (URL or a
 -- region name: "na" (default), "eu", "asia"), region, auth_scheme ("raw" default | "bearer"),
 -- rate_limit (true default | false | { capacity =, rate = }), renew_before (s, default 60),
--- transport (a dwell.transport) or transport options (timeout_ms, connect_timeout_ms, ca_file,
--- ca_path, insecure, proxy, retry, deadline_ms, on_request, on_response, clock).
+-- store ("memory" | "file:///dir" | "redis://..." | a dwell.store: where the unit token and the
+-- property's rate budget live, shared by every process using the same store), store_fallback,
+-- on_warning, transport (a dwell.transport) or transport options (timeout_ms,
+-- connect_timeout_ms, ca_file, ca_path, insecure, proxy, retry, deadline_ms, on_request,
+-- on_response, clock).
 --
 -- This file is wiring: the vendor's facts as data, and a client whose calls run on
 -- dwell.pipeline (profile.lua) with the unit token from dwell.credential (login.lua).
@@ -16,8 +19,8 @@ local api = require "dwell.api"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
-local ratelimit = require "dwell.ratelimit"
 local redact_url = require("dwell.redact").url
+local store = require "dwell.store"
 local transport = require "dwell.transport"
 local validate = require "dwell.validate"
 local profile = require "dwell.ruckus.profile"
@@ -77,7 +80,8 @@ end
 -- The option that breaks a rule and the rule, or nil.
 local function check_opts(opts)
   if type(opts) ~= "table" then return nil, "options must be a table" end
-  local unknown, why = validate.unknown_option(opts, "RUCKUS", OPTION_NAMES, transport.CLIENT_OPTIONS)
+  local unknown, why = validate.unknown_option(opts, "RUCKUS", OPTION_NAMES, transport.CLIENT_OPTIONS,
+    store.CLIENT_OPTIONS)
   if unknown then return unknown, why end
   if opts.property_id == nil then return "property_id", "is required (the venue id)" end
   for _, k in ipairs(OPTION_NAMES) do
@@ -86,26 +90,22 @@ local function check_opts(opts)
   end
   local opt, opt_rule = transport.check_client_options(opts)
   if opt then return opt, opt_rule end
+  opt, opt_rule = store.check_client_options(opts)
+  if opt then return opt, opt_rule end
   if opts.token == nil and opts.hashed_secret == nil then return "token", "one of token or hashed_secret is required" end
   local ctl = validate.control_option(opts)
   if ctl then return ctl, "must not contain CR, LF or NUL" end
   if not resolve_base_url(opts) then return "base_url", "must be an http(s) URL or a region name (na, eu, asia)" end
 end
 
--- Buckets are shared by every client of one property on one host, because the vendor counts
--- calls per property whoever makes them; only on the real clock and the documented limits (a
--- client with its own clock or limits gets its own). Weak values: unused buckets go away.
-local buckets = setmetatable({}, { __mode = "v" })
-
-local function make_limiter(opts, key)
+-- The vendor counts calls per property whoever makes them, so the bucket is the property's: in
+-- memory, shared by every client of the property in this process on the real clock (a client
+-- with its own clock gets its own); in a file or Redis store, by every process using it.
+local function make_limiter(opts, shared, key)
   if opts.rate_limit == false then return nil end
   local limit = type(opts.rate_limit) == "table" and opts.rate_limit or M.RATE_LIMIT
-  local shared = limit == M.RATE_LIMIT and opts.clock == nil
-  if shared and buckets[key] then return buckets[key] end
-  local b = ratelimit.new{ capacity = math.max(1, (limit.capacity or 100) - (limit.headroom or 0)),
-    refill_per_second = limit.rate or 80, clock = opts.clock }
-  if shared then buckets[key] = b end
-  return b
+  return store.limiter(shared, key, math.max(1, (limit.capacity or 100) - (limit.headroom or 0)),
+    limit.rate or 80, opts.clock)
 end
 
 -- A host transport (opts.transport) with park/wake lets the host loop's coroutines wait on the login lock.
@@ -142,23 +142,33 @@ function M.new(opts)
   local bad, rule = check_opts(opts)
   if rule then return fail(rule, bad) end
   local pid, base = validate.normalize_uuid(opts.property_id), resolve_base_url(opts)
-  local now = (opts.clock and opts.clock.now) or transport.now
+  local host = host_of(opts.transport)
+  local shared, serr = store.for_client(opts, host, "ruckus")
+  if not shared then return nil, serr end
+  -- Entries in a shared store are read by other processes: their times are the wall clock's.
+  local now = (opts.clock and opts.clock.now) or (shared.is_memory and transport.now)
+    or require("dwell.core").http.realtime
+  -- Store keys name the property and host (without user-info), never a secret.
+  local account = pid .. "@" .. redact_url(base)
   local a = profile.adapter{ vendor = "ruckus", base_url = base, auth_scheme = opts.auth_scheme or "raw",
     config = { property_id = pid, hashed_secret = opts.hashed_secret }, profile = M.PROFILE,
     wall = require("dwell.core").http.realtime }
   a.tree = api.build(require("dwell.ruckus.endpoints"), a)
   local can_login = opts.hashed_secret ~= nil
-  a.credential = credential.new{ vendor = "ruckus", key = "ruckus:" .. pid .. "@" .. base, now = now,
-    margin = opts.renew_before, host = host_of(opts.transport), static = not can_login and opts.token or nil,
+  a.credential = credential.new{ vendor = "ruckus", key = "ruckus:" .. account, now = now,
+    margin = opts.renew_before, host = host, static = not can_login and opts.token or nil, store = shared,
     fetch = function(_, deadline) return a:login(deadline) end }
-  -- A ready token next to a hashed secret is used until refused, then replaced by a login.
-  if can_login and opts.token then a.credential:update{ token = opts.token, gen = 1 } end
+  -- A ready token next to a hashed secret is used until refused, then replaced by a login
+  -- (unless the store already holds one: another process's login is as good).
+  if can_login and opts.token and not a.credential:peek() then a.credential:update{ token = opts.token, gen = 1 } end
+  local secrets = { opts.hashed_secret or false, base:match("^%a[%w+.-]*://([^/?#@]*)@") or false }
+  for _, v in ipairs(store.secrets(shared)) do secrets[#secrets + 1] = v end
   a.pipeline = pipeline.new{ profile = M.PROFILE, state = a, credential = a.credential,
     transport = opts.transport or transport.new(transport.client_options(opts)),
-    limiter = make_limiter(opts, base .. "|" .. pid), retry = opts.retry, retry_defaults = M.RETRY,
+    limiter = make_limiter(opts, shared, "ruckus:" .. account), retry = opts.retry, retry_defaults = M.RETRY,
     deadline_ms = opts.deadline_ms, clock = opts.clock,
     -- The base URL's user-info is a secret of its own (false: none; the list stays a sequence).
-    secrets = { opts.hashed_secret or false, base:match("^%a[%w+.-]*://([^/?#@]*)@") or false } }
+    secrets = secrets }
   return setmetatable({ property_id = pid, base_url = base, _adapter = a, _tree = a.tree }, Client)
 end
 
