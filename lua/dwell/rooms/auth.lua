@@ -31,12 +31,13 @@ local REASONS = {
 
 -- The OAuth service's endpoints on auth_base_url. A JWT grant may be sent again (a second
 -- assertion just mints another token); an authorization-code or refresh-token grant may not (the
--- code or a rotating refresh token may be spent by the first).
+-- code or a rotating refresh token may be spent by the first). They are not Rooms API calls:
+-- the account's Rooms budget (the client's limiter) does not count them (unmetered).
 M.TOKEN = {
-  jwt = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = true },
-  auth_code = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = false },
+  jwt = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = true, unmetered = true },
+  auth_code = { name = "oauth.token", method = "POST", auth = "none", oauth = true, repeatable = false, unmetered = true },
 }
-M.USERINFO = { name = "oauth.userinfo", method = "GET", oauth = true, repeatable = true }
+M.USERINFO = { name = "oauth.userinfo", method = "GET", oauth = true, repeatable = true, unmetered = true }
 
 local Auth = {}
 Auth.__index = Auth

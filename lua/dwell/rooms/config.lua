@@ -3,6 +3,7 @@
 -- configuration is nil, invalid_argument naming the option, and never an error on a later call.
 local auth = require "dwell.rooms.auth"
 local errors = require "dwell.error"
+local store = require "dwell.store"
 local transport = require "dwell.transport"
 local validate = require "dwell.validate"
 
@@ -32,7 +33,8 @@ local function check_types(cfg)
   local names = {}
   for k in pairs(M.OPTIONS) do names[#names + 1] = k end
   table.sort(names)
-  local unknown, why = validate.unknown_option(cfg, "DocuSign Rooms", names, transport.CLIENT_OPTIONS)
+  local unknown, why = validate.unknown_option(cfg, "DocuSign Rooms", names, transport.CLIENT_OPTIONS,
+    store.CLIENT_OPTIONS)
   if unknown then return unknown, why end
   for k, t in pairs(M.OPTIONS) do
     local v = cfg[k]
@@ -40,7 +42,13 @@ local function check_types(cfg)
       return k, "must be a " .. t .. (k == "rate_limit" and " or false" or "") .. " (got " .. type(v) .. ")"
     end
   end
-  return transport.check_client_options(cfg)
+  for _, k in ipairs{ "hourly", "burst", "burst_window" } do
+    local v = type(cfg.rate_limit) == "table" and cfg.rate_limit[k]
+    if v and (type(v) ~= "number" or v <= 0) then return "rate_limit." .. k, "must be a number > 0" end
+  end
+  local opt, rule = transport.check_client_options(cfg)
+  if opt then return opt, rule end
+  return store.check_client_options(cfg)
 end
 
 -- The SDKs' rule: https://demo... -> account-d, https://stage... -> account-s, else production.

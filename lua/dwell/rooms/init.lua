@@ -6,7 +6,8 @@
 --     access_token = "..." |                    -- one of the three ways to authenticate
 --     jwt = { integration_key, user_id, private_key, scopes, passphrase, iat_skew, redirect_uri, renew_before } |
 --     auth_code = { integration_key, secret, refresh_token | code, redirect_uri, code_verifier, on_refresh_token },
---     rate_limit = { reserve, burst_window } | false,
+--     rate_limit = { reserve, burst_window, hourly, burst } | false,
+--     store = "memory" | "file:///dir" | "redis://..." | a dwell.store, store_fallback, on_warning,
 --     transport = t | timeout_ms, connect_timeout_ms, ca_file, ca_path, insecure, proxy, retry,
 --                     deadline_ms, on_request, on_response, clock,
 --   }
@@ -25,6 +26,7 @@ local pipeline = require "dwell.pipeline"
 local ratelimit = require "dwell.rooms.ratelimit"
 local redact_url = require("dwell.redact").url
 local request = require "dwell.rooms.request"
+local store = require "dwell.store"
 local rerrors = require "dwell.rooms.errors"
 
 local M = { ENVIRONMENTS = config.ENVIRONMENTS }
@@ -136,17 +138,29 @@ function M.new(cfg)
   if not base then return nil, auth_base end
   local transport = require "dwell.transport"
   local now = cfg.clock and cfg.clock.now or os.time
+  local host = host_of(cfg.transport)
+  local shared, serr = store.for_client(cfg, host, "rooms")
+  if not shared then return nil, serr end
   local a = setmetatable({ vendor = "rooms", config = { account_id = cfg.account_id }, base_url = base,
     limits = ratelimit.new(cfg.rate_limit, now) }, Adapter)
   a.auth = auth.new{ access_token = cfg.access_token, jwt = cfg.jwt, auth_code = cfg.auth_code,
     auth_base_url = auth_base, now = now }
   local secrets = a.auth.secrets -- the same list: a rotated refresh token joins it
   for _, u in ipairs{ base, auth_base } do secrets[#secrets + 1] = userinfo_of(u) end
+  for _, v in ipairs(store.secrets(shared)) do secrets[#secrets + 1] = v end
+  -- A token is the integration's for one user (JWT) in one account: the store key names them
+  -- (ids, never secrets), so clients of other users never share it.
+  local who = cfg.jwt or cfg.auth_code or {}
+  local grant_key = table.concat({ cfg.account_id, who.integration_key or "", who.user_id or "" }, ":")
   a.credential = credential.new{ vendor = "rooms", now = now, margin = a.auth.renew_before,
-    key = "rooms:" .. cfg.account_id .. "@" .. redact_url(auth_base), host = host_of(cfg.transport), static = cfg.access_token,
-    fetch = function(_, deadline) return a.auth:fetch(deadline) end }
+    key = "rooms:" .. grant_key .. "@" .. redact_url(auth_base), host = host, static = cfg.access_token,
+    store = shared, fetch = function(_, deadline) return a.auth:fetch(deadline) end }
+  -- The hourly and burst budgets are the account's: every client of it draws on them.
+  local prod = redact_url(base):match("^https://rooms%.docusign%.com") ~= nil
   a.pipeline = pipeline.new{ profile = profile, state = a, credential = a.credential,
     transport = cfg.transport or transport.new(transport.client_options(cfg)),
+    limiter = ratelimit.buckets(cfg.rate_limit, shared, "rooms:" .. cfg.account_id .. "@" .. redact_url(base), prod,
+      cfg.clock),
     retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock, secrets = secrets }
   a.auth.pipeline = a.pipeline
   local tree = api.build(require("dwell.rooms.endpoints"), a)

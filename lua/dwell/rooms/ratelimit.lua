@@ -13,6 +13,28 @@ M.DEFAULTS = {
   burst_window = 30,  -- the burst limit's window: a burst error waits this long, not the hour
 }
 
+-- The documented budgets (NOTES.md §8) that client-side buckets hold every client of one
+-- account to (in one process, or in every process sharing a store): calls per hour for the
+-- account, and calls per burst window (200 on demo, 500 in production).
+M.HOURLY = 3000
+M.BURST = { demo = 200, prod = 500 }
+
+--- The account's buckets as a limiter for dwell.pipeline (dwell.store.limiters): an hourly one
+-- (`hourly` calls, refilled over the hour) and a burst one (`burst` calls per `burst_window`),
+-- kept in `shared` (a dwell.store) under `key`; nil when `opts` is false.
+function M.buckets(opts, shared, key, prod, clock)
+  if opts == false then return nil end
+  local store = require "dwell.store"
+  opts = opts or {}
+  local hourly = opts.hourly or M.HOURLY
+  local burst = opts.burst or (prod and M.BURST.prod or M.BURST.demo)
+  local window = opts.burst_window or M.DEFAULTS.burst_window
+  return store.limiters{
+    store.limiter(shared, key .. "#hour", hourly, hourly / 3600, clock),
+    store.limiter(shared, key .. "#burst", burst, burst / window, clock),
+  }
+end
+
 local Limits = {}
 Limits.__index = Limits
 
@@ -22,7 +44,9 @@ function M.new(opts, now)
   local self = setmetatable({ now = now, enabled = opts ~= false }, Limits)
   for k, v in pairs(M.DEFAULTS) do self[k] = v end
   if type(opts) == "table" then
-    for k, v in pairs(opts) do self[k] = v end
+    for k, v in pairs(opts) do
+      if M.DEFAULTS[k] ~= nil then self[k] = v end
+    end
   end
   return self
 end
