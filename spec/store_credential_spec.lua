@@ -1,0 +1,125 @@
+-- dwell.credential over a shared store, with the Tuya sandbox: the one-live-token mode itself,
+-- a token refused anywhere dropped everywhere (its generation in the store), and a renewer
+-- that dies holding the store's lock (the others renew once the lock's ttl has passed).
+local dwell = require "dwell"
+local sandbox = require "dwell.sandbox"
+local support = require "sandbox_support"
+local redis = require "support.redis"
+
+local function tmpdir()
+  local p = io.popen('mktemp -d "${TMPDIR:-/tmp}/dwell-store.XXXXXX"')
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+local dir, server
+setup(function()
+  dir = tmpdir()
+  server = redis.start()
+end)
+teardown(function()
+  os.execute("rm -rf " .. support.quote(dir))
+  server:cleanup()
+end)
+
+local function tuya_for(sb, opts)
+  local creds = sb:control("tuya", "credentials")
+  local cfg = { client_id = creds.client_id, secret = creds.secret, base_url = sb.url }
+  for k, v in pairs(opts or {}) do cfg[k] = v end
+  return assert(dwell.tuya(cfg)), creds.block_ids[1]
+end
+
+local function call(tuya, block)
+  return tuya.community.room_users{ block_id = block, page_no = 1, page_size = 5 }
+end
+
+describe("the tuya sandbox in one-live-token mode", function()
+  it("ends a client's token when another client of the same id is granted one", function()
+    local sb = assert(sandbox.start{ routes = { { set = "tuya", config = { one_live_token = true } } } })
+    finally(function() sb:stop() end)
+    local a, block = tuya_for(sb)
+    local b = tuya_for(sb)
+    assert(call(a, block))
+    assert(call(b, block))      -- b's grant ends a's token
+    assert(call(a, block))      -- refused (1011), renewed once, sent again
+    local stats = sb:control("tuya", "stats")
+    assert.equal(3, stats.grants)
+    assert.equal(2, stats.revoked)
+    assert.equal(1, stats.invalid)
+  end)
+
+  it("(without the flag a repeat grant returns the live token, as before)", function()
+    local sb = assert(sandbox.start{ routes = { "tuya" } })
+    finally(function() sb:stop() end)
+    local a, block = tuya_for(sb)
+    local b = tuya_for(sb)
+    assert(call(a, block))
+    assert(call(b, block))
+    assert(call(a, block))
+    local stats = sb:control("tuya", "stats")
+    assert.equal(2, stats.grants)
+    assert.equal(0, stats.invalid)
+  end)
+end)
+
+for _, kind in ipairs{ "file", "redis" } do
+  describe("tuya clients sharing a " .. kind .. " store", function()
+    -- Keys name the gateway's URL (its port differs per sandbox), so tests never share entries.
+    local function store_of()
+      if kind == "file" then return "file://" .. dir .. "/tuya" end
+      return server.url
+    end
+
+    it("share one token, and one refused is dropped for all: one renewal, the others never refused", function()
+      local sb = assert(sandbox.start{ routes = { { set = "tuya", config = { one_live_token = true } } } })
+      finally(function() sb:stop() end)
+      local s = store_of()
+      local a, block = tuya_for(sb, { store = s })
+      local b = tuya_for(sb, { store = s })
+      assert(call(a, block))
+      assert(call(b, block))
+      assert.equal(1, sb:control("tuya", "stats").grants)
+      -- the gateway ends the token: the first client to use it is refused and renews it...
+      sb:control("tuya", "expire_tokens")
+      assert(call(b, block))
+      -- ...and the other reads the renewed token from the store instead of being refused too
+      assert(call(a, block))
+      assert(call(a, block))
+      local stats = sb:control("tuya", "stats")
+      assert.equal(1, stats.expired)
+      assert.equal(2, stats.grants + stats.refreshes)
+      assert.equal(0, stats.revoked)
+      assert.equal(0, stats.invalid)
+    end)
+
+    it("a renewer that dies holding the lock delays the others by the lock's ttl, no longer", function()
+      local sb = assert(sandbox.start{ routes = { "tuya" },
+        faults = { { match = "GET /v1.0/token", kind = "hang", times = 1 } } })
+      finally(function() sb:stop() end)
+      local creds = sb:control("tuya", "credentials")
+      local s = store_of()
+      -- A child takes the lock for the first grant (its deadline of 2 s bounds the lock's
+      -- ttl), and hangs in it; it is killed there.
+      local code = ([[
+        local dwell = require "dwell"
+        local t = assert(dwell.tuya{ client_id = %q, secret = %q, base_url = %q, store = %q, deadline_ms = 2000 })
+        t.community.room_users{ block_id = "1", page_no = 1, page_size = 5 }]]):format(
+        creds.client_id, creds.secret, sb.url, s)
+      local kid = io.popen("sh -c " .. support.quote("echo $$; exec env " .. support.lua_cmd("-e " .. support.quote(code))) .. " 2>&1")
+      local pid = tonumber(kid:read("l"))
+      assert.is_true(support.wait_until(function()
+        for _, r in ipairs(sb:requests()) do if r.path == "/v1.0/token" then return true end end
+      end, 10), "the child's grant never arrived")
+      os.execute("kill -9 " .. pid)
+      kid:close()
+      -- Our call waits for the dead child's lock to expire, then fetches the token itself.
+      local tuya, block = tuya_for(sb, { store = s, deadline_ms = 10000 })
+      assert(call(tuya, block))
+      local grants = 0
+      for _, r in ipairs(sb:requests()) do if r.path == "/v1.0/token" then grants = grants + 1 end end
+      assert.equal(2, grants)                           -- the child's (hung) and ours
+      assert.equal(1, sb:control("tuya", "stats").grants) -- only ours was answered
+    end)
+  end)
+end
