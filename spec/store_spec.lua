@@ -254,6 +254,24 @@ describe("the redis store", function()
     assert.equal("redis://127.0.0.1:" .. locked.port .. "/0", right.name)
   end)
 
+  it("works as an ACL user allowed only its commands and its prefix (the README's ACL line)", function()
+    assert.equal("OK", server:command("ACL", "SETUSER", "dwellapp", "on", ">app-pass-1234", "resetkeys", "~acl:*",
+      "-@all", "+hmget", "+hset", "+hget", "+get", "+set", "+del", "+pexpire", "+time", "+evalsha",
+      "+script|load", "+select"))
+    local url = "redis://dwellapp:app-pass-1234@127.0.0.1:" .. server.port .. "/0"
+    local s = assert(store.redis{ url = url, prefix = "acl:" })
+    assert.is_true(s:put("k", { token = "t", gen = 1 }))
+    assert.is_true(s:invalidate("k", 1))
+    assert.is_true(s:get("k").stale)
+    assert.equal(0, s:take("b", 2, 1, 1))
+    assert.equal("locked", s:lock("k", 5, function() return "locked" end, 1))
+    local other = assert(store.redis{ url = url, prefix = "dwell:" })
+    local e, err = other:get("k")
+    assert.is_nil(e)
+    assert.equal("store", err.kind)
+    assert.matches("NOPERM", err.message)
+  end)
+
   it("keeps to its database and prefix", function()
     local s = assert(store.redis{ url = "redis://127.0.0.1:" .. server.port .. "/3", prefix = "mine:" })
     s:put("tuya:x", { token = "t", gen = 1 })
