@@ -197,6 +197,15 @@ describe("the file store", function()
     -- ...and replaced whole by the next write
     s:put("k", { token = "new", gen = 5 })
     assert.equal("new", assert(s:get("k")).token)
+    -- a bucket's record that fails its check (torn, or not dwell's) reads as a full bucket
+    assert.equal(0, s:take("b", 1, 0.001, 1))
+    assert.is_false((s:take("b", 1, 0.001, 1, 1)))
+    local rec = assert(io.open(s:path("b") .. ".rate", "rb")):read("a")
+    assert.matches("^v1 %S+ %S+ %x+\n$", rec)
+    f = assert(io.open(s:path("b") .. ".rate", "wb"))
+    f:write(rec:sub(1, 9))
+    f:close()
+    assert.equal(0, s:take("b", 1, 0.001, 1))
   end)
 
   it("accepts file:// URLs and refuses other forms", function()

@@ -8,7 +8,9 @@
  *   fs.lock(path, timeout_ms) -> lock | nil, err, reason ("timeout" | "io")
  *       opens or creates `path` (0600) and takes flock(LOCK_EX) on it, waiting at most
  *       timeout_ms; lock:unlock() (also __close and __gc) releases it. A process that dies
- *       releases its locks with its descriptors.
+ *       releases its locks with its descriptors. While held, lock:read([max]) gives the
+ *       file's first bytes and lock:write(data) replaces its content (one pwrite at offset 0,
+ *       then ftruncate): for small records kept in the lock file itself.
  *   fs.unlink(path) -> true | nil, err                      (a missing file is fine)
  *   fs.mode(path) -> permission bits (e.g. 0600 = 384) | nil, err
  */
@@ -144,6 +146,48 @@ static int f_lock(lua_State *L) {
   return 3;
 }
 
+static fs_lock *check_held(lua_State *L) {
+  fs_lock *h = (fs_lock *)luaL_checkudata(L, 1, FS_LOCK_MT);
+  if (h->fd < 0) luaL_error(L, "dwell.core.fs: the lock was released");
+  return h;
+}
+
+/* lock:read([max = 4096]) -> the locked file's first bytes (up to max) | nil, err */
+static int lock_read(lua_State *L) {
+  fs_lock *h = check_held(L);
+  lua_Integer max = luaL_optinteger(L, 2, 4096);
+  luaL_Buffer b;
+  char *p;
+  ssize_t n;
+  luaL_argcheck(L, max >= 0 && max <= 1048576, 2, "max must be in 0..1048576");
+  p = luaL_buffinitsize(L, &b, (size_t)max);
+  do n = pread(h->fd, p, (size_t)max, 0); while (n < 0 && errno == EINTR);
+  if (n < 0) return dwell_fail(L, "read: %s", strerror(errno));
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+/* lock:write(data) -> true | nil, err: the locked file's content becomes data, with one
+ * pwrite at offset 0 (a record that small is never torn by a process that dies), then cut to
+ * its length. */
+static int lock_write(lua_State *L) {
+  fs_lock *h = check_held(L);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = pwrite(h->fd, data + done, len - done, (off_t)done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return dwell_fail(L, "write: %s", strerror(errno));
+    }
+    done += (size_t)w;
+  }
+  if (ftruncate(h->fd, (off_t)len) != 0) return dwell_fail(L, "truncate: %s", strerror(errno));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static int lock_unlock(lua_State *L) {
   fs_lock *h = (fs_lock *)luaL_checkudata(L, 1, FS_LOCK_MT);
   if (h->fd >= 0) {
@@ -169,7 +213,9 @@ static int f_mode(lua_State *L) {
 }
 
 int dwell_fs_open(lua_State *L) {
-  static const luaL_Reg lock_methods[] = { { "unlock", lock_unlock }, { NULL, NULL } };
+  static const luaL_Reg lock_methods[] = {
+    { "unlock", lock_unlock }, { "read", lock_read }, { "write", lock_write }, { NULL, NULL },
+  };
   static const luaL_Reg funcs[] = {
     { "mkdir", f_mkdir }, { "write_atomic", f_write_atomic }, { "lock", f_lock },
     { "unlink", f_unlink }, { "mode", f_mode }, { NULL, NULL },

@@ -7,12 +7,13 @@
 -- the umask. For each key K (named by a readable slug plus a hash of K, so any key is a safe
 -- file name):
 --   K.json   the entry (a token and its times), JSON
---   K.rate   a bucket's state { tokens, ts }
+--   K.rate   a bucket's state (tokens, time), locked and rewritten in place by each take
 --   K.lease  a token renewal's lock: { owner, expires_at } (wall-clock seconds)
 --   K.lock   empty; flock(2) on it serialises the read-modify-writes of the files above
--- Files are replaced by writing a temporary file beside them and renaming it over them, so a
--- reader (get takes no lock) never sees a half-written file, and an interrupted writer leaves
--- only a stray K.json.tmp.XXXXXX behind. flock is held for one read-modify-write at a time,
+-- Entries and leases are replaced by writing a temporary file beside them and renaming it over
+-- them, so a reader (get takes no lock) never sees a half-written file, and an interrupted
+-- writer leaves only a stray K.json.tmp.XXXXXX behind. A bucket is one checksummed record
+-- rewritten in place under its own flock (see File:take). flock is held for one read-modify-write at a time,
 -- never across a network call: a renewal holds the K.lease, which expires after its ttl if
 -- its holder dies or hangs. A process that dies holding flock releases it with its descriptors.
 -- Times are this machine's wall clock (dwell.core.http.realtime), shared by its processes.
@@ -133,19 +134,46 @@ function File:lock(key, ttl, fn, timeout)
   return store.lease(self, key, ttl, fn, timeout)
 end
 
+-- A bucket's record: "v1 <tokens> <ts> <check>\n", check = the first 16 hex digits of the
+-- SHA-256 of the rest. Anything else (a torn or foreign record) reads as a full bucket.
+local function bucket_record(tokens, ts)
+  local body = string.format("v1 %.17g %.17g", tokens, ts)
+  return body .. " " .. core.sha256_hex(body):sub(1, 16) .. "\n"
+end
+
+local function read_bucket(text)
+  local body, check = text:match("^(v1 %S+ %S+) (%x+)\n$")
+  if not body or core.sha256_hex(body):sub(1, 16) ~= check then return nil end
+  local tokens, ts = body:match("^v1 (%S+) (%S+)$")
+  return tonumber(tokens), tonumber(ts)
+end
+
+-- Buckets are taken on every call, so a bucket lives in the file it is locked by (K.rate):
+-- read and rewritten in place under its flock, one pwrite of a checksummed record (a rename
+-- per take would cost a journal commit each; a record that fails its check is a full bucket).
 function File:take(key, capacity, rate, n, max_wait, timeout)
-  return self:locked(key, timeout, function(base)
-    local b = read_json(base .. ".rate")
-    local now = realtime()
-    local tokens = b and tonumber(b.tokens) or capacity
-    local ts = b and tonumber(b.ts) or now
-    tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-    local wait = (n - tokens) / rate
-    if wait > 0 and max_wait and wait > max_wait then return false, wait end
-    local ok, err = self:write(base .. ".rate", { tokens = tokens - n, ts = now })
-    if not ok then return nil, err end
-    return wait > 0 and wait or 0
-  end)
+  local ms = self:wait_ms(timeout)
+  if ms <= 0 then return self:fail("deadline", "the deadline passed before the store could be used") end
+  local lock, msg, why = fs.lock(self:path(key) .. ".rate", ms)
+  if not lock then return self:fail(why, msg) end
+  local now = realtime()
+  local text, rerr = lock:read(256)
+  if not text then
+    lock:unlock()
+    return self:fail("io", rerr)
+  end
+  local tokens, ts = read_bucket(text)
+  if not tokens or not ts then tokens, ts = capacity, now end
+  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+  local wait = (n - tokens) / rate
+  if wait > 0 and max_wait and wait > max_wait then
+    lock:unlock()
+    return false, wait
+  end
+  local ok, werr = lock:write(bucket_record(tokens - n, now))
+  lock:unlock()
+  if not ok then return self:fail("io", werr) end
+  return wait > 0 and wait or 0
 end
 
 local function mkdir_p(path)
