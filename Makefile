@@ -39,7 +39,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -123,12 +123,16 @@ install: modules
 	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
-bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http)
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store)
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
 
 # Requests on the wire for the hostile cases of the pipeline issue (uses spec/support/hostile.lua).
+# The file and Redis stores' CPU per call against the memory store (starts its own redis-server).
+bench-store: all
+	LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;' $(LUA) bench/store.lua
+
 bench-wire: all
 	LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;' $(LUA) bench/wire_counts.lua
 
