@@ -122,22 +122,50 @@ describe("tuya, one client id, processes sharing a store", function()
   end)
 end)
 
+-- The sandbox runs as a process of its own here (bin/dwell-sandbox): whether a burst stays
+-- under the server's limit depends on when requests reach it, and a server slowed down with
+-- this process (make valgrind) would see paced calls arrive bunched. The 429s and logins are
+-- counted from what the clients received.
+local function sandbox_process(routes)
+  local p = io.popen("sh -c " .. support.quote("echo $$; exec env " .. support.lua_cmd("bin/dwell-sandbox --routes " .. routes)))
+  local sbp = { pid = tonumber(p:read("l")), creds = {} }
+  for line in p:lines() do
+    sbp.url = sbp.url or line:match("listening on (%S+)")
+    local k, v = line:match("^%s+([%w_]+) = (%S+)")
+    if k then sbp.creds[k] = v end
+    if sbp.creds.unit_guid then break end
+  end
+  function sbp.stop()
+    os.execute("kill -TERM " .. sbp.pid)
+    local rest = p:read("a")
+    p:close()
+    return tonumber(rest:match("(%d+) requests served"))
+  end
+  return sbp
+end
+
 describe("ruckus, one property, processes sharing a store", function()
   it("4 processes x 150 queries 16 at a time over Redis: no 429, one login", function()
-    local sb = assert(sandbox.start{ routes = { { set = "ruckus", config = { users = 5 } } } })
-    finally(function() sb:stop() end)
-    local creds = sb:control("ruckus", "credentials")
+    local sbp = sandbox_process("ruckus")
+    local stopped = false
+    finally(function() if not stopped then sbp.stop() end end)
+    assert.is_string(sbp.url)
     local kids = spawn(4, "", "spec/support/ruckus_worker.lua",
-      { sb.url, creds.property_id, creds.hashed_secret, server.url, "150", "16" })()
-    local ok = 0
+      { sbp.url, sbp.creds.property_id, sbp.creds.hashed_secret, server.url, "150", "16" })()
+    local ok, limited, logins, answers = 0, 0, 0, 0
     for i, k in ipairs(kids) do
       assert.equal(0, k.failed, "process " .. i .. ": " .. json.encode(k.messages))
-      ok = ok + k.ok
+      ok, logins = ok + k.ok, logins + k.logins
+      limited = limited + (k.statuses["429"] or 0)
+      for _, n in pairs(k.statuses) do answers = answers + n end
     end
     assert.equal(600, ok)
-    local stats = sb:control("ruckus", "stats")
-    assert.equal(0, stats.limited)
-    assert.equal(1, stats.logins)
+    assert.equal(0, limited)
+    assert.equal(1, logins)
+    stopped = true
+    -- every request the server served was one of those answers: 600 queries and one login
+    assert.equal(601, sbp.stop())
+    assert.equal(601, answers)
   end)
 end)
 
@@ -158,7 +186,7 @@ describe("a Redis store that stops mid-run", function()
       return res, err, monotonic() - t0
     end
     for _ = 1, 3 do assert(call()) end
-    local limit = DEADLINE / 1000 + 0.5 * support.slow
+    local limit = DEADLINE / 1000 + 1.0 * support.slow
     -- down: refused at once
     r:stop()
     for _ = 1, 3 do
