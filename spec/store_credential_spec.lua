@@ -123,3 +123,43 @@ for _, kind in ipairs{ "file", "redis" } do
     end)
   end)
 end
+
+describe("rate budgets and tokens of the other vendors in a shared store", function()
+  local R = require "rooms_support"
+
+  it("rooms: clients of one account share one JWT grant and the burst budget; OAuth is not counted", function()
+    local sb = R.start{ burst_limit = 100 }
+    finally(function() sb:stop() end)
+    -- a burst budget of 3 per minute, shared through Redis
+    local opts = { store = server.url, rate_limit = { burst = 3, burst_window = 60 }, deadline_ms = 400 }
+    local a, b = R.client(sb, opts), R.client(sb, opts)
+    assert(a.rooms.get{ room_id = 1001 })
+    assert(b.rooms.get{ room_id = 1001 })
+    assert(a.rooms.get{ room_id = 1001 })
+    -- the fourth call of the account would wait 20 s for its token: past this call's deadline
+    local res, err = b.rooms.get{ room_id = 1001 }
+    assert.is_nil(res)
+    assert.equal("timeout", err.kind)
+    assert.matches("rate limiter", err.message)
+    assert.equal(3, #R.requests(sb, "/restapi/v2/accounts/" .. R.ACCOUNT .. "/rooms"))
+    -- one grant for both clients, and it did not spend the budget
+    assert.equal(1, #R.requests(sb, "/oauth/token"))
+    local key = "dwell:rate:rooms:" .. R.ACCOUNT .. "@" .. sb.url .. "/restapi#burst"
+    assert.equal(1, server:command("EXISTS", key))
+  end)
+
+  it("tuya: rate_limit is a bucket of the client id in the store", function()
+    local sb = assert(sandbox.start{ routes = { "tuya" } })
+    finally(function() sb:stop() end)
+    local s = "file://" .. dir .. "/tuya-rate"
+    local opts = { store = s, rate_limit = { capacity = 2, refill_per_second = 0.01 }, deadline_ms = 400 }
+    local a, block = tuya_for(sb, opts)
+    local b = tuya_for(sb, opts)
+    -- the first call's token grant takes a token too: it is a request of the client id
+    assert(call(a, block))
+    local res, err = call(b, block)
+    assert.is_nil(res)
+    assert.equal("timeout", err.kind)
+    assert.equal(2, #sb:requests())
+  end)
+end)

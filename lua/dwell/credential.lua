@@ -58,8 +58,8 @@ end
 
 --- opts: vendor; key (store key: per vendor and account, never a secret); now() (seconds);
 -- margin (seconds renewed early, default 60); store (see dwell.store; default in memory);
--- host (park/wake for the lock); lock_ttl (seconds a dead renewer blocks the others at most,
--- default dwell.store.LOCK_TTL);
+-- host (park/wake for the lock); lock_ttl (seconds a dead renewer blocks the others at most;
+-- default the store's lock_ttl, else dwell.store.LOCK_TTL);
 -- fetch(current, deadline) -> { token, expires_in?, refresh_token?, ... } | nil, err
 --   (current: the entry being replaced, or nil; may be called with a stale one to refresh it);
 -- static (a fixed token: never fetched, never renewed, never written to a shared store).
@@ -68,7 +68,7 @@ function M.new(opts)
   if opts.static or s == nil then s = M.memory_store(opts.host) end
   local c = setmetatable({
     vendor = opts.vendor, key = opts.key or "default", now = opts.now, margin = opts.margin or 60,
-    fetch = opts.fetch, store = adapt_store(s, opts.host), lock_ttl = opts.lock_ttl or store.LOCK_TTL,
+    fetch = opts.fetch, store = adapt_store(s, opts.host), lock_ttl = opts.lock_ttl or s.lock_ttl or store.LOCK_TTL,
     -- coroutines of this process wait here; processes wait on the store's lock
     local_lock = require("dwell.transport").lock(opts.host),
     stats = { fetches = 0, failures = 0 },

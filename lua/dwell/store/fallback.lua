@@ -81,7 +81,8 @@ end
 
 function M.new(primary, secondary, warn, retry_s)
   return setmetatable({ primary = primary, secondary = secondary, warn = warn or function() end,
-    retry_s = retry_s or 1, down = false, down_until = 0, name = primary.name or tostring(primary) }, Fallback)
+    retry_s = retry_s or 1, down = false, down_until = 0, name = primary.name or tostring(primary),
+    lock_ttl = primary.lock_ttl }, Fallback)
 end
 
 return M

@@ -191,7 +191,8 @@ local function decode_pct(s)
 end
 
 --- opts: path (a directory) or url ("file:///dir"); timeout_ms (longest wait for another
--- process's flock, default 2000). Returns the store or nil, dwell.error.
+-- process's flock, default 2000); lock_ttl (seconds a token renewal's lock outlives a holder
+-- that died, default dwell.store.LOCK_TTL). Returns the store or nil, dwell.error.
 function M.new(opts)
   if type(opts) ~= "table" then
     return nil, errors.invalid_argument(nil, "store.file", nil, "expects a table { path = dir }")
@@ -212,10 +213,13 @@ function M.new(opts)
   if math.type(timeout_ms) ~= "integer" or timeout_ms < 1 then
     return nil, errors.invalid_argument(nil, "store.file", "timeout_ms", "must be an integer >= 1")
   end
+  if opts.lock_ttl ~= nil and (type(opts.lock_ttl) ~= "number" or opts.lock_ttl <= 0) then
+    return nil, errors.invalid_argument(nil, "store.file", "lock_ttl", "must be a number of seconds > 0")
+  end
   path = path:gsub("(.)/+$", "%1")
   local ok, msg = mkdir_p(path)
   if not ok then return nil, store.error("file://" .. path, "io", msg) end
-  return setmetatable({ dir = path, name = "file://" .. path, timeout_ms = timeout_ms }, File)
+  return setmetatable({ dir = path, name = "file://" .. path, timeout_ms = timeout_ms, lock_ttl = opts.lock_ttl }, File)
 end
 
 return M

@@ -235,7 +235,8 @@ end
 
 --- opts: url (redis://[user:password@]host[:port][/db]), prefix (default "dwell:"),
 -- timeout_ms (the longest any command may take, default 1000; a request's deadline may
--- shorten it). Returns the store (not yet connected) or nil, dwell.error.
+-- shorten it), lock_ttl (seconds a token renewal's lock outlives a holder that died, default
+-- dwell.store.LOCK_TTL). Returns the store (not yet connected) or nil, dwell.error.
 function M.new(opts)
   local function bad(param, rule)
     return nil, errors.invalid_argument(nil, "store.redis", param, rule)
@@ -250,6 +251,9 @@ function M.new(opts)
   if math.type(timeout_ms) ~= "integer" or timeout_ms < 1 or timeout_ms > 86400000 then
     return bad("timeout_ms", "must be an integer in 1..86400000")
   end
+  if opts.lock_ttl ~= nil and (type(opts.lock_ttl) ~= "number" or opts.lock_ttl <= 0) then
+    return bad("lock_ttl", "must be a number of seconds > 0")
+  end
   local ok, rc = pcall(require, "dwell.store.redis_client")
   if not ok then
     return nil, store.error(redact_url(opts.url), "module", "the Redis client module dwell.store.redis_client "
@@ -257,7 +261,7 @@ function M.new(opts)
   end
   return setmetatable({
     host = u.host, port = u.port, db = u.db, user = u.user, password = u.password,
-    prefix = prefix, timeout_ms = timeout_ms, name = redact_url(opts.url), shas = {},
+    prefix = prefix, timeout_ms = timeout_ms, name = redact_url(opts.url), shas = {}, lock_ttl = opts.lock_ttl,
   }, Redis)
 end
 
