@@ -39,6 +39,9 @@ describe("rooms endpoints", function()
     assert.equal("Seaside Villas", room.name)
     assert.equal("Springfield", room.fieldData.data.city)
     assert.equal("true", last("/restapi/").params.includeFieldData)
+    -- an integer id given as a string of digits (read from a CSV, say) is the same id
+    assert.equal("Seaside Villas", assert(rooms.rooms.get{ room_id = "1001" }).name)
+    assert.equal("/restapi/v2/accounts/" .. S.ACCOUNT .. "/rooms/1001", last("/restapi/").path)
     local created = assert(rooms.rooms.create{ name = "New Listing", role_id = 1, transaction_side_id = "sell",
       field_data = { data = { city = "Shelbyville" } } })
     assert.equal("New Listing", created.name)

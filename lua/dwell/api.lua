@@ -56,14 +56,9 @@ local function fail(self, param, rule)
   return nil, errors.invalid_argument(self.adapter.vendor, self.spec.name, param, rule)
 end
 
+-- Declared values have been checked, so every one has a text form (url.value_text).
 local function text(v)
-  if type(v) == "boolean" then return v and "true" or "false" end
-  if type(v) == "table" then
-    local parts = {}
-    for i, item in ipairs(v) do parts[i] = text(item) end
-    return table.concat(parts, ",")
-  end
-  return tostring(v)
+  return (assert(url.value_text(v)))
 end
 
 --- Validates `args` and lays the values out as a request; nil, err on bad input.

@@ -59,9 +59,12 @@ function converters.string(v)
   return nil, "must be a string (got " .. type_name(v) .. ")"
 end
 
+-- Integers, floats with an integral value, and strings of decimal digits ("42": ids read from
+-- a CSV or the command line), each exactly or not at all.
 local function to_integer(v)
   if math.type(v) == "integer" then return v end
   if math.type(v) == "float" then return math.tointeger(v) end
+  if type(v) == "string" and v:match("^%-?%d+$") then return math.tointeger(tonumber(v)) end
   return nil
 end
 

@@ -92,20 +92,21 @@ local function check_opts(opts)
   if not resolve_base_url(opts) then return "base_url", "must be an http(s) URL or a region name (na, eu, asia)" end
 end
 
+local function bucket_options(limit, clock)
+  return { capacity = math.max(1, (limit.capacity or 100) - (limit.headroom or 0)),
+    refill_per_second = limit.rate or 80, clock = clock }
+end
+
 -- Buckets are shared by every client of one property on one host, because the vendor counts
 -- calls per property whoever makes them; only on the real clock and the documented limits (a
--- client with its own clock or limits gets its own). Weak values: unused buckets go away.
-local buckets = setmetatable({}, { __mode = "v" })
+-- client with its own clock or limits gets its own).
+local shared_buckets = ratelimit.group(bucket_options(M.RATE_LIMIT))
 
 local function make_limiter(opts, key)
   if opts.rate_limit == false then return nil end
   local limit = type(opts.rate_limit) == "table" and opts.rate_limit or M.RATE_LIMIT
-  local shared = limit == M.RATE_LIMIT and opts.clock == nil
-  if shared and buckets[key] then return buckets[key] end
-  local b = ratelimit.new{ capacity = math.max(1, (limit.capacity or 100) - (limit.headroom or 0)),
-    refill_per_second = limit.rate or 80, clock = opts.clock }
-  if shared then buckets[key] = b end
-  return b
+  if limit == M.RATE_LIMIT and opts.clock == nil then return shared_buckets:get(key) end
+  return ratelimit.new(bucket_options(limit, opts.clock))
 end
 
 -- A host transport (opts.transport) with park/wake lets the host loop's coroutines wait on the login lock.

@@ -13,6 +13,7 @@ local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
 local redact_url = require("dwell.redact").url
 local retry = require "dwell.retry"
+local url = require "dwell.url"
 local config = require "dwell.tuya.config"
 local profile = require "dwell.tuya.profile"
 local request = require "dwell.tuya.request"
@@ -99,15 +100,22 @@ local function raw_request(r)
     -- Tuya GETs carry no body and sign the empty-body hash (NOTES §3.2).
     return nil, errors.invalid_argument("tuya", "request", "body", "is not allowed on a GET")
   end
-  local query = {}
-  if r.query then
-    if r.query[1] ~= nil then
-      for i, kv in ipairs(r.query) do query[i] = { tostring(kv[1]), tostring(kv[2]) } end
-    else
-      for k, v in pairs(r.query) do query[#query + 1] = { tostring(k), tostring(v) } end
-      table.sort(query, function(x, y) return sign.bytewise_less(x[1], y[1]) end)
-    end
+  if r.query ~= nil and type(r.query) ~= "table" then
+    return nil, errors.invalid_argument("tuya", "request", "query", "must be a table")
   end
+  local query = {}
+  -- { {k, v}, ... } keeps its order; { k = v } is sorted. Values travel exactly (lists as a,b).
+  local list = r.query and r.query[1] ~= nil
+  for k, v in (list and ipairs or pairs)(r.query or {}) do
+    local name, value = k, v
+    if list then name, value = v[1], v[2] end
+    local s, why = url.value_text(value)
+    if type(name) ~= "string" or not s then
+      return nil, errors.invalid_argument("tuya", "request", "query." .. tostring(name), why or "names must be strings")
+    end
+    query[#query + 1] = { name, s }
+  end
+  if not list then table.sort(query, function(x, y) return sign.bytewise_less(x[1], y[1]) end) end
   local token_api = r.token_api or r.path:find("^/v1%.0/token") ~= nil
   local spec = { name = method .. " " .. r.path, method = method, path = r.path,
     auth = token_api and "none" or nil, repeatable = retry.repeatable(method, r.idempotent) }
