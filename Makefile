@@ -143,8 +143,9 @@ $(BUILD)/bench/raw_curl: bench/raw_curl.c
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)
 
+# The sandbox in the foreground with every vendor emulation (and the transport test routes).
 sandbox: all
-	$(LUA) bin/dwell-sandbox
+	$(LUA) bin/dwell-sandbox --routes tuya,rooms,ruckus,echo,static
 
 clean-build:
 	rm -rf $(BUILD)
