@@ -215,19 +215,29 @@ end
 local Group = {}
 Group.__name = "dwell.endpoints"
 
--- Every endpoint and group name under a group, in full ("community.room_users"), for did-you-mean.
-local function names_under(g, out)
+-- Every endpoint and group name under a group, in full ("community.room_users"), for
+-- did-you-mean: endpoints first, each list sorted, so that a tie goes the same way every time
+-- and to an endpoint ("room_userz" is "room_users", not the group "room_user").
+local function names_under(g, eps, groups)
   for k, v in pairs(g) do
     if k ~= "\0path" then
       if getmetatable(v) == Endpoint then
-        out[#out + 1] = v.spec.name
+        eps[#eps + 1] = v.spec.name
       else
-        out[#out + 1] = rawget(v, "\0path")
-        names_under(v, out)
+        groups[#groups + 1] = rawget(v, "\0path")
+        names_under(v, eps, groups)
       end
     end
   end
-  return out
+end
+
+local function candidates(g)
+  local eps, groups = {}, {}
+  names_under(g, eps, groups)
+  table.sort(eps)
+  table.sort(groups)
+  table.move(groups, 1, #groups, #eps + 1, eps)
+  return eps
 end
 
 -- Each group's vendor and whether it is the root (its path is then the vendor's name).
@@ -238,7 +248,7 @@ local group_info = setmetatable({}, { __mode = "k" })
 function M.unknown(g, name, level)
   local info = group_info[g] or {}
   local wanted = (info.root and "" or (rawget(g, "\0path") .. ".")) .. tostring(name)
-  local guess = type(name) == "string" and validate.did_you_mean(wanted, names_under(g, {}))
+  local guess = type(name) == "string" and validate.did_you_mean(wanted, candidates(g))
   error(errors.invalid_argument(info.vendor, nil, nil, (info.vendor or "dwell") .. " has no endpoint or group '"
     .. wanted .. "'" .. (guess and (" (did you mean '" .. guess .. "'?)") or "")
     .. "; client:endpoints() lists them"), level or 2)

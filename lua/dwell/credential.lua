@@ -11,6 +11,7 @@
 -- Entries are plain tables of strings and numbers so that a shared store can serialise them:
 --   { token, expires_at, refresh_at, gen, refresh_token?, ... vendor extras }
 local errors = require "dwell.error"
+local transport = require "dwell.transport"
 
 local M = {}
 
@@ -25,7 +26,7 @@ function Memory:put(key, entry) self.slots[key] = entry end
 function Memory:lock(key, fn)
   local l = self.locks[key]
   if not l then
-    l = require("dwell.transport").lock(self.host)
+    l = transport.lock(self.host)
     self.locks[key] = l
   end
   return l:with(fn)

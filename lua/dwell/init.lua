@@ -23,6 +23,7 @@ return setmetatable(M, {
   __index = function(t, k)
     local entry = lazy[k]
     if not entry then return nil end
+    -- Loaded on first use: `require "dwell"` stays cheap, and a vendor nobody uses costs nothing.
     local mod = require(entry[1])
     local v = entry[2] and mod[entry[2]] or mod
     rawset(t, k, v)

@@ -18,6 +18,8 @@
 -- (deadline_ms) bound renewals, rate-limit waits and resends alike. Errors carry status, code
 -- (errorCode), message, request_id (referenceId), retry_after, rate_limit and headers.
 local api = require "dwell.api"
+local transport = require "dwell.transport"
+local endpoints = require "dwell.rooms.endpoints"
 local auth = require "dwell.rooms.auth"
 local config = require "dwell.rooms.config"
 local credential = require "dwell.credential"
@@ -134,7 +136,6 @@ end
 function M.new(cfg)
   local base, auth_base = config.check(cfg)
   if not base then return nil, auth_base end
-  local transport = require "dwell.transport"
   local now = cfg.clock and cfg.clock.now or os.time
   local a = setmetatable({ vendor = "rooms", config = { account_id = cfg.account_id }, base_url = base,
     limits = ratelimit.new(cfg.rate_limit, now) }, Adapter)
@@ -149,7 +150,7 @@ function M.new(cfg)
     transport = cfg.transport or transport.new(transport.client_options(cfg)),
     retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock, secrets = secrets }
   a.auth.pipeline = a.pipeline
-  local tree = api.build(require("dwell.rooms.endpoints"), a)
+  local tree = api.build(endpoints, a)
   local client = { ["\0adapter"] = a, ["\0tree"] = tree }
   for k, v in pairs(tree) do
     if k ~= "\0path" then client[k] = v end

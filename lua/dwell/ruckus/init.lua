@@ -13,6 +13,8 @@
 -- This file is wiring: the vendor's facts as data, and a client whose calls run on
 -- dwell.pipeline (profile.lua) with the unit token from dwell.credential (login.lua).
 local api = require "dwell.api"
+local core_http = require("dwell.core").http
+local endpoints = require "dwell.ruckus.endpoints"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
@@ -146,8 +148,8 @@ function M.new(opts)
   local now = (opts.clock and opts.clock.now) or transport.now
   local a = profile.adapter{ vendor = "ruckus", base_url = base, auth_scheme = opts.auth_scheme or "raw",
     config = { property_id = pid, hashed_secret = opts.hashed_secret }, profile = M.PROFILE,
-    wall = require("dwell.core").http.realtime }
-  a.tree = api.build(require("dwell.ruckus.endpoints"), a)
+    wall = core_http.realtime }
+  a.tree = api.build(endpoints, a)
   local can_login = opts.hashed_secret ~= nil
   a.credential = credential.new{ vendor = "ruckus", key = "ruckus:" .. pid .. "@" .. base, now = now,
     margin = opts.renew_before, host = host_of(opts.transport), static = not can_login and opts.token or nil,

@@ -8,6 +8,9 @@
 -- (request.lua), how a call runs on dwell.pipeline (profile.lua: re-authenticate once on
 -- 1010/1011/1012, correct the clock once on 1013) and tokens through dwell.credential (token.lua).
 local api = require "dwell.api"
+local core_http = require("dwell.core").http
+local transport = require "dwell.transport"
+local endpoints = require "dwell.tuya.endpoints"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
@@ -40,7 +43,7 @@ end
 -- Tuya's `t` and token lifetimes are wall-clock epoch times, so the default
 -- clock is the real-time one, not the transport's monotonic clock.
 local function default_now()
-  return require("dwell.core").http.realtime
+  return core_http.realtime
 end
 
 --- The request's `t`: the client clock in ms, corrected by the offset learnt from 1013 answers.
@@ -168,7 +171,6 @@ end
 
 local function make_transport(cfg)
   if cfg.transport then return cfg.transport end
-  local transport = require "dwell.transport"
   local opts = transport.client_options(cfg)
   -- the caller's hooks see requests with the signature and tokens masked
   opts.on_request, opts.on_response = profile.wrap_hook(cfg.on_request), profile.wrap_hook(cfg.on_response)
@@ -188,7 +190,7 @@ function M.new(cfg)
     clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
-  a.tree = api.build(require("dwell.tuya.endpoints"), a)
+  a.tree = api.build(endpoints, a)
   a.credential = credential.new{
     vendor = "tuya", key = "tuya:" .. cfg.client_id .. "@" .. base, now = function() return a.now() end,
     margin = cfg.refresh_margin_s, store = cfg.token_store, host = host_of(cfg.transport),
