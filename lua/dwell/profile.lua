@@ -333,10 +333,16 @@ end
 --- Builds a client through the chain: dwell.<vendor>(cfg). opts.trace (a writer function,
 -- or true for stderr) turns the trace on (as DWELL_TRACE=1 does), opts.on_event sees it.
 function M.client(vendor, cfg, opts, getenv)
-  opts = opts or {}
-  getenv = getenv or os.getenv
   local resolved, from = M.resolve(vendor, cfg, getenv)
   if not resolved then return nil, from end
+  local client, err = M.build(vendor, resolved, opts, getenv)
+  return client, err, from
+end
+
+--- Builds a client from an already resolved configuration (see client).
+function M.build(vendor, resolved, opts, getenv)
+  opts = opts or {}
+  getenv = getenv or os.getenv
   local trace = opts.trace
   if trace == nil and M.trace_wanted(getenv) then trace = true end
   if trace or opts.on_event then
@@ -349,7 +355,7 @@ function M.client(vendor, cfg, opts, getenv)
       and (err.message:find("required", 1, true) or (vendor == "rooms" and err.param == nil)) then
     err.message = err.message .. hint(vendor, err.param)
   end
-  return client, err, from
+  return client, err
 end
 
 function M.trace_wanted(getenv)
