@@ -346,9 +346,9 @@ function M.build(vendor, resolved, opts, getenv)
   local trace = opts.trace
   if trace == nil and M.trace_wanted(getenv) then trace = true end
   if trace or opts.on_event then
-    resolved = require("dwell.trace").install(vendor, resolved, {
-      write = trace and (type(trace) == "function" and trace or nil) or function() end,
-      on_event = opts.on_event })
+    local write -- nil: dwell.trace's default, stderr
+    if type(trace) == "function" then write = trace elseif not trace then write = function() end end
+    resolved = require("dwell.trace").install(vendor, resolved, { write = write, on_event = opts.on_event })
   end
   local client, err = require("dwell." .. vendor).new(resolved)
   if not client and errors.is(err) and err.kind == "invalid_argument" and type(err.message) == "string"
