@@ -75,7 +75,7 @@ test: all
 
 # The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
-	luacheck $(wildcard lua spec examples bench bin)
+	luacheck $(wildcard lua spec examples bench bin) $(wildcard bin/dwell bin/dwell-sandbox)
 
 # AddressSanitizer + UBSan. lua5.4 itself is not instrumented, so the modules
 # are built with -fsanitize into their own tree (build/asan, never mixed with
