@@ -372,6 +372,29 @@ describe("dwell settings", function()
     assert.are.equal("invalid_argument", e.kind)
   end)
 
+  it("signs the Rooms JWT grant with a key from DWELL_ROOMS_PRIVATE_KEY_FILE (PEM with literal \\n); the trace shows none of it", function()
+    local rooms_support = require "rooms_support"
+    local rsb = rooms_support.start()
+    local pem = rooms_support.keys().private
+    local jwt_env = { DWELL_ROOMS_ACCOUNT_ID = rooms_support.ACCOUNT, DWELL_ROOMS_INTEGRATION_KEY = rooms_support.IK,
+      DWELL_ROOMS_USER_ID = rooms_support.USER, DWELL_ROOMS_PRIVATE_KEY_FILE = (pem:gsub("\n", "\\n")),
+      DWELL_ROOMS_BASE_URL = rsb.url .. "/restapi", DWELL_ROOMS_AUTH_BASE_URL = rsb.url }
+    local out, err, rc = dwell("rooms rooms.users.list room_id=1001 count=2 --format jsonl --trace", jwt_env)
+    local tokens = {}
+    for _, r in ipairs(rsb:requests()) do
+      if r.headers.authorization then tokens[#tokens + 1] = r.headers.authorization:match("^Bearer (.+)$") end
+    end
+    rsb:close()
+    assert.are.equal(0, rc, err)
+    assert.are.equal(2, #lines(out))
+    assert.truthy(err:find("> rooms POST " .. rsb.url .. "/oauth/token", 1, true), err)
+    assert.is_true(#tokens >= 1)
+    for _, s in ipairs(tokens) do assert.is_nil(err:find(s, 1, true)) end
+    for line in pem:gmatch("[^\n]+") do
+      if not line:find("-----", 1, true) then assert.is_nil(err:find(line, 1, true)) end
+    end
+  end)
+
   it("reads a Rooms private key from a file path or PEM text with literal \\n", function()
     local profile = require "dwell.profile"
     local pem = require("rooms_support").keys().private

@@ -58,6 +58,7 @@ function M.parser()
       .. " <endpoint> [name=value ...]; `dwell " .. vendor .. " <endpoint> --help` tells its parameters.")
       :summary(describe.TITLES[vendor] .. " endpoints.")
     vc:command_target("endpoint")
+    vc:usage(("Usage: dwell %s [-h] <endpoint> [name=value ...] [--all] [--format F] [--dry-run] [--trace]"):format(vendor))
     local names = {}
     for _, ep in ipairs(describe.catalogue(vendor)) do
       local spec = ep.spec
