@@ -279,6 +279,8 @@ describe("dwell exit statuses", function()
       { match = "GET " .. P .. "/styles", kind = "status", status = 429, headers = { ["Retry-After"] = "0" } },
       { match = "GET " .. P .. "/uiConfigurations", kind = "status", status = 400 },
       { match = "GET " .. P, kind = "status", status = 501 },
+      { match = "POST " .. P .. "/units/users/query", kind = "status", status = 429, times = 1,
+        headers = { ["Retry-After"] = "1" } },
     } })
   end)
   teardown(function() if faulty then faulty:close() end end)
@@ -303,6 +305,17 @@ describe("dwell exit statuses", function()
     assert.are.equal(7, (status_of("ruckus property.get", on_faulty)))
     assert.are.equal(6, (status_of("tuya community.room_users block_id=1", { DWELL_TUYA_BASE_URL = "http://127.0.0.1:1" })))
     assert.are.equal(0, (dwell("tuya community.room_users block_id=1 page_size=1", env)) and 0)
+  end)
+
+  it("shows a resend and its wait in the trace and in the progress line", function()
+    local cmd = ("%s %s %s %s"):format(CLEAN, env_words(with{ DWELL_RUCKUS_BASE_URL = faulty.url }), support.sanitizer_env(),
+      support.lua_cmd("bin/dwell ruckus units.users.query page_size=20 --all --trace --format jsonl"))
+    local log = os.tmpname()
+    local out = support.shell(("%s script -qec %s %s"):format(support.tool_env, q(cmd), q(log)))
+    os.remove(log)
+    assert.truthy(out:find("< ruckus HTTP 429 POST", 1, true), out)
+    assert.truthy(out:find("(attempt 2), resent after waiting 1.", 1, true) or out:find("(attempt 2), resent after waiting 0.9", 1, true), out)
+    assert.truthy(out:find("1 waits (", 1, true), out)
   end)
 
   it("refuses a misspelt endpoint with a did-you-mean, status 2", function()
