@@ -19,6 +19,9 @@ SB_LIBS     ?= $(shell pkg-config --libs libmicrohttpd) -lpthread
 # `make install` (used by the rockspec) copies the modules into these trees.
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4
+# ... and the commands (bin/dwell, bin/dwell-sandbox) into INST_BINDIR; the rockspec sets it
+# empty, since LuaRocks installs them itself (install.bin).
+INST_BINDIR ?= /usr/local/bin
 
 # Every C file belongs to the core except the sandbox server's, which lives in
 # its own module so that dwell.core never depends on libmicrohttpd.
@@ -72,7 +75,7 @@ test: all
 
 # The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
-	luacheck $(wildcard lua spec examples bench bin)
+	luacheck $(wildcard lua spec examples bench bin) $(wildcard bin/dwell bin/dwell-sandbox)
 
 # AddressSanitizer + UBSan. lua5.4 itself is not instrumented, so the modules
 # are built with -fsanitize into their own tree (build/asan, never mixed with
@@ -109,6 +112,8 @@ install: modules
 	$(if $(SB_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox)
 	$(if $(SB_SRC),install -m 0755 $(SB_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/sandbox/)
 	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	$(if $(INST_BINDIR),install -d $(DESTDIR)$(INST_BINDIR))
+	$(if $(INST_BINDIR),install -m 0755 bin/dwell bin/dwell-sandbox $(DESTDIR)$(INST_BINDIR)/)
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
 bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http)

@@ -3,8 +3,9 @@
 --
 --   lua5.4 examples/rooms_export_users.lua --sandbox [--out users.csv]
 --       starts a local sandbox (with a throw-away RSA key pair made by openssl) and exports from it
---   DOCUSIGN_ACCOUNT_ID=... DOCUSIGN_INTEGRATION_KEY=... DOCUSIGN_USER_ID=... \
---   DOCUSIGN_PRIVATE_KEY_FILE=key.pem [DOCUSIGN_ENV=demo|prod] lua5.4 examples/rooms_export_users.lua [--out f.csv]
+--   DWELL_ROOMS_ACCOUNT_ID=... DWELL_ROOMS_INTEGRATION_KEY=... DWELL_ROOMS_USER_ID=... \
+--   DWELL_ROOMS_PRIVATE_KEY_FILE=key.pem DWELL_ROOMS_ENV=demo lua5.4 examples/rooms_export_users.lua [--out f.csv]
+--       (or the same settings in the profile file, or DWELL_ROOMS_ACCESS_TOKEN: README "Settings")
 --
 -- Options: --out FILE (default stdout), --status open,closed (rooms to include; default
 -- all: active, pending and closed), --page-size N (1..100, default 100).
@@ -31,7 +32,7 @@ local function parse_args(argv)
     elseif a == "--status" then i = i + 1; o.status = argv[i]
     elseif a == "--page-size" then i = i + 1; o.page_size = math.tointeger(tonumber(argv[i]))
     elseif a == "-h" or a == "--help" then
-      io.write("usage: rooms_export_users.lua (--sandbox | with DOCUSIGN_* set) [--out FILE] [--status LIST]"
+      io.write("usage: rooms_export_users.lua (--sandbox | with DWELL_ROOMS_* or a profile) [--out FILE] [--status LIST]"
         .. " [--page-size N]\n")
       os.exit(0)
     else die("unknown argument " .. a) end
@@ -64,17 +65,6 @@ local function sandbox_setup()
     jwt = { integration_key = cred.integration_key, user_id = cred.user_id, private_key = private } }
 end
 
-local function env_setup()
-  local function need(name)
-    local v = os.getenv(name)
-    if not v or v == "" then die(name .. " is not set (or use --sandbox)") end
-    return v
-  end
-  return { account_id = need("DOCUSIGN_ACCOUNT_ID"), env = os.getenv("DOCUSIGN_ENV") or "demo",
-    jwt = { integration_key = need("DOCUSIGN_INTEGRATION_KEY"), user_id = need("DOCUSIGN_USER_ID"),
-      private_key = read(need("DOCUSIGN_PRIVATE_KEY_FILE")), passphrase = os.getenv("DOCUSIGN_KEY_PASSPHRASE") } }
-end
-
 -- RFC 4180 field: quoted when it holds a comma, quote or line break.
 local function csv_field(v)
   if v == nil or v == require("dwell.core").json.null then return "" end
@@ -89,7 +79,8 @@ local COLUMNS = { "roomId", "roomName", "userId", "firstName", "lastName", "emai
 local function main()
   local o = parse_args(arg)
   local sb, cfg
-  if o.sandbox then sb, cfg = sandbox_setup() else cfg = env_setup() end
+  -- without --sandbox, every setting comes from the chain: DWELL_ROOMS_*, then the profile file
+  if o.sandbox then sb, cfg = sandbox_setup() end
   local rooms, err = dwell.rooms(cfg)
   if not rooms then die(err) end
   local out = io.stdout

@@ -21,5 +21,7 @@ int luaopen_dwell_core(lua_State *L) {
   lua_setfield(L, -2, "http");
   dwell_json_open(L);
   lua_setfield(L, -2, "json");
+  dwell_sys_open(L);
+  lua_setfield(L, -2, "sys");
   return 1;
 }

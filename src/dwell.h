@@ -17,6 +17,9 @@ int dwell_http_open(lua_State *L);
 /* json*.c: pushes the dwell.core.json table (decode, encode, null, array_mt). */
 int dwell_json_open(lua_State *L);
 
+/* sys.c: pushes the dwell.core.sys table (stat, isatty, getuid) for the CLI and profiles. */
+int dwell_sys_open(lua_State *L);
+
 /* Pushes `nil, message` and returns 2: the runtime-failure convention. */
 int dwell_fail(lua_State *L, const char *fmt, ...);
 

@@ -14,9 +14,13 @@ local lazy = {
   transport = { "dwell.transport" },
   parallel = { "dwell.transport", "parallel" },
   ratelimit = { "dwell.ratelimit" },
-  tuya = { "dwell.tuya", "new" },
-  rooms = { "dwell.rooms", "new" },
-  ruckus = { "dwell.ruckus", "new" },
+  -- the constructors go through the settings chain (options, DWELL_* variables, profile file)
+  -- and DWELL_TRACE; dwell.tuya.new itself takes options only
+  tuya = { "dwell.profile", "tuya" },
+  rooms = { "dwell.profile", "rooms" },
+  ruckus = { "dwell.profile", "ruckus" },
+  profile = { "dwell.profile" },
+  trace = { "dwell.trace" },
 }
 
 return setmetatable(M, {

@@ -72,10 +72,12 @@ function Adapter:call(spec, req, opts)
   return self.pipeline:execute(spec, req, opts)
 end
 
---- The request as it would be sent (with a real token: may call the token endpoint).
-function Adapter:prepare(spec, req)
+--- The request as it would be sent (with a real token: may call the token endpoint, unless
+-- opts.access_token gives the token to show, as for Tuya).
+function Adapter:prepare(spec, req, opts)
   local ok, err = request.check(spec, req)
   if not ok then return nil, err end
+  if opts and opts.access_token ~= nil then return request.build(self.base_url, spec, req, opts.access_token) end
   local cred
   cred, err = self.credential:get(self.pipeline:deadline())
   if not cred then return nil, err end

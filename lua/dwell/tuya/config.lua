@@ -31,7 +31,7 @@ local CONFIG = {
   client_id = non_empty, secret = non_empty, region = is_type("string"), base_url = is_type("string"),
   lang = is_type("string"), limiter = is_type("table"), raw_keys = is_type("boolean"),
   refresh_margin_s = non_negative, token_store = is_type("table"), transport = is_type("table"),
-  nonce = is_type("boolean"), sign_scheme = function(v)
+  nonce = is_type("boolean"), trace = is_type("function"), sign_scheme = function(v)
     if v ~= "hmac" and v ~= "legacy" then return "must be \"hmac\" or \"legacy\"" end
   end,
 }

@@ -187,7 +187,7 @@ function M.new(cfg)
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
     signer = function(message) return sign.sign(secret, message) end,
     raw_keys = cfg.raw_keys == true, use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
-    clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
+    trace = cfg.trace, clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
   a.tree = api.build(endpoints, a)
