@@ -117,9 +117,7 @@ end
 -- A boundary that does not occur in the contents (RFC 2046 §5.1.1: at most 70 characters).
 local function boundary(data)
   while true do
-    local parts = { "dwell-" }
-    for i = 2, 7 do parts[i] = string.format("%08x", math.random(0, 0x7fffffff)) end
-    local b = table.concat(parts)
+    local b = "dwell-" .. core.random_hex(24)
     if not data:find(b, 1, true) then return b end
   end
 end
