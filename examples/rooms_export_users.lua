@@ -1,5 +1,6 @@
 #!/usr/bin/env lua5.4
---- Exports every user of every room in a DocuSign Rooms account to CSV.
+--- Exports every user of every room in a DocuSign Rooms account to CSV, with the room's office
+-- and that office's region (ids and names: offices.list and regions.list, read once).
 --
 --   lua5.4 examples/rooms_export_users.lua --sandbox [--out users.csv]
 --       starts a local sandbox (with a throw-away RSA key pair made by openssl) and exports from it
@@ -8,7 +9,8 @@
 --       (or the same settings in the profile file, or DWELL_ROOMS_ACCESS_TOKEN: README "Settings")
 --
 -- Options: --out FILE (default stdout), --status open,closed (rooms to include; default
--- all: active, pending and closed), --page-size N (1..100, default 100).
+-- all: active, pending and closed; the API's own default, without roomStatus, is active rooms
+-- only), --page-size N (1..100, default 100).
 -- Rooms and room users are paged with startPosition/count; the rate limiter keeps the
 -- account under its hourly budget. A summary goes to stderr.
 local root = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.."
@@ -73,8 +75,16 @@ local function csv_field(v)
   return s
 end
 
-local COLUMNS = { "roomId", "roomName", "userId", "firstName", "lastName", "email", "roleId", "roleName",
-  "transactionSideId", "companyName" }
+local COLUMNS = { "roomId", "roomName", "officeId", "officeName", "regionId", "regionName", "userId", "firstName",
+  "lastName", "email", "roleId", "roleName", "transactionSideId", "companyName" }
+
+-- Every office and region of the account by id (both lists are paged like the others).
+local function offices_and_regions(rooms, page_size)
+  local offices, regions = {}, {}
+  for o in rooms.offices.list:each{ count = page_size } do offices[o.officeId] = o end
+  for r in rooms.regions.list:each{ count = page_size } do regions[r.regionId] = r end
+  return offices, regions
+end
 
 local function main()
   local o = parse_args(arg)
@@ -93,12 +103,15 @@ local function main()
   row(COLUMNS)
   local n_rooms, n_users = 0, 0
   local ok, failure = pcall(function()
+    local offices, regions = offices_and_regions(rooms, o.page_size)
     for room in rooms.rooms.list:each{ room_status = o.status, count = o.page_size } do
       n_rooms = n_rooms + 1
+      local office = offices[room.officeId] or {}
+      local region = regions[office.regionId] or {}
       for u in rooms.rooms.users.list:each{ room_id = room.roomId, count = o.page_size } do
         n_users = n_users + 1
-        row({ room.roomId, room.name, u.userId, u.firstName, u.lastName, u.email, u.roleId, u.roleName,
-          u.transactionSideId, u.companyName })
+        row({ room.roomId, room.name, room.officeId, office.name, office.regionId, region.name, u.userId,
+          u.firstName, u.lastName, u.email, u.roleId, u.roleName, u.transactionSideId, u.companyName })
       end
     end
   end)

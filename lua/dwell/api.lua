@@ -8,12 +8,18 @@
 --     params = { { "block_id", "path", "string", required = true }, ... },
 --     paging = { style = "page_number", page = "page_no", size = "page_size", ... },
 --     idempotent = true|false,   -- default: reads only (GET, HEAD); a write only where documented
+--     prepare = function(args) -> nil | param, rule,   -- optional: completes a copy of the
+--                                -- arguments before validation (e.g. reads a file named by `path`)
 --     ... vendor-specific fields (the adapter reads them from .spec) }
--- Param fields: name, in (path|query|body|header), type (string, integer, long, number,
--- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
--- alias), required, default, enum, min, max, min_length, max_length, pattern +
--- pattern_rule, check(v) -> rule|nil, normalize(v) -> v (canonical wire form), items (arrays), join (arrays sent as "a,b"),
--- fields (objects), secret (never echoed), from_client (filled from the client's config),
+-- Param fields: name, in (path|query|body|header|formData|local: formData parts and local
+-- values are not laid out here, the adapter reads them from request.values), type (string,
+-- integer, long, number, boolean, uuid, datetime, file (bytes as a Lua string), array, object,
+-- any), wire (vendor spelling, accepted as an alias), required, default (filled in and sent),
+-- vendor_default (what the server assumes when the parameter is left out; documentation, never
+-- sent), enum, min, max, min_length, max_length, pattern + pattern_rule, max_bytes (strings,
+-- counted in bytes), check(v) -> rule|nil, normalize(v) -> v (canonical wire form), items
+-- (arrays), join (arrays sent as "a,b"), fields (objects), secret (never echoed), from_client
+-- (filled from the client's config),
 -- default_from (defaults to another parameter's value, e.g. a body field repeating a path id).
 --
 -- Adapter (one per vendor client):
@@ -68,12 +74,16 @@ function Endpoint:build(args)
     return fail(self, nil, "arguments must be a table (got " .. type(args) .. ")")
   end
   local given = args or {}
-  if self.from_client then
+  if self.from_client or spec.prepare then
     -- Filled in on a copy: the caller's table is never changed.
     given = {}
     for k, v in pairs(args or {}) do given[k] = v end
-    for _, p in ipairs(self.from_client) do
+    for _, p in ipairs(self.from_client or {}) do
       if given[p.name] == nil and given[p.wire] == nil then given[p.name] = config[p.name] end
+    end
+    if spec.prepare then
+      local param, rule = spec.prepare(given)
+      if rule then return fail(self, param, rule) end
     end
   end
   local values, rule, param = validate.check(spec.params, given)
