@@ -100,7 +100,7 @@ local CASES = {
   },
   EnvelopeForCreate = {
     { "rooms.envelopes.create", { room_id = 1001, document_ids = {} }, "document_ids" },
-    { "rooms.envelopes.create", { room_id = 1001, document_ids = { "9001" } }, "document_ids[1]" },
+    { "rooms.envelopes.create", { room_id = 1001, document_ids = { "doc-9001" } }, "document_ids[1]" },
   },
   FieldDataForUpdate = { { "rooms.field_data.update", { room_id = 1001, data = "city=Springfield" }, "data" } },
   FormForAdd = { { "rooms.forms.create", { room_id = 1001 }, "form_id" } },
