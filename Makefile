@@ -21,6 +21,9 @@ REDIS_LIBS   ?= $(shell pkg-config --libs hiredis)
 # `make install` (used by the rockspec) copies the modules into these trees.
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4
+# ... and the commands (bin/dwell, bin/dwell-sandbox) into INST_BINDIR; the rockspec sets it
+# empty, since LuaRocks installs them itself (install.bin).
+INST_BINDIR ?= /usr/local/bin
 
 # Every C file belongs to the core except the sandbox server's and the Redis
 # client's, which live in modules of their own so that dwell.core never depends
@@ -82,7 +85,7 @@ test: all
 
 # The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
-	luacheck $(wildcard lua spec examples bench bin)
+	luacheck $(wildcard lua spec examples bench bin) $(wildcard bin/dwell bin/dwell-sandbox)
 
 # AddressSanitizer + UBSan. lua5.4 itself is not instrumented, so the modules
 # are built with -fsanitize into their own tree (build/asan, never mixed with
@@ -121,6 +124,8 @@ install: modules
 	$(if $(REDIS_SRC),install -d $(DESTDIR)$(INST_LIBDIR)/dwell/store)
 	$(if $(REDIS_SRC),install -m 0755 $(REDIS_SO) $(DESTDIR)$(INST_LIBDIR)/dwell/store/)
 	cd lua && find dwell -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	$(if $(INST_BINDIR),install -d $(DESTDIR)$(INST_BINDIR))
+	$(if $(INST_BINDIR),install -m 0755 bin/dwell bin/dwell-sandbox $(DESTDIR)$(INST_BINDIR)/)
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
 bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store)
@@ -159,8 +164,9 @@ $(BUILD)/bench/raw_curl: bench/raw_curl.c
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)
 
+# The sandbox in the foreground with every vendor emulation (and the transport test routes).
 sandbox: all
-	$(LUA) bin/dwell-sandbox
+	$(LUA) bin/dwell-sandbox --routes tuya,rooms,ruckus,echo,static
 
 clean-build:
 	rm -rf $(BUILD)

@@ -25,6 +25,8 @@ management, from Lua scripts or from host applications that embed Lua.
 
 dependencies = {
   "lua >= 5.4, < 5.5",
+  -- bin/dwell's command line (Debian: lua-argparse)
+  "argparse >= 0.7",
 }
 
 -- CURL is found by its library: Debian puts curl/curl.h under the multiarch
@@ -54,10 +56,12 @@ build = {
     REDIS_LIBS = "-L$(HIREDIS_LIBDIR) -lhiredis",
   },
   install_target = "install",
-  -- the local sandbox server as a command (`dwell-sandbox --routes tuya,rooms,ruckus`)
-  install = { bin = { ["dwell-sandbox"] = "bin/dwell-sandbox" } },
+  -- the command line (`dwell tuya community.room_users ...`) and the local sandbox server
+  -- (`dwell-sandbox --routes tuya,rooms,ruckus`, also `dwell sandbox`)
+  install = { bin = { ["dwell"] = "bin/dwell", ["dwell-sandbox"] = "bin/dwell-sandbox" } },
   install_variables = {
     INST_LIBDIR = "$(LIBDIR)",
     INST_LUADIR = "$(LUADIR)",
+    INST_BINDIR = "",
   },
 }

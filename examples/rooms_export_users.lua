@@ -1,13 +1,16 @@
 #!/usr/bin/env lua5.4
---- Exports every user of every room in a DocuSign Rooms account to CSV.
+--- Exports every user of every room in a DocuSign Rooms account to CSV, with the room's office
+-- and that office's region (ids and names: offices.list and regions.list, read once).
 --
 --   lua5.4 examples/rooms_export_users.lua --sandbox [--out users.csv]
 --       starts a local sandbox (with a throw-away RSA key pair made by openssl) and exports from it
---   DOCUSIGN_ACCOUNT_ID=... DOCUSIGN_INTEGRATION_KEY=... DOCUSIGN_USER_ID=... \
---   DOCUSIGN_PRIVATE_KEY_FILE=key.pem [DOCUSIGN_ENV=demo|prod] lua5.4 examples/rooms_export_users.lua [--out f.csv]
+--   DWELL_ROOMS_ACCOUNT_ID=... DWELL_ROOMS_INTEGRATION_KEY=... DWELL_ROOMS_USER_ID=... \
+--   DWELL_ROOMS_PRIVATE_KEY_FILE=key.pem DWELL_ROOMS_ENV=demo lua5.4 examples/rooms_export_users.lua [--out f.csv]
+--       (or the same settings in the profile file, or DWELL_ROOMS_ACCESS_TOKEN: README "Settings")
 --
 -- Options: --out FILE (default stdout), --status open,closed (rooms to include; default
--- all: active, pending and closed), --page-size N (1..100, default 100).
+-- all: active, pending and closed; the API's own default, without roomStatus, is active rooms
+-- only), --page-size N (1..100, default 100).
 -- Rooms and room users are paged with startPosition/count; the rate limiter keeps the
 -- account under its hourly budget. A summary goes to stderr.
 local root = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.."
@@ -31,7 +34,7 @@ local function parse_args(argv)
     elseif a == "--status" then i = i + 1; o.status = argv[i]
     elseif a == "--page-size" then i = i + 1; o.page_size = math.tointeger(tonumber(argv[i]))
     elseif a == "-h" or a == "--help" then
-      io.write("usage: rooms_export_users.lua (--sandbox | with DOCUSIGN_* set) [--out FILE] [--status LIST]"
+      io.write("usage: rooms_export_users.lua (--sandbox | with DWELL_ROOMS_* or a profile) [--out FILE] [--status LIST]"
         .. " [--page-size N]\n")
       os.exit(0)
     else die("unknown argument " .. a) end
@@ -64,17 +67,6 @@ local function sandbox_setup()
     jwt = { integration_key = cred.integration_key, user_id = cred.user_id, private_key = private } }
 end
 
-local function env_setup()
-  local function need(name)
-    local v = os.getenv(name)
-    if not v or v == "" then die(name .. " is not set (or use --sandbox)") end
-    return v
-  end
-  return { account_id = need("DOCUSIGN_ACCOUNT_ID"), env = os.getenv("DOCUSIGN_ENV") or "demo",
-    jwt = { integration_key = need("DOCUSIGN_INTEGRATION_KEY"), user_id = need("DOCUSIGN_USER_ID"),
-      private_key = read(need("DOCUSIGN_PRIVATE_KEY_FILE")), passphrase = os.getenv("DOCUSIGN_KEY_PASSPHRASE") } }
-end
-
 -- RFC 4180 field: quoted when it holds a comma, quote or line break.
 local function csv_field(v)
   if v == nil or v == require("dwell.core").json.null then return "" end
@@ -83,13 +75,22 @@ local function csv_field(v)
   return s
 end
 
-local COLUMNS = { "roomId", "roomName", "userId", "firstName", "lastName", "email", "roleId", "roleName",
-  "transactionSideId", "companyName" }
+local COLUMNS = { "roomId", "roomName", "officeId", "officeName", "regionId", "regionName", "userId", "firstName",
+  "lastName", "email", "roleId", "roleName", "transactionSideId", "companyName" }
+
+-- Every office and region of the account by id (both lists are paged like the others).
+local function offices_and_regions(rooms, page_size)
+  local offices, regions = {}, {}
+  for o in rooms.offices.list:each{ count = page_size } do offices[o.officeId] = o end
+  for r in rooms.regions.list:each{ count = page_size } do regions[r.regionId] = r end
+  return offices, regions
+end
 
 local function main()
   local o = parse_args(arg)
   local sb, cfg
-  if o.sandbox then sb, cfg = sandbox_setup() else cfg = env_setup() end
+  -- without --sandbox, every setting comes from the chain: DWELL_ROOMS_*, then the profile file
+  if o.sandbox then sb, cfg = sandbox_setup() end
   local rooms, err = dwell.rooms(cfg)
   if not rooms then die(err) end
   local out = io.stdout
@@ -102,12 +103,15 @@ local function main()
   row(COLUMNS)
   local n_rooms, n_users = 0, 0
   local ok, failure = pcall(function()
+    local offices, regions = offices_and_regions(rooms, o.page_size)
     for room in rooms.rooms.list:each{ room_status = o.status, count = o.page_size } do
       n_rooms = n_rooms + 1
+      local office = offices[room.officeId] or {}
+      local region = regions[office.regionId] or {}
       for u in rooms.rooms.users.list:each{ room_id = room.roomId, count = o.page_size } do
         n_users = n_users + 1
-        row({ room.roomId, room.name, u.userId, u.firstName, u.lastName, u.email, u.roleId, u.roleName,
-          u.transactionSideId, u.companyName })
+        row({ room.roomId, room.name, room.officeId, office.name, office.regionId, region.name, u.userId,
+          u.firstName, u.lastName, u.email, u.roleId, u.roleName, u.transactionSideId, u.companyName })
       end
     end
   end)

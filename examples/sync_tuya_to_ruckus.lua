@@ -4,8 +4,9 @@
 --   lua5.4 examples/sync_tuya_to_ruckus.lua [--dry-run] [--sandbox]
 --       [--tuya-url URL --tuya-client-id ID --tuya-secret S --block-id B]
 --       [--ruckus-url URL --property-id P --hashed-secret H]
---   (or from the environment: DWELL_TUYA_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, DWELL_TUYA_BLOCK_ID,
---    DWELL_RUCKUS_URL, DWELL_RUCKUS_PROPERTY_ID, DWELL_RUCKUS_HASHED_SECRET)
+--   (or dwell's settings chain: DWELL_TUYA_BASE_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET,
+--    DWELL_RUCKUS_BASE_URL, DWELL_RUCKUS_PROPERTY_ID, DWELL_RUCKUS_HASHED_SECRET, then the profile
+--    file; the block from DWELL_TUYA_BLOCK_ID: `eval "$(dwell sandbox --env)"` sets them all)
 --
 -- Residents are matched to unit users by phone number (digits, country code included), then by
 -- name. For each approved resident (room_user_stage 20) the matching unit user gets the
@@ -113,20 +114,17 @@ function M.run(tuya, portal, opts)
   return steps, counts
 end
 
--- Flags (--name value or --name=value), else the environment (DWELL_TUYA_URL, ...).
-local ENV = {
-  ["tuya-url"] = "DWELL_TUYA_URL", ["tuya-client-id"] = "DWELL_TUYA_CLIENT_ID", ["tuya-secret"] = "DWELL_TUYA_SECRET",
-  ["block-id"] = "DWELL_TUYA_BLOCK_ID", ["ruckus-url"] = "DWELL_RUCKUS_URL",
-  ["property-id"] = "DWELL_RUCKUS_PROPERTY_ID", ["hashed-secret"] = "DWELL_RUCKUS_HASHED_SECRET",
-}
-
+-- Flags (--name value or --name=value) are explicit client options; what they leave out comes
+-- from dwell's settings chain (DWELL_TUYA_*, DWELL_RUCKUS_*, then the profile file; README
+-- "Settings"). The block comes from --block-id or DWELL_TUYA_BLOCK_ID.
 local function option(args, name)
   for i, a in ipairs(args) do
     if a == "--" .. name then return args[i + 1] end
     local v = a:match("^%-%-" .. name:gsub("%-", "%%-") .. "=(.*)$")
     if v then return v end
   end
-  return os.getenv(ENV[name])
+  if name == "block-id" then return os.getenv("DWELL_TUYA_BLOCK_ID") end
+  return nil
 end
 
 local function flag(args, name)

@@ -5,8 +5,9 @@
 --
 --   lua5.4 examples/tuya_pending_moveins.lua [base_url client_id secret block_id] [--dry-run]
 --
--- Arguments fall back to the environment: DWELL_TUYA_URL (or DWELL_TUYA_REGION), DWELL_TUYA_CLIENT_ID,
--- DWELL_TUYA_SECRET, DWELL_TUYA_BLOCK_ID. scripts/demo runs it against a local sandbox.
+-- Arguments not given come from dwell's settings chain (README "Settings"): DWELL_TUYA_BASE_URL
+-- (or DWELL_TUYA_REGION), DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, else the profile file; the
+-- block from DWELL_TUYA_BLOCK_ID. scripts/demo runs it against a local sandbox.
 local dwell = require "dwell"
 
 local AUTO_APPROVE = { HOUSEHOLDER = true, FAMILY = true, RELATIVES = true, BABYSITTER = true }
@@ -20,13 +21,8 @@ local function config(argv)
   for _, a in ipairs(argv) do
     if a == "--dry-run" then dry_run = true else positional[#positional + 1] = a end
   end
-  local c = {
-    base_url = positional[1] or os.getenv("DWELL_TUYA_URL"),
-    region = os.getenv("DWELL_TUYA_REGION"),
-    client_id = positional[2] or os.getenv("DWELL_TUYA_CLIENT_ID"),
-    secret = positional[3] or os.getenv("DWELL_TUYA_SECRET"),
-  }
-  if c.base_url then c.region = nil end
+  -- explicit options win; what is missing comes from the environment, then the profile file
+  local c = { base_url = positional[1], client_id = positional[2], secret = positional[3] }
   return c, positional[4] or os.getenv("DWELL_TUYA_BLOCK_ID"), dry_run
 end
 
@@ -34,7 +30,7 @@ local function main(argv)
   local cfg, block_id, dry_run = config(argv)
   if not block_id then
     io.stderr:write("usage: tuya_pending_moveins.lua [base_url client_id secret block_id] [--dry-run]\n",
-      "       (or set DWELL_TUYA_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, DWELL_TUYA_BLOCK_ID)\n")
+      "       (or set DWELL_TUYA_BASE_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, DWELL_TUYA_BLOCK_ID)\n")
     return 2
   end
   local tuya, err = dwell.tuya(cfg)

@@ -9,7 +9,7 @@ local block = summary.blocks[1]
 print(string.format("tuya sandbox on %s: block %s (%s) has %d pending move-ins", sb.url, block.block_id,
   block.block_name, block.pending))
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local cmd = string.format("DWELL_TUYA_URL=%s DWELL_TUYA_CLIENT_ID=%s DWELL_TUYA_SECRET=%s DWELL_TUYA_BLOCK_ID=%s "
+local cmd = string.format("DWELL_TUYA_BASE_URL=%s DWELL_TUYA_CLIENT_ID=%s DWELL_TUYA_SECRET=%s DWELL_TUYA_BLOCK_ID=%s "
   .. "%s examples/tuya_pending_moveins.lua",
   q(sb.url), q(creds.client_id), q(creds.secret), q(block.block_id), q(arg[-1] or "lua5.4"))
 local ok = os.execute(cmd)

@@ -203,6 +203,30 @@ describe("pipeline (tuya) against a hostile server", function()
   end
 end)
 
+describe("tuya:request (the raw call)", function()
+  it("sends lists as a,b and numbers exactly, and refuses what it cannot send", function()
+    local h <close> = server()
+    local path = C .. "/room-users"
+    h:script("GET", path, { ok{ data = {} } })
+    local tuya = client(h)
+    assert(tuya:request{ method = "GET", path = path,
+      query = { block_id = 1367673991539501234, sex = { 1, 2 }, ratio = 0.1, big = 2.0 ^ 53 } })
+    local q = h:requests()[#h:requests()].query
+    assert.truthy(q:find("block_id=1367673991539501234", 1, true), q)
+    assert.truthy(q:find("sex=1%2C2", 1, true), q)
+    assert.truthy(q:find("ratio=0.1&", 1, true) or q:find("ratio=0.1$"), q)
+    assert.truthy(q:find("big=9007199254740992", 1, true), q)
+    local before = h:count("GET", path)
+    for _, bad in ipairs{ { sex = { a = 1 } }, { x = 0 / 0 }, { x = math.huge }, { x = { { 1 } } }, { x = print } } do
+      local r, err = tuya:request{ method = "GET", path = path, query = bad }
+      assert.is_nil(r)
+      assert.equal("invalid_argument", err.kind)
+      assert.matches("^query%.", err.param)
+    end
+    assert.equal(before, h:count("GET", path))
+  end)
+end)
+
 describe("client options", function()
   it("refuse CR, LF and NUL in every string option", function()
     for _, bad in ipairs{ { client_id = "a\r\nb" }, { lang = "en\n" }, { base_url = "http://x\0y" } } do

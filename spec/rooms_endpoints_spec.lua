@@ -16,14 +16,31 @@ describe("rooms endpoints", function()
     return list[#list]
   end
 
-  it("declares every documented operation under the URL-shaped names", function()
+  it("declares all 89 operations under the URL-shaped names", function()
     local names = {}
     for _, ep in ipairs(rooms:endpoints()) do names[#names + 1] = ep.spec.name end
-    assert.same({ "account.get", "roles.list", "rooms.assignable_roles.list", "rooms.create", "rooms.delete",
-      "rooms.get", "rooms.list", "rooms.users.invite", "rooms.users.list", "rooms.users.restore_access",
-      "rooms.users.revoke_access", "rooms.users.update", "transaction_sides.list", "users.add_to_office",
-      "users.add_to_region", "users.get", "users.invite", "users.list", "users.lock", "users.reinvite",
-      "users.remove", "users.remove_from_office", "users.remove_from_region", "users.unlock", "users.update" },
+    assert.same({
+      "account.get", "closing_statuses.list", "contact_sides.list", "countries.list", "currencies.list",
+      "documents.delete", "documents.get", "documents.users.create", "esign_permission_profiles.list",
+      "external_form_fill_sessions.create", "field_sets.get", "financing_types.list", "form_groups.assign_form",
+      "form_groups.create", "form_groups.delete", "form_groups.forms.list", "form_groups.get",
+      "form_groups.grant_office_access", "form_groups.list", "form_groups.revoke_office_access",
+      "form_groups.unassign_form", "form_groups.update", "form_libraries.forms.list", "form_libraries.list",
+      "form_providers.associations.list", "forms.details.get", "offices.create", "offices.delete",
+      "offices.get", "offices.list", "offices.reference_counts.list", "origins_of_leads.list",
+      "property_types.list", "regions.create", "regions.delete", "regions.get", "regions.list",
+      "regions.reference_counts.list", "roles.create", "roles.delete", "roles.get", "roles.list",
+      "roles.update", "room_contact_types.list", "room_templates.list", "rooms.assignable_roles.list",
+      "rooms.create", "rooms.delete", "rooms.documents.contents.create", "rooms.documents.create",
+      "rooms.documents.list", "rooms.envelopes.create", "rooms.field_data.get", "rooms.field_data.update",
+      "rooms.field_set.get", "rooms.forms.create", "rooms.get", "rooms.list", "rooms.picture.update",
+      "rooms.room_folders.list", "rooms.task_lists.create", "rooms.task_lists.list", "rooms.users.invite",
+      "rooms.users.list", "rooms.users.restore_access", "rooms.users.revoke_access", "rooms.users.update",
+      "seller_decision_types.list", "special_circumstance_types.list", "states.list", "task_date_types.list",
+      "task_list_templates.list", "task_lists.delete", "task_responsibility_types.list", "task_statuses.list",
+      "time_zones.list", "transaction_sides.list", "users.add_to_office", "users.add_to_region", "users.get",
+      "users.invite", "users.list", "users.lock", "users.reinvite", "users.remove", "users.remove_from_office",
+      "users.remove_from_region", "users.unlock", "users.update" },
       names)
   end)
 
@@ -39,6 +56,9 @@ describe("rooms endpoints", function()
     assert.equal("Seaside Villas", room.name)
     assert.equal("Springfield", room.fieldData.data.city)
     assert.equal("true", last("/restapi/").params.includeFieldData)
+    -- an integer id given as a string of digits (read from a CSV, say) is the same id
+    assert.equal("Seaside Villas", assert(rooms.rooms.get{ room_id = "1001" }).name)
+    assert.equal("/restapi/v2/accounts/" .. S.ACCOUNT .. "/rooms/1001", last("/restapi/").path)
     local created = assert(rooms.rooms.create{ name = "New Listing", role_id = 1, transaction_side_id = "sell",
       field_data = { data = { city = "Shelbyville" } } })
     assert.equal("New Listing", created.name)

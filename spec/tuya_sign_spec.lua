@@ -203,7 +203,7 @@ describe("tuya argument validation", function()
     { { move_out_type = 7 }, "move_out_type", "one of" },
     { { room_user_type = "LANDLORD" }, "room_user_type", "HOUSEHOLDER" },
     { { page_no = 0 }, "page_no", "at least 1" },
-    { { page_size = "20" }, "page_size", "integer" },
+    { { page_size = "twenty" }, "page_size", "integer" },
     { { block_id = 1.5 }, "block_id", "string" },
     { { room_user_stag = "0" }, "room_user_stag", "did you mean 'room_user_stage'" },
   }

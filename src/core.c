@@ -23,5 +23,7 @@ int luaopen_dwell_core(lua_State *L) {
   lua_setfield(L, -2, "json");
   dwell_fs_open(L);
   lua_setfield(L, -2, "fs");
+  dwell_sys_open(L);
+  lua_setfield(L, -2, "sys");
   return 1;
 }

@@ -19,6 +19,8 @@ int dwell_json_open(lua_State *L);
 
 /* fs.c: pushes the dwell.core.fs table (mkdir, write_atomic, lock, unlink, mode). */
 int dwell_fs_open(lua_State *L);
+/* sys.c: pushes the dwell.core.sys table (stat, isatty, getuid) for the CLI and profiles. */
+int dwell_sys_open(lua_State *L);
 
 /* Pushes `nil, message` and returns 2: the runtime-failure convention. */
 int dwell_fail(lua_State *L, const char *fmt, ...);

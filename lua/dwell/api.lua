@@ -8,12 +8,18 @@
 --     params = { { "block_id", "path", "string", required = true }, ... },
 --     paging = { style = "page_number", page = "page_no", size = "page_size", ... },
 --     idempotent = true|false,   -- default: reads only (GET, HEAD); a write only where documented
+--     prepare = function(args) -> nil | param, rule,   -- optional: completes a copy of the
+--                                -- arguments before validation (e.g. reads a file named by `path`)
 --     ... vendor-specific fields (the adapter reads them from .spec) }
--- Param fields: name, in (path|query|body|header), type (string, integer, long, number,
--- boolean, uuid, datetime, array, object, any), wire (vendor spelling, accepted as an
--- alias), required, default, enum, min, max, min_length, max_length, pattern +
--- pattern_rule, check(v) -> rule|nil, normalize(v) -> v (canonical wire form), items (arrays), join (arrays sent as "a,b"),
--- fields (objects), secret (never echoed), from_client (filled from the client's config),
+-- Param fields: name, in (path|query|body|header|formData|local: formData parts and local
+-- values are not laid out here, the adapter reads them from request.values), type (string,
+-- integer, long, number, boolean, uuid, datetime, file (bytes as a Lua string), array, object,
+-- any), wire (vendor spelling, accepted as an alias), required, default (filled in and sent),
+-- vendor_default (what the server assumes when the parameter is left out; documentation, never
+-- sent), enum, min, max, min_length, max_length, pattern + pattern_rule, max_bytes (strings,
+-- counted in bytes), check(v) -> rule|nil, normalize(v) -> v (canonical wire form), items
+-- (arrays), join (arrays sent as "a,b"), fields (objects), secret (never echoed), from_client
+-- (filled from the client's config),
 -- default_from (defaults to another parameter's value, e.g. a body field repeating a path id).
 --
 -- Adapter (one per vendor client):
@@ -56,14 +62,9 @@ local function fail(self, param, rule)
   return nil, errors.invalid_argument(self.adapter.vendor, self.spec.name, param, rule)
 end
 
+-- Declared values have been checked, so every one has a text form (url.value_text).
 local function text(v)
-  if type(v) == "boolean" then return v and "true" or "false" end
-  if type(v) == "table" then
-    local parts = {}
-    for i, item in ipairs(v) do parts[i] = text(item) end
-    return table.concat(parts, ",")
-  end
-  return tostring(v)
+  return (assert(url.value_text(v)))
 end
 
 --- Validates `args` and lays the values out as a request; nil, err on bad input.
@@ -73,12 +74,16 @@ function Endpoint:build(args)
     return fail(self, nil, "arguments must be a table (got " .. type(args) .. ")")
   end
   local given = args or {}
-  if self.from_client then
+  if self.from_client or spec.prepare then
     -- Filled in on a copy: the caller's table is never changed.
     given = {}
     for k, v in pairs(args or {}) do given[k] = v end
-    for _, p in ipairs(self.from_client) do
+    for _, p in ipairs(self.from_client or {}) do
       if given[p.name] == nil and given[p.wire] == nil then given[p.name] = config[p.name] end
+    end
+    if spec.prepare then
+      local param, rule = spec.prepare(given)
+      if rule then return fail(self, param, rule) end
     end
   end
   local values, rule, param = validate.check(spec.params, given)
@@ -220,19 +225,29 @@ end
 local Group = {}
 Group.__name = "dwell.endpoints"
 
--- Every endpoint and group name under a group, in full ("community.room_users"), for did-you-mean.
-local function names_under(g, out)
+-- Every endpoint and group name under a group, in full ("community.room_users"), for
+-- did-you-mean: endpoints first, each list sorted, so that a tie goes the same way every time
+-- and to an endpoint ("room_userz" is "room_users", not the group "room_user").
+local function names_under(g, eps, groups)
   for k, v in pairs(g) do
     if k ~= "\0path" then
       if getmetatable(v) == Endpoint then
-        out[#out + 1] = v.spec.name
+        eps[#eps + 1] = v.spec.name
       else
-        out[#out + 1] = rawget(v, "\0path")
-        names_under(v, out)
+        groups[#groups + 1] = rawget(v, "\0path")
+        names_under(v, eps, groups)
       end
     end
   end
-  return out
+end
+
+local function candidates(g)
+  local eps, groups = {}, {}
+  names_under(g, eps, groups)
+  table.sort(eps)
+  table.sort(groups)
+  table.move(groups, 1, #groups, #eps + 1, eps)
+  return eps
 end
 
 -- Each group's vendor and whether it is the root (its path is then the vendor's name).
@@ -243,7 +258,7 @@ local group_info = setmetatable({}, { __mode = "k" })
 function M.unknown(g, name, level)
   local info = group_info[g] or {}
   local wanted = (info.root and "" or (rawget(g, "\0path") .. ".")) .. tostring(name)
-  local guess = type(name) == "string" and validate.did_you_mean(wanted, names_under(g, {}))
+  local guess = type(name) == "string" and validate.did_you_mean(wanted, candidates(g))
   error(errors.invalid_argument(info.vendor, nil, nil, (info.vendor or "dwell") .. " has no endpoint or group '"
     .. wanted .. "'" .. (guess and (" (did you mean '" .. guess .. "'?)") or "")
     .. "; client:endpoints() lists them"), level or 2)

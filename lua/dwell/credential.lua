@@ -16,6 +16,7 @@
 -- use the wall clock for it.
 local errors = require "dwell.error"
 local store = require "dwell.store"
+local transport = require "dwell.transport"
 
 local M = {}
 
@@ -70,7 +71,7 @@ function M.new(opts)
     vendor = opts.vendor, key = opts.key or "default", now = opts.now, margin = opts.margin or 60,
     fetch = opts.fetch, store = adapt_store(s, opts.host), lock_ttl = opts.lock_ttl or s.lock_ttl or store.LOCK_TTL,
     -- coroutines of this process wait here; processes wait on the store's lock
-    local_lock = require("dwell.transport").lock(opts.host),
+    local_lock = transport.lock(opts.host),
     stats = { fetches = 0, failures = 0 },
   }, Credential)
   if opts.static then

@@ -3,6 +3,8 @@
 -- used, and JSON decoding that never raises.
 local M = {}
 
+local json = require("dwell.core").json
+
 --- The value of header `name` in `headers` (any letter case), or nil.
 function M.header(headers, name)
   if type(headers) ~= "table" then return nil end
@@ -18,7 +20,6 @@ end
 --- Decodes a JSON body: the value, or nil when the body is empty or not JSON.
 function M.decode(body)
   if type(body) ~= "string" or not body:find("%S") then return nil end
-  local json = require("dwell.core").json
   local ok, v = pcall(json.decode, body)
   if ok then return v end
   return nil

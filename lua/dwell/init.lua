@@ -15,15 +15,20 @@ local lazy = {
   parallel = { "dwell.transport", "parallel" },
   ratelimit = { "dwell.ratelimit" },
   store = { "dwell.store" },
-  tuya = { "dwell.tuya", "new" },
-  rooms = { "dwell.rooms", "new" },
-  ruckus = { "dwell.ruckus", "new" },
+  -- the constructors go through the settings chain (options, DWELL_* variables, profile file)
+  -- and DWELL_TRACE; dwell.tuya.new itself takes options only
+  tuya = { "dwell.profile", "tuya" },
+  rooms = { "dwell.profile", "rooms" },
+  ruckus = { "dwell.profile", "ruckus" },
+  profile = { "dwell.profile" },
+  trace = { "dwell.trace" },
 }
 
 return setmetatable(M, {
   __index = function(t, k)
     local entry = lazy[k]
     if not entry then return nil end
+    -- Loaded on first use: `require "dwell"` stays cheap, and a vendor nobody uses costs nothing.
     local mod = require(entry[1])
     local v = entry[2] and mod[entry[2]] or mod
     rawset(t, k, v)

@@ -7,6 +7,7 @@
 --   items(p, result)                     -> list of items (possibly empty)
 --   advance(p, args, result, items, st)  -> args for the next page, or nil at the end
 local json = require "dwell.json"
+local errors = require "dwell.error"
 
 local M = {}
 
@@ -34,7 +35,7 @@ end
 -- A malformed page is a decode error, never an empty list: a sync that took it for "no
 -- items" would act on a silently truncated listing.
 local function malformed(what)
-  error(require("dwell.error").new{ kind = "decode", message = "malformed page: " .. what }, 0)
+  error(errors.new{ kind = "decode", message = "malformed page: " .. what }, 0)
 end
 
 local function list_or_empty(v, name)
@@ -53,7 +54,7 @@ local function page_object(result)
 end
 
 local function stop(message)
-  error(require("dwell.error").new{ kind = "decode", message = "paging did not advance: " .. message }, 0)
+  error(errors.new{ kind = "decode", message = "paging did not advance: " .. message }, 0)
 end
 
 -- ---- bounds every style keeps -------------------------------------------------------------

@@ -83,10 +83,11 @@ local Group = {}
 Group.__index = Group
 Group.__name = "dwell.ratelimit.group"
 
---- Buckets by key, all with the same limits: group:get(key) -> bucket.
+--- Buckets by key, all with the same limits: group:get(key) -> bucket. Weak values: a bucket
+-- nobody holds any more goes away.
 function M.group(opts)
   check(opts)
-  return setmetatable({ opts = opts, buckets = {} }, Group)
+  return setmetatable({ opts = opts, buckets = setmetatable({}, { __mode = "v" }) }, Group)
 end
 
 function Group:get(key)

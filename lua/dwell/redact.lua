@@ -2,6 +2,8 @@
 -- Query parameters and headers whose names look secret (tokens, signatures,
 -- client secrets, passphrases, passwords, Authorization, cookies) keep their
 -- name and lose their value; URL user-info is dropped.
+local decode = require("dwell.url").decode
+
 local M = {}
 
 M.MASK = "[redacted]"
@@ -13,9 +15,6 @@ local EXACT = {
 }
 local FRAGMENTS = { "token", "secret", "passphrase", "password", "passwd", "signature", "credential", "session" }
 
-local function decode(s)
-  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
 
 --- Whether a parameter or header name carries a secret; `extra` is a list
 -- of further names (case-insensitive) the caller knows to be secret.
@@ -35,7 +34,7 @@ end
 
 local function redact_query(q, extra)
   return (q:gsub("([^&;=]*)=([^&;]*)", function(k, v)
-    if v ~= "" and M.is_secret(decode(k), extra) then return k .. "=" .. M.MASK end
+    if v ~= "" and M.is_secret(decode(k, true), extra) then return k .. "=" .. M.MASK end
   end))
 end
 

@@ -6,6 +6,7 @@
 -- or TLS failure before any byte), or the server says it was not processed (429, the vendor's
 -- rate-limit and token-expired codes). Retry-After (seconds or HTTP-date) is read here for
 -- every vendor, and every wait is capped by the call's deadline by the caller.
+local date = require "dwell.date"
 local header = require("dwell.http").header
 
 local M = {}
@@ -38,25 +39,7 @@ end
 
 -- ---- Retry-After -------------------------------------------------------------------------
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
-                 Oct = 10, Nov = 11, Dec = 12 }
-
---- Seconds since the epoch for an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), or nil.
-function M.http_date(s)
-  if type(s) ~= "string" then return nil end
-  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-  if not d or not MONTHS[mon] then return nil end
-  -- Days from civil (proleptic Gregorian), so no dependence on the local zone.
-  y, mon = tonumber(y), MONTHS[mon]
-  if mon <= 2 then y = y - 1 end
-  local era = y // 400
-  local yoe = y - era * 400
-  local mp = (mon + 9) % 12
-  local doy = (153 * mp + 2) // 5 + tonumber(d) - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
+M.http_date = date.http_date
 
 --- The wait a response asks for, in seconds: Retry-After as delta seconds or an HTTP date
 -- (RFC 9110 §10.2.3), a date measured against the response's own Date when there is one.

@@ -12,7 +12,6 @@ M.sleep = scheduler.sleep
 M.now = scheduler.now
 M.virtual_clock = scheduler.virtual_clock
 M.system_clock = scheduler.system_clock
-M.redact_url = redact.url
 
 local PASSTHROUGH = { "connect_timeout_ms", "ca_file", "ca_path", "insecure", "proxy", "http_version",
                       "max_response_bytes", "noproxy" }

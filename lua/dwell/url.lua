@@ -24,6 +24,49 @@ function M.encode_segment(s)
   return M.encode(s)
 end
 
+-- A float's shortest decimal that reads back as the same float, or nil when none of up to 17
+-- significant digits does (NaN, infinities): "0.1", not "0.10000000000000001"; "9007199254740993"
+-- is never turned into "9.007199254741e+15".
+local function float_text(v)
+  if v ~= v or v == math.huge or v == -math.huge then return nil end
+  local i = math.tointeger(v)
+  if i then return tostring(i) end
+  for digits = 15, 17 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return nil
+end
+
+--- The text a query, header or path value travels as: strings as they are, numbers exactly,
+-- booleans as true/false, a list of those joined with commas (how these APIs take lists).
+-- nil and the rule for anything else (tables that are not lists of scalars, NaN, functions).
+function M.value_text(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if math.type(v) == "integer" then return tostring(v) end
+  if t == "number" then
+    local s = float_text(v)
+    if s then return s end
+    return nil, "must be a finite number (got " .. tostring(v) .. ")"
+  end
+  if t == "boolean" then return v and "true" or "false" end
+  if t == "table" then
+    local parts = {}
+    for k in pairs(v) do
+      if math.type(k) ~= "integer" or k < 1 or k > #v then return nil, "must be a list of values, not a map" end
+    end
+    for i, item in ipairs(v) do
+      if type(item) == "table" then return nil, "must be a flat list (item " .. i .. " is a table)" end
+      local s, why = M.value_text(item)
+      if not s then return nil, why end
+      parts[i] = s
+    end
+    return table.concat(parts, ",")
+  end
+  return nil, "cannot be sent as text (got " .. t .. ")"
+end
+
 --- `pairs_list` is { {key, value}, ... }; returns "k=v&k2=v2" encoded, or "" when empty.
 function M.query_string(pairs_list)
   local out = {}

@@ -59,9 +59,12 @@ function converters.string(v)
   return nil, "must be a string (got " .. type_name(v) .. ")"
 end
 
+-- Integers, floats with an integral value, and strings of decimal digits ("42": ids read from
+-- a CSV or the command line), each exactly or not at all.
 local function to_integer(v)
   if math.type(v) == "integer" then return v end
   if math.type(v) == "float" then return math.tointeger(v) end
+  if type(v) == "string" and v:match("^%-?%d+$") then return math.tointeger(tonumber(v)) end
   return nil
 end
 
@@ -101,6 +104,12 @@ function converters.uuid(v)
 end
 M.normalize_uuid = converters.uuid
 
+-- Bytes to upload: any Lua string (binary safe).
+function converters.file(v)
+  if type(v) ~= "string" then return nil, "must be the contents as a Lua string (got " .. type_name(v) .. ")" end
+  return v
+end
+
 function converters.datetime(v)
   if type(v) ~= "string" then return nil, "must be a date-time string (got " .. type_name(v) .. ")" end
   return v
@@ -127,6 +136,8 @@ local function check_rules(p, v)
       if p.min then return nil, "must be at least " .. p.min .. " (got " .. v .. ")" end
       return nil, "must be at most " .. p.max .. " (got " .. v .. ")"
     end
+  elseif type(v) == "string" and p.max_bytes and #v > p.max_bytes then
+    return nil, "must be at most " .. p.max_bytes .. " bytes (got " .. #v .. ")"
   elseif type(v) == "string" and (p.min_length or p.max_length or p.pattern) then
     local n = utf8.len(v) or #v
     if p.min_length and n < p.min_length then

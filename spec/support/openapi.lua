@@ -1,9 +1,12 @@
 --- Just enough OpenAPI for specs: load a vendor description fixture (the RUCKUS YAML as JSON
--- by default; the Rooms Swagger 2.0 subset loads too), index its operations, and check a
--- decoded JSON value against one of its (OpenAPI 3.0) schemas ($ref, object properties and
--- required, additionalProperties, arrays, string maxLength / enum / uuid / date-time,
--- int32 / int64, boolean). Unknown object fields are reported too: a response must carry
--- what the schema documents and nothing else.
+-- by default; the Rooms Swagger 2.0 file loads too), index its operations, and check a
+-- decoded JSON value against one of its schemas (OpenAPI 3.0 components or Swagger 2.0
+-- definitions: $ref, object properties and required, additionalProperties, arrays, string
+-- maxLength / enum / uuid / date-time, int32 / int64, boolean, number). Unknown object fields are
+-- reported too: a response must carry what the schema documents and nothing else.
+-- Swagger 2.0 cannot say "nullable": there a JSON null is accepted for a property the schema
+-- does not list as required (the Rooms API sends nextUri/priorUri null at the ends of a list,
+-- NOTES.md §5); OpenAPI 3.0 documents stay strict.
 local json = require("dwell.core").json
 
 local M = {}
@@ -20,8 +23,10 @@ function M.operations(doc)
   local out, n = {}, 0
   for path, item in pairs(doc.paths) do
     for method, op in pairs(item) do
-      out[op.operationId] = { method = method:upper(), path = path, op = op }
-      n = n + 1
+      if method ~= "parameters" then
+        out[op.operationId] = { method = method:upper(), path = path, op = op }
+        n = n + 1
+      end
     end
   end
   return out, n
@@ -38,7 +43,11 @@ function M.snake(name)
 end
 
 function M.resolve(doc, schema)
-  while schema["$ref"] do schema = doc.components.schemas[schema["$ref"]:match("[^/]+$")] end
+  local defs = doc.definitions or doc.components.schemas
+  while schema["$ref"] do
+    local name = schema["$ref"]:match("[^/]+$")
+    schema = defs[name] or error("no schema " .. name)
+  end
   return schema
 end
 
@@ -55,12 +64,16 @@ local function check_object(doc, schema, v, where, errs)
     errs[#errs + 1] = where .. ": not an object"
     return
   end
+  local required = {}
   for _, r in ipairs(schema.required or {}) do
+    required[r] = true
     if v[r] == nil then errs[#errs + 1] = where .. "." .. r .. ": required" end
   end
   local props = schema.properties or {}
   for k, x in pairs(v) do
-    if props[k] then check(doc, props[k], x, where .. "." .. k, errs)
+    if x == json.null and doc.swagger == "2.0" and props[k] and not required[k] then -- luacheck: ignore 542
+      -- an optional Swagger 2.0 property sent as null (see the module comment)
+    elseif props[k] then check(doc, props[k], x, where .. "." .. k, errs)
     elseif schema.additionalProperties then check(doc, schema.additionalProperties, x, where .. "." .. k, errs)
     else errs[#errs + 1] = where .. "." .. tostring(k) .. ": not in the schema" end
   end
@@ -94,6 +107,8 @@ function check(doc, schema, v, where, errs)
     elseif schema.format == "int32" and (v < -2 ^ 31 or v >= 2 ^ 31) then errs[#errs + 1] = where .. ": not int32" end
   elseif t == "boolean" then
     if type(v) ~= "boolean" then errs[#errs + 1] = where .. ": not a boolean" end
+  elseif t == "number" then
+    if type(v) ~= "number" then errs[#errs + 1] = where .. ": not a number" end
   end
 end
 

@@ -19,6 +19,8 @@
 -- (deadline_ms) bound renewals, rate-limit waits and resends alike. Errors carry status, code
 -- (errorCode), message, request_id (referenceId), retry_after, rate_limit and headers.
 local api = require "dwell.api"
+local transport = require "dwell.transport"
+local endpoints = require "dwell.rooms.endpoints"
 local auth = require "dwell.rooms.auth"
 local config = require "dwell.rooms.config"
 local credential = require "dwell.credential"
@@ -72,10 +74,12 @@ function Adapter:call(spec, req, opts)
   return self.pipeline:execute(spec, req, opts)
 end
 
---- The request as it would be sent (with a real token: may call the token endpoint).
-function Adapter:prepare(spec, req)
+--- The request as it would be sent (with a real token: may call the token endpoint, unless
+-- opts.access_token gives the token to show, as for Tuya).
+function Adapter:prepare(spec, req, opts)
   local ok, err = request.check(spec, req)
   if not ok then return nil, err end
+  if opts and opts.access_token ~= nil then return request.build(self.base_url, spec, req, opts.access_token) end
   local cred
   cred, err = self.credential:get(self.pipeline:deadline())
   if not cred then return nil, err end
@@ -136,7 +140,6 @@ end
 function M.new(cfg)
   local base, auth_base = config.check(cfg)
   if not base then return nil, auth_base end
-  local transport = require "dwell.transport"
   local now = cfg.clock and cfg.clock.now or os.time
   local host = host_of(cfg.transport)
   local shared, serr = store.for_client(cfg, host, "rooms")
@@ -163,7 +166,7 @@ function M.new(cfg)
       cfg.clock),
     retry = cfg.retry, deadline_ms = cfg.deadline_ms, clock = cfg.clock, secrets = secrets }
   a.auth.pipeline = a.pipeline
-  local tree = api.build(require("dwell.rooms.endpoints"), a)
+  local tree = api.build(endpoints, a)
   local client = { ["\0adapter"] = a, ["\0tree"] = tree }
   for k, v in pairs(tree) do
     if k ~= "\0path" then client[k] = v end

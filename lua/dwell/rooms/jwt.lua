@@ -8,13 +8,10 @@ local M = {}
 M.LIFETIME = 3600   -- DocuSign: exp defaults to, and must not exceed, one hour after iat
 M.IAT_SKEW = 60     -- seconds iat is back-dated so a fast local clock is not "in the future"
 
-local function json()
-  return require("dwell.core").json
-end
 
 -- Claims in a fixed order so that assertions are reproducible (tests, debugging).
 local function encode_claims(c)
-  local j = json()
+  local j = core.json
   local parts = {}
   for _, k in ipairs({ "iss", "sub", "aud", "iat", "nbf", "exp", "scope" }) do
     if c[k] ~= nil then parts[#parts + 1] = j.encode(k) .. ":" .. j.encode(c[k]) end
@@ -55,7 +52,7 @@ function M.parse(token)
   if type(token) ~= "string" then return nil, "assertion missing" end
   local h, p, s = token:match("^([%w_%-]+)%.([%w_%-]+)%.([%w_%-]*)$")
   if not h then return nil, "assertion is not a compact JWT" end
-  local j = json()
+  local j = core.json
   local okh, header = pcall(j.decode, core.base64url_decode(h) or "")
   local okp, claims = pcall(j.decode, core.base64url_decode(p) or "")
   if not okh or type(header) ~= "table" or not okp or type(claims) ~= "table" then

@@ -16,6 +16,8 @@
 -- This file is wiring: the vendor's facts as data, and a client whose calls run on
 -- dwell.pipeline (profile.lua) with the unit token from dwell.credential (login.lua).
 local api = require "dwell.api"
+local core_http = require("dwell.core").http
+local endpoints = require "dwell.ruckus.endpoints"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
@@ -147,13 +149,13 @@ function M.new(opts)
   if not shared then return nil, serr end
   -- Entries in a shared store are read by other processes: their times are the wall clock's.
   local now = (opts.clock and opts.clock.now) or (shared.is_memory and transport.now)
-    or require("dwell.core").http.realtime
+    or core_http.realtime
   -- Store keys name the property and host (without user-info), never a secret.
   local account = pid .. "@" .. redact_url(base)
   local a = profile.adapter{ vendor = "ruckus", base_url = base, auth_scheme = opts.auth_scheme or "raw",
     config = { property_id = pid, hashed_secret = opts.hashed_secret }, profile = M.PROFILE,
-    wall = require("dwell.core").http.realtime }
-  a.tree = api.build(require("dwell.ruckus.endpoints"), a)
+    wall = core_http.realtime }
+  a.tree = api.build(endpoints, a)
   local can_login = opts.hashed_secret ~= nil
   a.credential = credential.new{ vendor = "ruckus", key = "ruckus:" .. account, now = now,
     margin = opts.renew_before, host = host, static = not can_login and opts.token or nil, store = shared,

@@ -15,7 +15,7 @@ local api = require "dwell.sandbox.rooms.api"
 local json = require("dwell.core").json
 local limits = require "dwell.sandbox.rooms.limits"
 local oauth = require "dwell.sandbox.rooms.oauth"
-local seed = require "dwell.sandbox.rooms.seed"
+local operations = require "dwell.sandbox.rooms.operations"
 
 local ACCOUNT = "/restapi/v2/accounts/{accountId}"
 
@@ -31,7 +31,7 @@ return function(config, env)
   local st = { config = config, offset = 0, tokens = {} }
   function st.now() return env.now() + st.offset end
   local function fresh()
-    st.data = seed.build(config)
+    st.data = operations.build(config, st)
     st.tokens = {}
     st.consent_required = config.consent_required == true
     st.code_spent = false
@@ -101,10 +101,10 @@ return function(config, env)
     { "POST", ACCOUNT .. "/users/{userId}/remove_from_office", guarded(h.remove_from_office, true) },
     { "POST", ACCOUNT .. "/users/{userId}/add_to_region", guarded(h.add_to_region, true) },
     { "POST", ACCOUNT .. "/users/{userId}/remove_from_region", guarded(h.remove_from_region, true) },
-    { "GET", ACCOUNT .. "/roles", guarded(h.roles) },
     { "GET", ACCOUNT, guarded(h.account) },
     { "GET", "/restapi/v2/transaction_sides", guarded(h.transaction_sides) },
   }
+  for _, r in ipairs(operations.routes(st, guarded, ACCOUNT)) do routes[#routes + 1] = r end
 
   local controls = {}
   function controls.credentials()

@@ -39,7 +39,7 @@ local CONFIG = {
     end
   end,
   refresh_margin_s = non_negative, token_store = is_type("table"), transport = is_type("table"),
-  nonce = is_type("boolean"), sign_scheme = function(v)
+  nonce = is_type("boolean"), trace = is_type("function"), sign_scheme = function(v)
     if v ~= "hmac" and v ~= "legacy" then return "must be \"hmac\" or \"legacy\"" end
   end,
 }

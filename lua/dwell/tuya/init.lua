@@ -8,12 +8,16 @@
 -- (request.lua), how a call runs on dwell.pipeline (profile.lua: re-authenticate once on
 -- 1010/1011/1012, correct the clock once on 1013) and tokens through dwell.credential (token.lua).
 local api = require "dwell.api"
+local core_http = require("dwell.core").http
+local transport = require "dwell.transport"
+local endpoints = require "dwell.tuya.endpoints"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
 local store = require "dwell.store"
 local redact_url = require("dwell.redact").url
 local retry = require "dwell.retry"
+local url = require "dwell.url"
 local config = require "dwell.tuya.config"
 local profile = require "dwell.tuya.profile"
 local request = require "dwell.tuya.request"
@@ -40,7 +44,7 @@ end
 -- Tuya's `t` and token lifetimes are wall-clock epoch times, so the default
 -- clock is the real-time one, not the transport's monotonic clock.
 local function default_now()
-  return require("dwell.core").http.realtime
+  return core_http.realtime
 end
 
 --- The request's `t`: the client clock in ms, corrected by the offset learnt from 1013 answers.
@@ -100,15 +104,22 @@ local function raw_request(r)
     -- Tuya GETs carry no body and sign the empty-body hash (NOTES §3.2).
     return nil, errors.invalid_argument("tuya", "request", "body", "is not allowed on a GET")
   end
-  local query = {}
-  if r.query then
-    if r.query[1] ~= nil then
-      for i, kv in ipairs(r.query) do query[i] = { tostring(kv[1]), tostring(kv[2]) } end
-    else
-      for k, v in pairs(r.query) do query[#query + 1] = { tostring(k), tostring(v) } end
-      table.sort(query, function(x, y) return sign.bytewise_less(x[1], y[1]) end)
-    end
+  if r.query ~= nil and type(r.query) ~= "table" then
+    return nil, errors.invalid_argument("tuya", "request", "query", "must be a table")
   end
+  local query = {}
+  -- { {k, v}, ... } keeps its order; { k = v } is sorted. Values travel exactly (lists as a,b).
+  local list = r.query and r.query[1] ~= nil
+  for k, v in (list and ipairs or pairs)(r.query or {}) do
+    local name, value = k, v
+    if list then name, value = v[1], v[2] end
+    local s, why = url.value_text(value)
+    if type(name) ~= "string" or not s then
+      return nil, errors.invalid_argument("tuya", "request", "query." .. tostring(name), why or "names must be strings")
+    end
+    query[#query + 1] = { name, s }
+  end
+  if not list then table.sort(query, function(x, y) return sign.bytewise_less(x[1], y[1]) end) end
   local token_api = r.token_api or r.path:find("^/v1%.0/token") ~= nil
   local spec = { name = method .. " " .. r.path, method = method, path = r.path,
     auth = token_api and "none" or nil, repeatable = retry.repeatable(method, r.idempotent) }
@@ -161,7 +172,6 @@ end
 
 local function make_transport(cfg)
   if cfg.transport then return cfg.transport end
-  local transport = require "dwell.transport"
   local opts = transport.client_options(cfg)
   -- the caller's hooks see requests with the signature and tokens masked
   opts.on_request, opts.on_response = profile.wrap_hook(cfg.on_request), profile.wrap_hook(cfg.on_response)
@@ -178,10 +188,10 @@ function M.new(cfg)
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
     signer = function(message) return sign.sign(secret, message) end,
     raw_keys = cfg.raw_keys == true, use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
-    clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
+    trace = cfg.trace, clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
   }, Adapter)
   a.now = cfg.clock and cfg.clock.now or default_now()
-  a.tree = api.build(require("dwell.tuya.endpoints"), a)
+  a.tree = api.build(endpoints, a)
   -- Store keys name the account (client id and gateway, without any user-info), never a secret.
   local account = cfg.client_id .. "@" .. base:gsub("^(%a[%w+.-]*://)[^/?#@]*@", "%1")
   local host = host_of(cfg.transport)

@@ -27,12 +27,18 @@ function M.build(self, spec, req, opts, access_token)
   local token_api = spec.auth == "none"
   access_token = token_api and "" or (opts.access_token or access_token or "")
   local sig_headers = opts.signature_headers or {}
-  local message
+  local message, sts
   if self.sign_scheme == "legacy" then
     message = sign.legacy_message(self.config.client_id, access_token, t)
   else
-    message = sign.message(self.config.client_id, access_token, t, nonce,
-      sign.string_to_sign(spec.method, body, sig_headers, canon))
+    sts = sign.string_to_sign(spec.method, body, sig_headers, canon)
+    message = sign.message(self.config.client_id, access_token, t, nonce, sts)
+  end
+  if self.trace then
+    -- the optional `trace` client option (dwell.trace): what was signed, without the secret
+    -- or the access token (the string-to-sign carries neither)
+    self.trace{ method = spec.method, string_to_sign = sts or "(legacy scheme: client_id .. access_token .. t)",
+      t = t, nonce = nonce, token_api = token_api }
   end
   local headers = {
     client_id = self.config.client_id, sign = self.signer(message), sign_method = "HMAC-SHA256", t = t,
