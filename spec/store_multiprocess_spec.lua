@@ -144,6 +144,27 @@ local function sandbox_process(routes)
   return sbp
 end
 
+describe("the dwell command run by cron", function()
+  it("reuses the token of the last run with DWELL_TUYA_STORE (and fetches one per run without)", function()
+    local sb = assert(sandbox.start{ routes = { "tuya" } })
+    finally(function() sb:stop() end)
+    local creds = sb:control("tuya", "credentials")
+    local function run(store)
+      local env = ("HOME=%s XDG_CONFIG_HOME=%s DWELL_TUYA_BASE_URL=%s DWELL_TUYA_CLIENT_ID=%s DWELL_TUYA_SECRET=%s %s")
+        :format(support.quote(dir), support.quote(dir .. "/config"), support.quote(sb.url), support.quote(creds.client_id),
+          support.quote(creds.secret), store and ("DWELL_TUYA_STORE=" .. support.quote(store)) or "")
+      local out, rc = support.shell("env -u DWELL_PROFILE -u DWELL_CONFIG -u DWELL_TUYA_STORE " .. env .. " "
+        .. support.sanitizer_env() .. " "
+        .. support.lua_cmd("bin/dwell tuya community.room_users block_id=" .. creds.block_ids[1] .. " page_size=2") .. " 2>&1")
+      assert.equal(0, rc, out)
+    end
+    for _ = 1, 3 do run("file://" .. dir .. "/cron") end
+    assert.equal(1, sb:control("tuya", "stats").grants)
+    for _ = 1, 2 do run(nil) end
+    assert.equal(3, sb:control("tuya", "stats").grants)
+  end)
+end)
+
 describe("ruckus, one property, processes sharing a store", function()
   it("4 processes x 150 queries 16 at a time over Redis: no 429, one login", function()
     local sbp = sandbox_process("ruckus")

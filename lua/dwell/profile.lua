@@ -31,6 +31,7 @@ M.SETTINGS = {
     { key = "secret", env = "DWELL_TUYA_SECRET" },
     { key = "region", env = "DWELL_TUYA_REGION", group = "location" },
     { key = "base_url", env = "DWELL_TUYA_BASE_URL", group = "location" },
+    { key = "store", env = "DWELL_TUYA_STORE" },
   },
   rooms = {
     { key = "account_id", env = "DWELL_ROOMS_ACCOUNT_ID" },
@@ -42,6 +43,7 @@ M.SETTINGS = {
     { key = "env", env = "DWELL_ROOMS_ENV", group = "location" },
     { key = "base_url", env = "DWELL_ROOMS_BASE_URL", group = "location" },
     { key = "auth_base_url", env = "DWELL_ROOMS_AUTH_BASE_URL", group = "location" },
+    { key = "store", env = "DWELL_ROOMS_STORE" },
   },
   ruckus = {
     { key = "property_id", env = "DWELL_RUCKUS_PROPERTY_ID" },
@@ -49,6 +51,7 @@ M.SETTINGS = {
     { key = "token", env = "DWELL_RUCKUS_TOKEN" },
     { key = "region", env = "DWELL_RUCKUS_REGION", group = "location" },
     { key = "base_url", env = "DWELL_RUCKUS_BASE_URL", group = "location" },
+    { key = "store", env = "DWELL_RUCKUS_STORE" },
   },
 }
 M.VENDORS = { "tuya", "rooms", "ruckus" }
