@@ -44,7 +44,7 @@ describe("rooms declarations against the vendor swagger", function()
     rooms = assert(require("dwell").rooms{ account_id = S.ACCOUNT, env = "demo", access_token = "t0k" })
   end)
 
-  it("declares every operation NOTES.md lists, with the swagger's method and path", function()
+  it("declares every operation docs/vendors/rooms.md lists, with the swagger's method and path", function()
     local declared = {}
     for _, ep in ipairs(rooms:endpoints()) do
       local s = ep.spec

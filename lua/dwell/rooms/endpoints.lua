@@ -29,7 +29,7 @@
 -- `required_when = { { field, other, value }, ... }`: field is required when other = value
 -- (checked by the client before any I/O).
 -- `account_id` comes from the client's config. Params with `canonical` are matched
--- case-insensitively and sent in the spelling the API documents (NOTES.md §6 trap 1).
+-- case-insensitively and sent in the spelling the API documents (docs/vendors/rooms.md §6.1).
 
 local ACCOUNT = { "account_id", "path", "string", wire = "accountId", required = true, from_client = true,
   min_length = 1 }

@@ -26,7 +26,7 @@ local profile = require "dwell.ruckus.profile"
 
 local M = {}
 
--- Resident Portal hosts (NOTES.md §1): NA verified, EU/Asia by the vendor's naming pattern.
+-- Resident Portal hosts (docs/vendors/ruckus.md §1): NA verified, EU/Asia by the vendor's naming pattern.
 M.REGIONS = { na = "https://residence.ruckus.cloud", eu = "https://residence.eu.ruckus.cloud",
   asia = "https://residence.asia.ruckus.cloud" }
 M.DEFAULT_BASE_URL = M.REGIONS.na
@@ -37,12 +37,12 @@ M.DEFAULT_BASE_URL = M.REGIONS.na
 -- occasional 429 at the boundary.
 M.RATE_LIMIT = { capacity = 100, rate = 80, headroom = 10 }
 
--- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (NOTES.md §7): steps from 1 s with a little
+-- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (docs/vendors/ruckus.md §7): steps from 1 s with a little
 -- jitter added, unless the caller's `retry` says otherwise.
 M.RETRY = { attempts = 5, base_ms = 1000, cap_ms = 16000, jitter = "added" }
 
 M.PROFILE = profile.new{
-  -- NOTES.md §3: every JSON type is decoded alike; CSS and PNG come back as strings.
+  -- docs/vendors/ruckus.md §3: every JSON type is decoded alike; CSS and PNG come back as strings.
   accept = { json = "application/json, application/hal+json, application/vnd.ruckus.v1+json",
     css = "text/css, application/json", png = "image/png, application/json" },
   -- A 400 is the server refusing the request's content (invalid_argument is the local check).

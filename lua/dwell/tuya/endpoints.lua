@@ -1,6 +1,6 @@
 --- Tuya Smart Community (`/v1.0/iot-02/community/...`) endpoints and the token APIs, as data.
--- Sources: specs/tuya/NOTES.md §4 and §7, the seeds 000 (room-users), 001 (structure/members) and
--- 004 (modify member), and Tuya's per-endpoint pages. Parameter names are Tuya's own snake_case
+-- Sources: docs/vendors/tuya.md §4 and §7, which name Tuya's per-endpoint pages (among them
+-- room-users, structure/members and modify member). Parameter names are Tuya's own snake_case
 -- names; query values documented as String with numeric codes (sex, if_identify, ...) accept a Lua
 -- integer or a string. IDs are 19-digit strings: a Lua integer id is sent as its exact digits.
 local C = "/v1.0/iot-02/community"
@@ -10,7 +10,7 @@ local ROOM_USER_TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVE
 local STAGES = { "0", "10", "20", "30" }      -- pending, rejected, approved (moved in), moved out
 local SEX = { 1, 2 }                           -- 1 male, 2 female
 
---- mobile_or_name: a name fragment, or a mobile fragment of at least four digits (seed 000).
+--- mobile_or_name: a name fragment, or a mobile fragment of at least four digits (docs/vendors/tuya.md §7.1).
 local function mobile_or_name_rule(v)
   if v == "" then return "must not be empty" end
   local digits = v:match("^%+?(%d+)$")
@@ -19,7 +19,7 @@ local function mobile_or_name_rule(v)
 end
 
 -- Paging as Tuya documents it: page_no from 1 and page_size, the total under one of three names,
--- items under `data` (or `list` for organisations), some results a bare array (NOTES §7.6).
+-- items under `data` (or `list` for organisations), some results a bare array (docs/vendors/tuya.md §7.6).
 local PAGED = { style = "page_number", page = "page_no", size = "page_size", first = 1, default_size = 20,
   items = { "data", "list" }, total = { "total_count", "total_record", "total" } }
 
@@ -39,7 +39,7 @@ local PERSON_FILTERS = {
   { "field_order_by", "query", "string", enum = { "CREATE_TIME_DESC", "CREATE_TIME_ASC" } },
 }
 
--- Filters of /room-users (seed 000): the person filters plus the relation's own.
+-- Filters of /room-users (docs/vendors/tuya.md §7.1): the person filters plus the relation's own.
 local RELATION_FILTERS = {
   { "room_user_stage", "query", "string", enum = STAGES },
   { "tree_id", "query", "string" },
@@ -52,12 +52,12 @@ local function append(params, list)
   return params
 end
 
--- A comma-joined multi-valued body field: a Lua list or an "a,b" string (NOTES §7.3).
+-- A comma-joined multi-valued body field: a Lua list or an "a,b" string (docs/vendors/tuya.md §7.3).
 local function ids(name, required)
   return { name, "body", "array", items = "string", join = ",", required = required, min_items = 1 }
 end
 
--- The body of POST /member and PUT /member/{block_id}/{member_id} (seed 004 table).
+-- The body of POST /member and PUT /member/{block_id}/{member_id} (Tuya's Modify Member table, docs/vendors/tuya.md §7.3).
 local function member_fields(params)
   local fields = {
     ids("block_ids", true),
@@ -88,7 +88,7 @@ local function relation_fields(params)
     { "tree_id", "body", "string", required = true },
   }
   for _, f in ipairs(fields) do params[#params + 1] = f end
-  -- expire_date is typed String (empty = permanent) although examples send ms numbers (NOTES §8.7).
+  -- expire_date is typed String (empty = permanent) although examples send ms numbers (docs/vendors/tuya.md §8.7).
   params[#params + 1] = { "expire_date", "body", "string" }
   return params
 end

@@ -100,7 +100,7 @@ local function raw_request(r)
     return nil, errors.invalid_argument("tuya", "request", "path", "must be a string starting with /")
   end
   if method == "GET" and r.body ~= nil then
-    -- Tuya GETs carry no body and sign the empty-body hash (NOTES §3.2).
+    -- Tuya GETs carry no body and sign the empty-body hash (docs/vendors/tuya.md §3.2).
     return nil, errors.invalid_argument("tuya", "request", "body", "is not allowed on a GET")
   end
   if r.query ~= nil and type(r.query) ~= "table" then

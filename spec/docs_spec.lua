@@ -1,0 +1,97 @@
+-- The documentation's own rules: the tree cites only what is in it (docs/vendors/*.md and the
+-- vendors' public documentation), and the generated reference (docs/reference/*.md) is what
+-- scripts/gen-reference makes from the declarations today.
+
+-- Every file of the tree: git's list in a checkout, else whatever find sees (a source tarball).
+local function tree_files()
+  local p = io.popen("git ls-files 2>/dev/null")
+  local out = p:read("a")
+  p:close()
+  if out == "" then
+    p = io.popen("find . -type f -not -path './.git/*' -not -path './build/*' | sed 's|^\\./||'")
+    out = p:read("a")
+    p:close()
+  end
+  local files = {}
+  for f in out:gmatch("[^\n]+") do files[#files + 1] = f end
+  table.sort(files)
+  return files
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- What a file of this tree must not cite: notes and folders that live outside the repository,
+-- and tracker numbers (which mean nothing to a reader of a release). Lower-cased text.
+local FORBIDDEN = {
+  { "notes%.md", "NOTES.md (cite docs/vendors/<vendor>.md §N or the vendor's docs)" },
+  { "notes §", "NOTES § (cite docs/vendors/<vendor>.md §N)" },
+  { "shared/", "the shared folder (not part of the repository)" },
+  { "specs/seeds", "the seed documents (cite the vendor's page or docs/vendors/<vendor>.md)" },
+  { "seeds? 00%d", "a seed document (cite the vendor's page or docs/vendors/<vendor>.md)" },
+  { "issues? #?%d+", "an issue number" },
+}
+
+-- Files exempt: vendor material kept as received, and this spec (it spells the patterns out).
+local function exempt(f)
+  return f:match("^spec/fixtures/") or f == "spec/docs_spec.lua"
+end
+
+describe("citations", function()
+  it("no file cites NOTES.md, the shared folder, seed documents or issue numbers", function()
+    local bad = {}
+    for _, f in ipairs(tree_files()) do
+      local text = not exempt(f) and read(f)
+      if text and not text:find("%z") then
+        local n = 0
+        for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+          n = n + 1
+          local low = line:lower()
+          for _, rule in ipairs(FORBIDDEN) do
+            if low:find(rule[1]) then bad[#bad + 1] = ("%s:%d cites %s: %s"):format(f, n, rule[2], line) end
+          end
+        end
+      end
+    end
+    assert.are.same({}, bad)
+  end)
+
+  it("every docs/vendors/<vendor>.md §N a file cites exists", function()
+    local sections = {}
+    for _, v in ipairs{ "tuya", "rooms", "ruckus" } do
+      local s = {}
+      local text = assert(read("docs/vendors/" .. v .. ".md"))
+      for line in text:gmatch("[^\n]+") do
+        local num = line:match("^#+%s+(%d+[%.%d]*)")
+        if num then s[(num:gsub("%.$", ""))] = true end
+      end
+      -- numbered list items under a section ("§9.7": item 7 of section 9)
+      local cur
+      for line in text:gmatch("[^\n]+") do
+        local h = line:match("^##%s+(%d+)%.")
+        if h then cur = h end
+        local item = line:match("^(%d+)%. ")
+        if cur and item then s[cur .. "." .. item] = true end
+      end
+      sections[v] = s
+    end
+    local bad = {}
+    for _, f in ipairs(tree_files()) do
+      local text = not exempt(f) and read(f)
+      if text and not text:find("%z") then
+        for v, rest in text:gmatch("docs/vendors/(%a+)%.md ([§%d%.,%s and]+)") do
+          for num in rest:gmatch("§(%d+[%.%d]*)") do
+            num = num:gsub("%.$", "")
+            if not (sections[v] and sections[v][num]) then bad[#bad + 1] = f .. ": " .. v .. ".md §" .. num end
+          end
+        end
+      end
+    end
+    assert.are.same({}, bad)
+  end)
+end)
