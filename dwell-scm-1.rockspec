@@ -26,6 +26,8 @@ management, from Lua scripts or from host applications that embed Lua.
 dependencies = {
   "lua >= 5.4, < 5.5",
 }
+-- Documentation only, never needed to build or install: `make docs` runs LDoc (the "ldoc"
+-- rock; Debian's lua-ldoc, which scripts/bootstrap installs) to write the Lua API's HTML.
 
 -- CURL is found by its library: Debian puts curl/curl.h under the multiarch
 -- include directory, which LuaRocks does not search but the compiler does.
