@@ -120,3 +120,31 @@ describe("the endpoint reference", function()
     assert.equal(a, b)
   end)
 end)
+
+describe("the LDoc of the public Lua API", function()
+  it("builds from config.ld without a warning", function()
+    if not os.execute("command -v ldoc >/dev/null 2>&1") then
+      pending("ldoc is not installed (scripts/bootstrap installs lua-ldoc)")
+      return
+    end
+    local dir = os.tmpname()
+    os.remove(dir)
+    local p = assert(io.popen("ldoc -c config.ld -d " .. dir .. " . 2>&1"))
+    local out = p:read("a")
+    local ok = p:close()
+    local index = io.open(dir .. "/index.html", "rb")
+    local html = index and index:read("a") or ""
+    if index then index:close() end
+    os.execute("rm -rf " .. dir)
+    assert.is_true(ok, out)
+    local warnings = {}
+    for line in out:gmatch("[^\n]+") do
+      if not line:match("^reading configuration") and not line:match("^output written") then warnings[#warnings + 1] = line end
+    end
+    assert.are.same({}, warnings)
+    for _, m in ipairs{ "dwell", "dwell.tuya", "dwell.rooms", "dwell.ruckus", "dwell.api", "dwell.error", "dwell.json",
+        "dwell.transport", "dwell.sandbox" } do
+      assert.truthy(html:find(">" .. m .. "<", 1, true), m .. " is not in the LDoc index")
+    end
+  end)
+end)
