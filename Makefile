@@ -33,7 +33,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint docs reference asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -98,6 +98,10 @@ valgrind: all
 
 demo: all
 	@scripts/demo
+
+# examples/embed end to end: the sandbox in the background, the C host against it (docs/embedding-c.md).
+embed-demo: all
+	@scripts/embed-demo
 
 install-check: all
 	@scripts/install-check

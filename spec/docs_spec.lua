@@ -96,6 +96,26 @@ describe("citations", function()
   end)
 end)
 
+describe("Markdown links", function()
+  it("every relative link of README.md and docs/ points at a file of the tree", function()
+    local bad = {}
+    for _, f in ipairs(tree_files()) do
+      if f == "README.md" or (f:match("^docs/") and f:match("%.md$")) then
+        local dir = f:match("^(.*)/[^/]*$") or "."
+        for target in assert(read(f)):gmatch("%]%(([^)%s]+)%)") do
+          local path = target:gsub("#.*$", "")
+          if path ~= "" and not target:match("^%a+:") then
+            local full = dir .. "/" .. path
+            local fh = io.open(full, "rb")
+            if fh then fh:close() else bad[#bad + 1] = f .. ": " .. target end
+          end
+        end
+      end
+    end
+    assert.are.same({}, bad)
+  end)
+end)
+
 describe("the endpoint reference", function()
   it("docs/reference/*.md is what scripts/gen-reference makes from the declarations (run make docs)", function()
     local p = assert(io.popen("lua5.4 scripts/gen-reference --check 2>&1"))
