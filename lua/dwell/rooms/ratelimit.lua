@@ -1,4 +1,4 @@
---- DocuSign's account-wide hourly budget and 30-second burst window (NOTES.md §8).
+--- DocuSign's account-wide hourly budget and 30-second burst window (docs/vendors/rooms.md §8).
 -- Every response's X-RateLimit-* / X-BurstLimit-* headers are recorded; before a call, when the
 -- hourly budget is nearly spent, calls are spread over what is left of the window instead of
 -- running into HOURLY_APIINVOCATION_LIMIT_EXCEEDED. Nothing here sleeps: it says how long to
