@@ -42,7 +42,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -112,6 +112,10 @@ valgrind: all
 demo: all
 	@scripts/demo
 
+# examples/embed end to end: the sandbox in the background, the C host against it (docs/embedding-c.md).
+embed-demo: all
+	@scripts/embed-demo
+
 install-check: all
 	@scripts/install-check
 
@@ -163,6 +167,15 @@ $(BUILD)/bench/raw_curl: bench/raw_curl.c
 
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)
+
+# The endpoint reference (docs/reference/*.md, committed: spec/docs_spec.lua fails when it is
+# stale) from the declarations, and the LDoc HTML of the public Lua API into build/docs/
+# (config.ld; lua-ldoc is a docs-only package, installed by bootstrap).
+docs: all reference
+	ldoc -c config.ld -d $(BUILD)/docs .
+
+reference: modules
+	$(LUA) scripts/gen-reference
 
 # The sandbox in the foreground with every vendor emulation (and the transport test routes).
 sandbox: all

@@ -28,6 +28,8 @@ dependencies = {
   -- bin/dwell's command line (Debian: lua-argparse)
   "argparse >= 0.7",
 }
+-- Documentation only, never needed to build or install: `make docs` runs LDoc (the "ldoc"
+-- rock; Debian's lua-ldoc, which scripts/bootstrap installs) to write the Lua API's HTML.
 
 -- CURL is found by its library: Debian puts curl/curl.h under the multiarch
 -- include directory, which LuaRocks does not search but the compiler does.

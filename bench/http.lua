@@ -74,7 +74,7 @@ local function id19(r)
   return tostring(1300000000000000000 + r(99999999) * 1000000000 + r(999999999))
 end
 
--- One row with the fields of seed 000 (room-users), ids as 19-digit strings.
+-- One row with the fields of a Tuya room user (docs/vendors/tuya.md §7.1), ids as 19-digit strings.
 local function room_user(r)
   local t = r(#TYPES) + 1
   local created = 1600000000000 + r(100000000) * 1000 + r(1000)

@@ -1,7 +1,7 @@
 -- The Rooms sandbox driven the way an independent client would drive DocuSign:
 -- raw HTTP through dwell.core.http (no dwell.rooms code), a JWT assembled by hand,
 -- hand-written URLs and bodies. Checks the documented status codes and response
--- shapes (NOTES.md §2, §4, §5, §7, §8, §9; the vendor swagger's models).
+-- shapes (docs/vendors/rooms.md §2, §4, §5, §7, §8, §9; the vendor swagger's models).
 local core = require "dwell.core"
 local json = core.json
 local S = dofile("spec/rooms_support.lua")

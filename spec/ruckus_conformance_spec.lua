@@ -1,5 +1,5 @@
 -- dwell.ruckus behaviour the vendor documents, over real HTTP against the sandbox with
--- injected answers: token reset never sent twice (NOTES.md §2.1, §7), 429 backoff from 1 s or
+-- injected answers: token reset never sent twice (docs/vendors/ruckus.md §2.1, §7), 429 backoff from 1 s or
 -- Retry-After (§7), expireDateTime from a skewed server clock (§2.1), 202 answers, secrets
 -- kept out of errors and hooks even when the server echoes them, and Spring paging that
 -- reads pageable.pageNumber and refuses a page that does not advance (§8).

@@ -127,7 +127,7 @@ describe("dwell.ruckus operations", function()
     local devs = assert(portal.units.users.devices.list{ user_id = user.userId })
     assert.equal(2, #devs.contents)
     assert.is_string(devs.contents[1].macAddress)
-    -- The device can be named by its MAC address too (NOTES.md §4.2).
+    -- The device can be named by its MAC address too (docs/vendors/ruckus.md §4.2).
     assert.is_true(assert(portal.units.users.devices.delete{ user_id = user.userId,
       device_id = devs.contents[1].macAddress }))
     assert.equal(1, #assert(portal.units.users.devices.list{ user_id = user.userId }).contents)

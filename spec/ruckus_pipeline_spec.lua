@@ -1,4 +1,4 @@
--- dwell.ruckus on the shared request pipeline (issue 11), over real HTTP against a hostile
+-- dwell.ruckus on the shared request pipeline (docs/internals.md, "Pipeline"), over real HTTP against a hostile
 -- server (spec/support/hostile.lua) that scripts every answer and counts what reached the wire:
 -- one retry loop (the pipeline's, 1 s, 2 s, 4 s, ...), a login fetched by dwell.credential
 -- within the caller's deadline, secrets masked wherever a server echoes them, and a

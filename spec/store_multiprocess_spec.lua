@@ -1,4 +1,4 @@
--- Issue 13: the vendors' limits belong to an account, not a process. Real OS processes
+-- The vendors' limits belong to an account, not a process. Real OS processes
 -- (lua5.4 children, spec/support/*_worker.lua) share one store against the sandbox:
 --   - Tuya in one-live-token mode (a new grant or refresh ends the older tokens), 3 s tokens,
 --     4 processes on one client id for ~8 s over Redis: no failed call, one grant or refresh

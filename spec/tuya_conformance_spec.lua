@@ -1,4 +1,4 @@
--- Wire format of every Tuya endpoint against the vendor's per-endpoint tables (NOTES.md §7 and
+-- Wire format of every Tuya endpoint against the vendor's per-endpoint tables (docs/vendors/tuya.md §7 and
 -- Tuya's pages): method, path, where each parameter travels, its wire name and JSON type, through
 -- :prepare (no network: the access token, t and nonce are given).
 local dwell = require "dwell"
@@ -79,7 +79,7 @@ describe("tuya endpoints on the wire", function()
     assert.equal(n, seen)
   end)
 
-  it("sends every /room-users filter of seed 000 in the query, integers as their digits", function()
+  it("sends every /room-users filter of Tuya's page in the query, integers as their digits", function()
     local req, path, q = prepare(tuya.community.room_users, { block_id = B, page_no = 2, page_size = 50,
       room_user_stage = 0, tree_id = T, mobile_or_name = "1380", sex = 2, if_identify = 1, apply_source = 0,
       if_upload_face = 1, field_order_by = "CREATE_TIME_ASC", move_out_type = 2, room_user_type = "TENANT" })
@@ -199,7 +199,7 @@ describe("tuya endpoints on the wire", function()
     assert.equal("integer", math.type(body.room_user_stage))
   end)
 
-  it("comma-joins the member's multi-valued fields and repeats the path id in the body (seed 004)", function()
+  it("comma-joins the member's multi-valued fields and repeats the path id in the body (Tuya's Modify Member table)", function()
     local req, path, _, body = prepare(tuya.community.member.update, { block_id = B, member_id = M,
       block_ids = { B, "1382581044365020049" }, role_ids = { 1382581044365020056, "1382581044365020063" },
       structure_id = S, education = "Primary School", admin_name = "Ops", sex = 1, mobile = "1300000",

@@ -1,4 +1,4 @@
--- Every error code of Tuya's table (NOTES.md §5.1) as the client reports and handles it, over
+-- Every error code of Tuya's table (docs/vendors/tuya.md §5.1) as the client reports and handles it, over
 -- HTTP against a stub gateway that answers a business call with the code it is asked for.
 local dwell = require "dwell"
 local sandbox = require "dwell.sandbox"

@@ -1,4 +1,4 @@
--- The "tuya" sandbox route set, driven with curl and a signer written here from NOTES.md §3
+-- The "tuya" sandbox route set, driven with curl and a signer written here from docs/vendors/tuya.md §3
 -- (independent of dwell.tuya), so the emulation is checked as any other client would see it.
 local core = require "dwell.core"
 local json = require "dwell.json"

@@ -4,7 +4,7 @@ local dwell = require "dwell"
 local core = require "dwell.core"
 local sign = require "dwell.tuya.sign"
 
--- Tuya's official worked example (specs/tuya/NOTES.md §3.4).
+-- Tuya's official worked example (docs/vendors/tuya.md §3.4).
 local VEC = {
   client_id = "1KAD46OrT9HafiKdsXeg", secret = "4OHBOnWOqaEC1mWXOpVL3yV50s0qGSRC",
   t = "1588925778000", access_token = "3f4eda2bdec17232f67c0b188af3eec1",

@@ -1,4 +1,4 @@
--- Token responses in the shapes Tuya documents (NOTES.md §4.1, §8.8): `expire_time`, the doc
+-- Token responses in the shapes Tuya documents (docs/vendors/tuya.md §4.1, §8.8): `expire_time`, the doc
 -- tables' `expire`, and camelCase keys. A stub gateway on 127.0.0.1 answers the token APIs and
 -- echoes the access token a business call carried; the client runs on a virtual clock.
 local dwell = require "dwell"

@@ -28,6 +28,7 @@
 --   adapter:prepare(spec, request, opts) -> { method, url, headers, body } | nil, err
 -- where request = { method, path, query = { {wire, text}, ... }, body = table|nil,
 --                   headers = { name = text }, values = { name = value } }.
+-- @module dwell.api
 local errors = require "dwell.error"
 local paging = require "dwell.paging"
 local retry = require "dwell.retry"
@@ -36,6 +37,11 @@ local validate = require "dwell.validate"
 
 local M = {}
 
+--- An endpoint object: `client.community.room_users`, `rooms.rooms.users.list`, ... Calling it
+-- (`ep(args [, opts])`) is `ep:call(args, opts)`; `ep.spec` is its normalised declaration
+-- (name, method, path, summary, params, paging, repeatable); docs/reference/<vendor>.md lists
+-- every one.
+-- @type Endpoint
 local Endpoint = {}
 Endpoint.__index = Endpoint
 Endpoint.__name = "dwell.endpoint"
@@ -68,6 +74,7 @@ local function text(v)
 end
 
 --- Validates `args` and lays the values out as a request; nil, err on bad input.
+-- @local
 function Endpoint:build(args)
   local spec, config = self.spec, self.adapter.config or {}
   if args ~= nil and type(args) ~= "table" then
@@ -120,6 +127,9 @@ function Endpoint:build(args)
 end
 
 --- Calls the endpoint: the unwrapped result, or nil, dwell.error.
+-- @tparam[opt] table args the arguments, by dwell name (the vendor's spelling is accepted too)
+-- @tparam[opt] table opts per-call options for the client
+-- @return the result (Tuya's `result`, the Rooms or RUCKUS body; `true` for a bodiless 2xx), or nil and a dwell.error
 function Endpoint:call(args, opts)
   check_self(self, "call")
   local req, err = self:build(args)
@@ -128,6 +138,9 @@ function Endpoint:call(args, opts)
 end
 
 --- The signed request this call would send, without sending it (for debugging and tests).
+-- @tparam[opt] table args as for call
+-- @tparam[opt] table opts per-call options (Tuya and Rooms: `access_token`)
+-- @return `{ method, url, headers, body }`, or nil and a dwell.error
 function Endpoint:prepare(args, opts)
   check_self(self, "prepare")
   local req, err = self:build(args)
@@ -165,6 +178,9 @@ local function paging_error(self, err, args)
 end
 
 --- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
+-- The error's `page` names the page to resume from (`{ page_no = 7 }`).
+-- @tparam[opt] table args as for call; the paging parameters are filled in
+-- @return an iterator of page, items
 function Endpoint:pages(args)
   check_self(self, "pages")
   local p, style = pager(self)
@@ -190,6 +206,8 @@ end
 
 --- Iterates over items across all pages, fetching lazily one page at a time.
 -- Raises the dwell.error on failure (use :all for nil, err).
+-- @tparam[opt] table args as for call
+-- @return an iterator of items
 function Endpoint:each(args)
   check_self(self, "each")
   local next_page = self:pages(args)
@@ -209,6 +227,8 @@ function Endpoint:each(args)
 end
 
 --- Every item of every page as one list, or nil, err.
+-- @tparam[opt] table args as for call
+-- @return a list, or nil and a dwell.error
 function Endpoint:all(args)
   check_self(self, "all")
   local out = {}
@@ -252,6 +272,9 @@ end
 
 -- Each group's vendor and whether it is the root (its path is then the vendor's name).
 local group_info = setmetatable({}, { __mode = "k" })
+
+--- The engine's functions.
+-- @section engine
 
 --- Raises a dwell.error naming a name a tree does not have, with a did-you-mean: a misspelt
 -- endpoint otherwise fails as "attempt to call a nil value (field 'room_userz')".

@@ -3,6 +3,7 @@
 -- request_id, retry_after (seconds), retryable, and details (vendor extras
 -- such as validation errors). tostring gives one line, never secrets: callers
 -- build messages from redacted material only.
+-- @module dwell.error
 local M = {}
 
 -- invalid_argument is the local check before any I/O only; a server that refuses the

@@ -154,7 +154,7 @@ M.page_number = {
 }
 
 --- DocuSign: startPosition / count with endPosition, resultSetSize,
--- totalRowCount and nextUri (NOTES.md §9). nextUri is never followed verbatim.
+-- totalRowCount and nextUri (docs/vendors/rooms.md §9). nextUri is never followed verbatim.
 M.offset = {
   start = function(p, args)
     local a = copy(args)

@@ -1,6 +1,7 @@
 --- dwell.transport: policy over dwell.core.http: retries with backoff,
 -- Retry-After, deadlines, rate limits, hooks, single-flight locks and
 -- dwell.parallel. See docs/internals.md, "Transport".
+-- @module dwell.transport
 local errors = require "dwell.error"
 local scheduler = require "dwell.scheduler"
 local redact = require "dwell.redact"
@@ -85,6 +86,18 @@ Transport.__name = "dwell.transport"
 --- transport.new{ timeout_ms, connect_timeout_ms, ca_file, ca_path, insecure, proxy,
 --   http_version, max_response_bytes, retry = { attempts, base_ms, cap_ms, jitter },
 --   deadline_ms, on_request, on_response, clock, random }
+-- Every client takes these same options (CLIENT_OPTIONS) in its own configuration.
+-- @tparam[opt] table opts the options (README, "Transport options"):
+-- @tparam[opt] integer opts.timeout_ms one attempt's timeout (default 30000)
+-- @tparam[opt] integer opts.deadline_ms the whole call's bound (default 120000)
+-- @tparam[opt] table opts.retry `{ attempts = 3, base_ms = 200, cap_ms = 10000, jitter = "full" | "added" }`
+-- @tparam[opt] string|false opts.proxy a proxy for every host; false: none (else the environment's, never for loopback)
+-- @tparam[opt] function opts.on_request hook(info) before each attempt; `info` = `{ method, url (secrets
+--   masked), attempt }`
+-- @tparam[opt] function opts.on_response hook(info) after each attempt; `info` adds `status`, `timing`,
+--   `error` (the transport failure's kind) and `retry_in` (seconds until the next attempt, or nil)
+-- @tparam[opt] table opts.clock `{ now = function() ... end }`, e.g. transport.virtual_clock()
+-- @return a transport
 function M.new(opts)
   opts = opts or {}
   assert(opts.retry == nil or retry.check(opts.retry) == true, "dwell.transport: " .. tostring(
@@ -282,6 +295,10 @@ end
 -- returns results, errors with results[i] the value or nil and errors[i] the
 -- dwell.error (returned as `nil, err` or raised). Any other raised error is
 -- raised again once the calls already running have finished.
+-- @function parallel
+-- @tparam {{callable,table},...} calls each `{ endpoint (or any function), args }`
+-- @tparam[opt] table opts `{ concurrency = 8 }`
+-- @return results, errors
 function M.parallel(calls, opts)
   opts = opts or {}
   local function bad(rule) return nil, errors.invalid_argument(nil, "parallel", "calls", rule) end

@@ -55,7 +55,7 @@ local REASONS = {
 
 local ECHO = {}
 
--- Tuya reports errors with HTTP 200 and success=false (NOTES §7).
+-- Tuya reports errors with HTTP 200 and success=false (docs/vendors/tuya.md §5).
 function ECHO.tuya(req, e, st)
   return e.status or 200, {}, { success = false, code = e.code or 1106, msg = M.echo_text(req),
     t = st.now_ms(), tid = req.headers.access_token or "" }

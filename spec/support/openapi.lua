@@ -6,7 +6,7 @@
 -- reported too: a response must carry what the schema documents and nothing else.
 -- Swagger 2.0 cannot say "nullable": there a JSON null is accepted for a property the schema
 -- does not list as required (the Rooms API sends nextUri/priorUri null at the ends of a list,
--- NOTES.md §5); OpenAPI 3.0 documents stay strict.
+-- docs/vendors/rooms.md §5); OpenAPI 3.0 documents stay strict.
 local json = require("dwell.core").json
 
 local M = {}

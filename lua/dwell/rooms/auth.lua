@@ -1,4 +1,4 @@
---- Access tokens for the Rooms client (NOTES.md §2): the JWT grant (service integrations) or
+--- Access tokens for the Rooms client (docs/vendors/rooms.md §2): the JWT grant (service integrations) or
 -- the refresh-token flow (authorization-code users); a fixed access_token needs none of this.
 -- Caching, early renewal, single flight and the once-only renewal after a 401 are
 -- dwell.credential's; the token endpoint and userinfo are declarations that dwell.pipeline runs
@@ -111,7 +111,7 @@ function M.new(cfg)
 end
 
 -- JWT impersonation needs the user's consent to `impersonation` as well as to the
--- API scopes (NOTES.md §2.2), so the consent URL always asks for it.
+-- API scopes (docs/vendors/rooms.md §2.2), so the consent URL always asks for it.
 local function consent_scopes(scopes, jwt_mode)
   local list, has = {}, false
   for i, sc in ipairs(scopes) do list[i] = sc; has = has or sc == "impersonation" end
@@ -274,7 +274,7 @@ function Auth:userinfo(opts)
 end
 
 --- The userinfo account to use: the one whose account_id is `account_id`, else
--- the `is_default` one (NOTES.md §2.4). Its base_uri is the eSignature host,
+-- the `is_default` one (docs/vendors/rooms.md §2.4). Its base_uri is the eSignature host,
 -- not the Rooms one. nil, err when there is no such account.
 function Auth:account(account_id)
   local info, err = self:userinfo()

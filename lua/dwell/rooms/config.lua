@@ -1,4 +1,4 @@
---- The Rooms client's configuration as data (NOTES.md §1, §2): hosts per environment, every
+--- The Rooms client's configuration as data (docs/vendors/rooms.md §1, §2): hosts per environment, every
 -- option and its type, and the checks made before anything is built, so that a bad
 -- configuration is nil, invalid_argument naming the option, and never an error on a later call.
 local auth = require "dwell.rooms.auth"

@@ -101,7 +101,7 @@
 -- `required_when = { { field, other, value }, ... }`: field is required when other = value;
 -- `required_one_of = { { a, b } }`: a or b must be given (checked by the client before any I/O).
 -- `account_id` comes from the client's config. Params with `canonical` are matched
--- case-insensitively and sent in the spelling the API documents (NOTES.md §6 trap 1).
+-- case-insensitively and sent in the spelling the API documents (docs/vendors/rooms.md §6.1).
 -- `vendor_default` is what the server assumes when a parameter is left out (never sent).
 -- Uploads (documents, the room picture) take the contents as a Lua string or `path` = a file
 -- to read (dwell.rooms.upload).

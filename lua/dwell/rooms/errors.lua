@@ -1,4 +1,4 @@
---- Reads Rooms API answers (NOTES.md §6 trap 4, §7, §8): a pipeline verdict (dwell.pipeline)
+--- Reads Rooms API answers (docs/vendors/rooms.md §6.4, §7, §8): a pipeline verdict (dwell.pipeline)
 -- for every response, and the dwell.error for every failure. Bodies are ApiError { errorCode,
 -- message, referenceId } when present; an empty or non-JSON body (GetRoomUsers' 404 has none)
 -- falls back to the status.
@@ -22,7 +22,7 @@ local function kind_for(status)
   return KINDS[status] or (status >= 400 and status < 500 and "api") or "http"
 end
 
---- True when a response means "rate limit exceeded" (NOTES.md §8): any 429; a
+--- True when a response means "rate limit exceeded" (docs/vendors/rooms.md §8): any 429; a
 -- 400/403 whose errorCode matches APIINVOCATION.*LIMIT_EXCEEDED (any case); or,
 -- whatever the status, a message about the maximum number of hourly API invocations.
 function M.is_rate_limited(status, body)
@@ -56,7 +56,7 @@ function M.from_response(name, resp, retry_after)
     request_id = type(api.referenceId) == "string" and api.referenceId or http.header(resp.headers, "X-DocuSign-TraceToken"),
     retry_after = kind == "rate_limited" and retry_after or nil,
     retryable = kind == "rate_limited" or status >= 500,
-    -- Kept for support requests (NOTES.md §7, §8); secret headers masked.
+    -- Kept for support requests (docs/vendors/rooms.md §7, §8); secret headers masked.
     headers = redact.headers(resp.headers),
     rate_limit = ratelimit.parse(resp.headers),
   }

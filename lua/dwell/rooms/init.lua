@@ -18,6 +18,7 @@
 -- Every call runs on dwell.pipeline: one attempt budget (retry.attempts) and one deadline
 -- (deadline_ms) bound renewals, rate-limit waits and resends alike. Errors carry status, code
 -- (errorCode), message, request_id (referenceId), retry_after, rate_limit and headers.
+-- @module dwell.rooms
 local api = require "dwell.api"
 local transport = require "dwell.transport"
 local endpoints = require "dwell.rooms.endpoints"
@@ -76,6 +77,7 @@ end
 
 --- The request as it would be sent (with a real token: may call the token endpoint, unless
 -- opts.access_token gives the token to show, as for Tuya).
+-- @local
 function Adapter:prepare(spec, req, opts)
   local ok, err = request.check(spec, req)
   if not ok then return nil, err end
@@ -101,17 +103,23 @@ local function adapter_of(c) return rawget(c, "\0adapter") end
 
 --- The rate-limit headers of the last response: { limit, remaining, reset, reset_at,
 -- burst_limit, burst_remaining }, or nil before the first call.
+-- @function client:rate_limit
 function methods:rate_limit() return adapter_of(self).limits:snapshot() end
 --- The individual-consent URL for this integration key, scopes and environment (opts.state).
+-- @function client:consent_url
 function methods:consent_url(opts) return adapter_of(self).auth:consent_url(opts) end
 --- GET /oauth/userinfo (sub, accounts[]), cached (DocuSign limits it per hour); { refresh = true }.
+-- @function client:userinfo
 function methods:userinfo(opts) return adapter_of(self).auth:userinfo(opts) end
 --- The userinfo account named `account_id`, or the default one (not `account`: an endpoint group).
+-- @function client:userinfo_account
 function methods:userinfo_account(account_id) return adapter_of(self).auth:account(account_id) end
 --- Every endpoint object, sorted by name.
+-- @function client:endpoints
 function methods:endpoints() return api.list(rawget(self, "\0tree")) end
 
 --- A current access token (renewed when needed), e.g. for a call dwell does not declare.
+-- @function client:access_token
 function methods:access_token()
   local a = adapter_of(self)
   local cred, err = a.credential:get(a.pipeline:deadline())
@@ -137,6 +145,41 @@ local function userinfo_of(u)
 end
 
 --- Creates a client; nil, dwell.error (invalid_argument) on bad configuration.
+-- The client is the endpoint tree (`rooms.rooms.users.list`, ...; docs/reference/rooms.md) plus
+-- the methods below. Give exactly one of `access_token`, `jwt` and `auth_code`.
+-- @tparam table cfg the options:
+-- @tparam string cfg.account_id the API account GUID (client:userinfo_account() finds it)
+-- @tparam[opt] string cfg.env demo, prod or stage (docs/vendors/rooms.md §1) ...
+-- @tparam[opt] string cfg.base_url ... or the Rooms API base, ending in /restapi (the sandbox: `sb.url .. "/restapi"`)
+-- @tparam[opt] string cfg.auth_base_url the OAuth service (default: derived from env or base_url; the sandbox: `sb.url`)
+-- @tparam[opt] string cfg.access_token a ready token (the sandbox's developer token)
+-- @tparam[opt] table cfg.jwt `{ integration_key, user_id, private_key, passphrase, scopes, iat_skew,
+--   redirect_uri, renew_before }`: the JWT grant (docs/vendors/rooms.md §2.2)
+-- @tparam[opt] table cfg.auth_code `{ integration_key, secret, refresh_token | code, redirect_uri,
+--   code_verifier, on_refresh_token }`: the authorisation-code grant (docs/vendors/rooms.md §2.3)
+-- @tparam[opt] table|false cfg.rate_limit `{ reserve, burst_window, hourly = 3000, burst = 200 | 500 }`
+--   (the account's budgets, as buckets in the store), or false to observe only
+-- @tparam[opt] string|table cfg.store where tokens and rate budgets live: "memory" (default),
+--   "file:///dir", "redis://[user:password@]host:port/db", or a dwell.store (README "Sharing tokens
+--   and rate budgets across processes")
+-- @tparam[opt] string cfg.store_fallback "memory": keep working locally while the store fails
+-- @tparam[opt] function cfg.on_warning told `{ kind = "store", event, store, message }` when the
+--   fallback starts and ends (default: Lua's warn())
+-- @tparam[opt] integer cfg.timeout_ms one attempt's timeout (default 30000)
+-- @tparam[opt] integer cfg.connect_timeout_ms the connect phase's timeout
+-- @tparam[opt] integer cfg.deadline_ms the whole call's bound: token fetch, waits and retries (default 120000)
+-- @tparam[opt] table cfg.retry `{ attempts = 3, base_ms = 200, cap_ms = 10000 }` (README "Retries")
+-- @tparam[opt] string cfg.ca_file a CA bundle to verify the server with
+-- @tparam[opt] string cfg.ca_path a directory of CA certificates
+-- @tparam[opt] boolean cfg.insecure true turns TLS verification off (explicit opt-in)
+-- @tparam[opt] string|false cfg.proxy a proxy for every call; false: none, whatever the environment says
+-- @tparam[opt] integer cfg.max_response_bytes answers larger than this fail as `transport`
+-- @tparam[opt] function cfg.on_request hook called before each attempt (see dwell.transport.new)
+-- @tparam[opt] function cfg.on_response hook called after each attempt (see dwell.transport.new)
+-- @tparam[opt] table cfg.clock a clock `{ now = function() ... end }` (a virtual one in tests)
+-- @tparam[opt] table cfg.transport a dwell.transport, or a host's transport with a non-blocking `send`
+--   (docs/internals.md, "Transport"); replaces the options above
+-- @return a client, or nil and a dwell.error
 function M.new(cfg)
   local base, auth_base = config.check(cfg)
   if not base then return nil, auth_base end

@@ -1,4 +1,4 @@
---- The JWT bearer assertion for DocuSign's JWT grant (NOTES.md §2.2):
+--- The JWT bearer assertion for DocuSign's JWT grant (docs/vendors/rooms.md §2.2):
 -- header {"alg":"RS256","typ":"JWT"}, claims iss/sub/aud/iat/exp/scope, RS256
 -- over base64url(header) .. "." .. base64url(claims), signed by the C core.
 local core = require "dwell.core"

@@ -1,4 +1,4 @@
---- DocuSign's account-wide hourly budget and 30-second burst window (NOTES.md §8).
+--- DocuSign's account-wide hourly budget and 30-second burst window (docs/vendors/rooms.md §8).
 -- Every response's X-RateLimit-* / X-BurstLimit-* headers are recorded; before a call, when the
 -- hourly budget is nearly spent, calls are spread over what is left of the window instead of
 -- running into HOURLY_APIINVOCATION_LIMIT_EXCEEDED. Nothing here sleeps: it says how long to
@@ -13,7 +13,7 @@ M.DEFAULTS = {
   burst_window = 30,  -- the burst limit's window: a burst error waits this long, not the hour
 }
 
--- The documented budgets (NOTES.md §8) that client-side buckets hold every client of one
+-- The documented budgets (docs/vendors/rooms.md §8) that client-side buckets hold every client of one
 -- account to (in one process, or in every process sharing a store): calls per hour for the
 -- account, and calls per burst window (200 on demo, 500 in production).
 M.HOURLY = 3000

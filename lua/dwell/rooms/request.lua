@@ -1,4 +1,4 @@
---- How a Rooms request is laid out on the wire (NOTES.md §3): always Accept: application/json,
+--- How a Rooms request is laid out on the wire (docs/vendors/rooms.md §3): always Accept: application/json,
 -- the bearer token, query values in the API's own spelling, a JSON body for every operation
 -- that has a body model, and multipart/form-data for the uploads whose swagger parameter is
 -- formData (dwell.rooms.upload). The OAuth service's requests arrive already built (req.url).

@@ -7,7 +7,7 @@
 --
 -- Each takes the contents as a Lua string (`contents` for the JSON call, `file` for the
 -- multipart ones, as the swagger names them) or `path`, a file dwell reads before any I/O.
--- Limits (NOTES.md §8): 35 MB per upload, 40 MB per request. Base64 makes the JSON body 4/3 of
+-- Limits (docs/vendors/rooms.md §8): 35 MB per upload, 40 MB per request. Base64 makes the JSON body 4/3 of
 -- the contents, so the JSON call takes at most 30 MB; the multipart calls take 35 MB.
 local core = require "dwell.core"
 

@@ -24,14 +24,14 @@
 --
 -- Device lists come whole under `contents`: :each / :all iterate them (paging style "single").
 -- units.reset_token is residentEditUnit with the vendor collection's TOKEN_RESET status: a
--- separate, never-retried declaration so that a token reset is always explicit (NOTES.md §2.1).
+-- separate, never-retried declaration so that a token reset is always explicit (docs/vendors/ruckus.md §2.1).
 --
 -- Vendor fields (checked against the YAML by spec/ruckus_openapi_spec.lua; the client reads
 -- response, auth and body_required):
 --   operation = the YAML's operationId
 --   media     = the documented success media type: "hal" (application/hal+json), "vnd"
 --               (application/json or application/vnd.ruckus.v1+json), "json", "any" (*/*),
---               "none" (200 with no body); every JSON type is decoded alike (NOTES.md §3)
+--               "none" (200 with no body); every JSON type is decoded alike (docs/vendors/ruckus.md §3)
 --   response  = "css" | "png": the body is returned as a raw string (text/css, image/png)
 --   success   = the documented 2xx codes (202: accepted, applied asynchronously; re-read)
 --   auth      = "none" for the login call (it must not carry the unit token)
@@ -44,7 +44,7 @@ local function property_id()
   return { "property_id", "path", "uuid", wire = "propertyId", required = true, from_client = true }
 end
 
--- Login, styles, favicons and access declare propertyId without `format: uuid` (NOTES.md §9.9):
+-- Login, styles, favicons and access declare propertyId without `format: uuid` (docs/vendors/ruckus.md §9.9):
 -- any non-empty text is accepted there, but a venue id still goes hyphenated.
 local function hyphenate(v)
   return validate.normalize_uuid(v) or v
@@ -70,7 +70,7 @@ local function unit_user_body()
     { "user_name", "body", "string", wire = "userName" },
     { "email", "body", "string", max_length = 255 },
     { "phone_number", "body", "string", wire = "phoneNumber", max_length = 16 },
-    -- "" resets the passphrase (NOTES.md §9.7): omit it to leave the passphrase alone.
+    -- "" resets the passphrase (docs/vendors/ruckus.md §9.7): omit it to leave the passphrase alone.
     { "passphrase", "body", "string", secret = true },
     { "status", "body", "string", enum = USER_STATUS },
     { "type", "body", "string", enum = USER_TYPE },
@@ -132,7 +132,7 @@ return {
   -- absent hashed secret fails as a missing body.
   { name = "units.logins.create", operation = "residentLogin", method = "POST", path = P .. "/units/logins",
     media = "hal", success = { 200 }, body_required = true,
-    auth = "none", idempotent = true, -- a login is safe to repeat (NOTES.md §7)
+    auth = "none", idempotent = true, -- a login is safe to repeat (docs/vendors/ruckus.md §7)
     summary = "Access Resident Portal: exchanges the hashed secret for a unit token (residentLogin)",
     params = { property_id_text(),
       { "hashed_secret", "body", "string", wire = "hashedSecret", secret = true, from_client = true } } },
@@ -184,7 +184,7 @@ return {
     params = concat({ property_id(), user_id_path() }, unit_user_body()) },
   { name = "units.users.query", operation = "queryUnitUsers", method = "POST", path = P .. "/units/users/query",
     media = "vnd", success = { 200 },
-    idempotent = true, -- a read, safe to retry (NOTES.md §7)
+    idempotent = true, -- a read, safe to retry (docs/vendors/ruckus.md §7)
     summary = "Query Unit Users, one Spring page (queryUnitUsers)",
     paging = { style = "spring", page = "page", size = "page_size", items = "content", default_size = 20 },
     params = { property_id(),

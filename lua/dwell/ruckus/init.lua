@@ -15,6 +15,7 @@
 --
 -- This file is wiring: the vendor's facts as data, and a client whose calls run on
 -- dwell.pipeline (profile.lua) with the unit token from dwell.credential (login.lua).
+-- @module dwell.ruckus
 local api = require "dwell.api"
 local core_http = require("dwell.core").http
 local endpoints = require "dwell.ruckus.endpoints"
@@ -29,7 +30,7 @@ local profile = require "dwell.ruckus.profile"
 
 local M = {}
 
--- Resident Portal hosts (NOTES.md §1): NA verified, EU/Asia by the vendor's naming pattern.
+-- Resident Portal hosts (docs/vendors/ruckus.md §1): NA verified, EU/Asia by the vendor's naming pattern.
 M.REGIONS = { na = "https://residence.ruckus.cloud", eu = "https://residence.eu.ruckus.cloud",
   asia = "https://residence.asia.ruckus.cloud" }
 M.DEFAULT_BASE_URL = M.REGIONS.na
@@ -40,12 +41,12 @@ M.DEFAULT_BASE_URL = M.REGIONS.na
 -- occasional 429 at the boundary.
 M.RATE_LIMIT = { capacity = 100, rate = 80, headroom = 10 }
 
--- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (NOTES.md §7): steps from 1 s with a little
+-- RUCKUS recommends backing off 1 s, 2 s, 4 s, ... (docs/vendors/ruckus.md §7): steps from 1 s with a little
 -- jitter added, unless the caller's `retry` says otherwise.
 M.RETRY = { attempts = 5, base_ms = 1000, cap_ms = 16000, jitter = "added" }
 
 M.PROFILE = profile.new{
-  -- NOTES.md §3: every JSON type is decoded alike; CSS and PNG come back as strings.
+  -- docs/vendors/ruckus.md §3: every JSON type is decoded alike; CSS and PNG come back as strings.
   accept = { json = "application/json, application/hal+json, application/vnd.ruckus.v1+json",
     css = "text/css, application/json", png = "image/png, application/json" },
   -- A 400 is the server refusing the request's content (invalid_argument is the local check).
@@ -125,6 +126,7 @@ function Client:__tostring()
 end
 
 --- Logs in now (with the hashed secret) and returns the PortalTokenResource without its token.
+-- @function client:login
 function Client:login()
   local a = rawget(self, "_adapter")
   if not a.config.hashed_secret then return fail("login needs hashed_secret", "hashed_secret") end
@@ -135,11 +137,44 @@ function Client:login()
 end
 
 --- Every endpoint of the client, sorted by name.
+-- @function client:endpoints
 function Client:endpoints()
   return api.list(rawget(self, "_tree"))
 end
 
 --- Creates a client; nil, dwell.error (invalid_argument, naming the option) on bad options.
+-- The client is the endpoint tree (`portal.units.users.query`, ...; docs/reference/ruckus.md)
+-- plus the methods below. Give `token` or `hashed_secret`.
+-- @tparam table opts the options:
+-- @tparam string opts.property_id the venue id (a UUID, hyphens optional; docs/vendors/ruckus.md §1)
+-- @tparam[opt] string opts.hashed_secret the unit's hashed secret: the client logs in with it
+-- @tparam[opt] string opts.token a ready unit token
+-- @tparam[opt] string opts.base_url the resident API's URL, or a region name (the sandbox: `sb.url`)
+-- @tparam[opt] string opts.region na (default), eu or asia
+-- @tparam[opt] string opts.auth_scheme "raw" (default: `Authorization: <token>`) or "bearer"
+-- @tparam[opt] boolean|table opts.rate_limit true (default), false, or `{ capacity =, rate = }`
+-- @tparam[opt] number opts.renew_before log in again this many seconds before the token expires (60)
+-- @tparam[opt] string|table opts.store where tokens and rate budgets live: "memory" (default),
+--   "file:///dir", "redis://[user:password@]host:port/db", or a dwell.store (README "Sharing tokens
+--   and rate budgets across processes")
+-- @tparam[opt] string opts.store_fallback "memory": keep working locally while the store fails
+-- @tparam[opt] function opts.on_warning told `{ kind = "store", event, store, message }` when the
+--   fallback starts and ends (default: Lua's warn())
+-- @tparam[opt] integer opts.timeout_ms one attempt's timeout (default 30000)
+-- @tparam[opt] integer opts.connect_timeout_ms the connect phase's timeout
+-- @tparam[opt] integer opts.deadline_ms the whole call's bound: token fetch, waits and retries (default 120000)
+-- @tparam[opt] table opts.retry `{ attempts = 3, base_ms = 200, cap_ms = 10000 }` (README "Retries")
+-- @tparam[opt] string opts.ca_file a CA bundle to verify the server with
+-- @tparam[opt] string opts.ca_path a directory of CA certificates
+-- @tparam[opt] boolean opts.insecure true turns TLS verification off (explicit opt-in)
+-- @tparam[opt] string|false opts.proxy a proxy for every call; false: none, whatever the environment says
+-- @tparam[opt] integer opts.max_response_bytes answers larger than this fail as `transport`
+-- @tparam[opt] function opts.on_request hook called before each attempt (see dwell.transport.new)
+-- @tparam[opt] function opts.on_response hook called after each attempt (see dwell.transport.new)
+-- @tparam[opt] table opts.clock a clock `{ now = function() ... end }` (a virtual one in tests)
+-- @tparam[opt] table opts.transport a dwell.transport, or a host's transport with a non-blocking `send`
+--   (docs/internals.md, "Transport"); replaces the options above
+-- @return a client, or nil and a dwell.error
 function M.new(opts)
   local bad, rule = check_opts(opts)
   if rule then return fail(rule, bad) end

@@ -84,7 +84,7 @@ function M.new(facts)
   function P.classify(a, spec, resp, ctx)
     local status = resp.status
     if status >= 200 and status < 300 then
-      -- The reset is taken to revoke the token (NOTES.md §2.1, effect unverified): a client
+      -- The reset is taken to revoke the token (docs/vendors/ruckus.md §2.1, effect unverified): a client
       -- that can log in does so afresh on its next call; a static token is kept until refused.
       if spec.token_reset then a.credential:invalidate(ctx.cred) end
       local v, err = decode(spec, resp)
@@ -93,12 +93,12 @@ function M.new(facts)
     end
     local err = M.map_error(spec, resp, facts.kinds)
     if spec.token_reset then
-      -- Never sent twice, whatever the answer (NOTES.md §7); after a 401 the next call logs in.
+      -- Never sent twice, whatever the answer (docs/vendors/ruckus.md §7); after a 401 the next call logs in.
       if status == 401 then a.credential:invalidate(ctx.cred) end
       return { fail = err }
     end
     if status == 401 and spec.auth ~= "none" then return { reauth = true, err = err } end
-    -- The combined Accept is unverified (NOTES.md §3): a server refusing it is asked once with */*.
+    -- The combined Accept is unverified (docs/vendors/ruckus.md §3): a server refusing it is asked once with */*.
     if status == 406 and not ctx.accept_any then
       ctx.accept_any = true
       return { again = true, err = err }

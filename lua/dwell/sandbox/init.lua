@@ -6,11 +6,14 @@
 --
 -- start returns `nil, err` for every bad option (unknown route set, invalid
 -- fault spec, port in use, invalid certificate, ...); it never raises for them.
+-- @module dwell.sandbox
 local server = require "dwell.sandbox.server"
 local pem = require "dwell.sandbox.pem"
 
 local M = {}
 
+--- A running sandbox: `sb.url`, `sb.host`, `sb.port` and the methods below.
+-- @type Sandbox
 local Sandbox = {}
 Sandbox.__index = Sandbox
 
@@ -89,7 +92,21 @@ local function url_host(host)
   return host
 end
 
+--- Module functions.
+-- @section module
+
 --- Starts a sandbox (see the module comment); returns it, or nil and a message.
+-- @tparam[opt] table opts the options:
+-- @tparam[opt] {string|table,...} opts.routes route sets: "tuya", "rooms", "ruckus", "echo", "static", or
+--   `{ set = "tuya", config = {...} }` (README, "The local sandbox", lists each set's configuration)
+-- @tparam[opt] string opts.host address to listen on (default 127.0.0.1)
+-- @tparam[opt] integer opts.port port (default 0: any free port)
+-- @tparam[opt] integer opts.latency_ms delay every answer
+-- @tparam[opt] table opts.faults faults to inject (docs/internals.md, "Sandbox")
+-- @tparam[opt] integer opts.seed seed for probabilistic faults
+-- @tparam[opt] integer opts.record_limit most recent requests kept (10000)
+-- @tparam[opt] table opts.tls `{ cert = pem, key = pem }` serves HTTPS
+-- @return a Sandbox, or nil and a message
 function M.start(opts)
   opts = opts or {}
   if type(opts) ~= "table" then return nil, "sandbox.start: options must be a table" end

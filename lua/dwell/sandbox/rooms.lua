@@ -66,7 +66,7 @@ return function(config, env)
       headers = headers or {}
       for k, v in pairs(rl) do headers[k] = v end
       -- The API lists text/plain first among what it produces: without an explicit
-      -- Accept it answers in text/plain (NOTES.md §3).
+      -- Accept it answers in text/plain (docs/vendors/rooms.md §3).
       if not (req.headers.accept or ""):find("json", 1, true) and type(out) == "table" then
         st.stats.missing_accept = st.stats.missing_accept + 1
         headers["Content-Type"] = "text/plain; charset=utf-8"

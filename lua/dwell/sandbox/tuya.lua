@@ -1,6 +1,6 @@
 --- Tuya Cloud gateway emulation for dwell.sandbox (route set "tuya").
 --
--- Implemented from specs/tuya/NOTES.md independently of the client: it verifies every request's
+-- Implemented from docs/vendors/tuya.md independently of the client: it verifies every request's
 -- HMAC-SHA256 signature (client_id [+ access_token] + t + nonce + stringToSign, §3), issues tokens
 -- with a configurable TTL and single-use refresh tokens (§4), rejects skewed `t` with 1013, and
 -- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya_community.lua.
@@ -153,8 +153,8 @@ return function(config, env)
     local params = url.parse_query(req.query or "")
     if params.grant_type ~= "1" then return fail(1003, "grant type invalid") end
     state.stats.grants = state.stats.grants + 1
-    -- A repeat call while a token is live returns that token with less time left (NOTES §4.1);
-    -- in one-live-token mode it issues a new one, which ends the live one.
+    -- A repeat call while a token is live returns that token with less time left
+    -- (docs/vendors/tuya.md §4.1); in one-live-token mode it issues a new one, which ends the live one.
     local live = state.live
     if live and not config.one_live_token and state.tokens[live.access_token] and live.expires_at > now_ms() then
       return token_result(live)

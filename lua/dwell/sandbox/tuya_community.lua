@@ -437,7 +437,7 @@ function Community:find_member(block_id, id)
   return m
 end
 
--- Validates and applies a member body (seed 004 table) onto `m` (a staged copy).
+-- Validates and applies a member body (Tuya's Modify Member table, docs/vendors/tuya.md §7.3) onto `m` (a staged copy).
 function Community:apply_member(m, body, creating)
   local need = { "block_ids", "structure_id", "education", "role_ids", "admin_name", "sex", "mobile" }
   if not creating then table.insert(need, 1, "member_id") end

@@ -23,6 +23,7 @@
 --                                                    false when the wait would exceed max_wait
 -- Entries are flat tables of strings, numbers and booleans. Keys are per vendor and account
 -- (client id, account id, property id) and never hold secrets.
+-- @module dwell.store
 local errors = require "dwell.error"
 local redact_url = require("dwell.redact").url
 
@@ -43,12 +44,14 @@ function M.file(opts) return require("dwell.store.file").new(opts) end
 function M.redis(opts) return require("dwell.store.redis").new(opts) end
 
 --- A store error: kind "store", naming the store (its URL without user-info).
+-- @local
 function M.error(name, reason, message)
   return errors.new{ kind = "store", reason = reason, store = name, retryable = true,
     message = name .. ": " .. message }
 end
 
 --- Seconds left on a pipeline deadline ({ at, left = fn }), or nil when there is none.
+-- @local
 function M.left(deadline)
   if type(deadline) == "table" and type(deadline.left) == "function" then return deadline:left() end
   return nil
@@ -102,12 +105,14 @@ end
 
 --- The warn hook for a client's `on_warning` option: the function itself, else Lua's warn()
 -- (shown when warnings are on: `lua -W`, or warn("@on")).
+-- @local
 function M.warner(on_warning)
   if type(on_warning) == "function" then return on_warning end
   return function(info) warn("dwell: " .. tostring(info.message)) end
 end
 
 --- Checks the store options of a client configuration: nil when fine, else option, rule.
+-- @local
 function M.check_client_options(cfg)
   local s = cfg.store
   if s ~= nil and type(s) ~= "string" and not is_store(s) then
@@ -125,6 +130,7 @@ end
 
 --- The client's store from its configuration: store (resolved) with store_fallback applied;
 -- or nil, invalid_argument. `label` names the vendor in warnings.
+-- @local
 function M.for_client(cfg, host, label)
   local s, err = M.resolve(cfg.store, host)
   if not s then
@@ -142,6 +148,7 @@ function M.for_client(cfg, host, label)
 end
 
 --- The strings errors must never show for `store` (a Redis password), as a list.
+-- @local
 function M.secrets(s)
   local out = {}
   if type(s) == "table" and type(s.secrets) == "function" then
@@ -239,6 +246,7 @@ end
 --- Runs fn holding `key`'s lease in `store` (an object with try_lock(key, owner, ttl, timeout)
 -- -> true | false | nil, err and unlock(key, owner, timeout)). Waits, polling, at most
 -- `timeout` seconds; a lease whose holder died expires after `ttl` seconds.
+-- @local
 function M.lease(store, key, ttl, fn, timeout)
   local core = require "dwell.core"
   local scheduler = require "dwell.scheduler"

@@ -1,4 +1,4 @@
---- The Tuya client's configuration as data (NOTES.md §1): data centres, every option and its
+--- The Tuya client's configuration as data (docs/vendors/tuya.md §1): data centres, every option and its
 -- rule, and the checks made before anything is built, so that a bad configuration is nil,
 -- invalid_argument naming the option, never a failure on a later call. Never echoes the secret.
 local errors = require "dwell.error"
@@ -8,7 +8,7 @@ local validate = require "dwell.validate"
 
 local M = {}
 
---- Data centres (NOTES.md §1).
+--- Data centres (docs/vendors/tuya.md §1).
 M.REGIONS = {
   cn = "https://openapi.tuyacn.com",
   us = "https://openapi.tuyaus.com",

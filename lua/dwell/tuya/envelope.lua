@@ -1,7 +1,7 @@
---- Tuya's response envelope (NOTES.md §5): `{ success, result, t, tid }` on success,
+--- Tuya's response envelope (docs/vendors/tuya.md §5): `{ success, result, t, tid }` on success,
 -- `{ success = false, code, msg, t, tid }` on failure, both with HTTP 200. Decodes a
 -- response, maps failure codes to dwell.error kinds and normalises result keys to the
--- documented snake_case (NOTES.md §8.1: examples mix camelCase and snake_case).
+-- documented snake_case (docs/vendors/tuya.md §8.1: examples mix camelCase and snake_case).
 local errors = require "dwell.error"
 
 local M = {}
@@ -25,7 +25,7 @@ local KIND = {
 M.REAUTH = { [1002] = true, [1010] = true, [1011] = true, [1012] = true, [1400] = true }
 --- Clock skew: correct the offset from the envelope's `t` and retry once.
 M.CLOCK = 1013
---- Throttling (NOTES §5): the request was refused before it was processed, so any request,
+--- Throttling (docs/vendors/tuya.md §5): the request was refused before it was processed, so any request,
 -- write or read, waits and is sent again.
 M.THROTTLED = { [1110] = true, [1199] = true }
 --- Transient server errors ("system busy", "user syncing, retry later", "system error"): the

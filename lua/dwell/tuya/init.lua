@@ -7,6 +7,7 @@
 -- (request, prepare, token_info). This file is wiring: options (config.lua), the signed request
 -- (request.lua), how a call runs on dwell.pipeline (profile.lua: re-authenticate once on
 -- 1010/1011/1012, correct the clock once on 1013) and tokens through dwell.credential (token.lua).
+-- @module dwell.tuya
 local api = require "dwell.api"
 local core_http = require("dwell.core").http
 local transport = require "dwell.transport"
@@ -48,11 +49,13 @@ local function default_now()
 end
 
 --- The request's `t`: the client clock in ms, corrected by the offset learnt from 1013 answers.
+-- @local
 function Adapter:now_ms()
   return math.floor(self.now() * 1000) + self.clock_offset_ms
 end
 
 --- Learns the offset between our clock and the gateway's from an envelope's `t` (ms).
+-- @local
 function Adapter:adjust_clock(server_t)
   local t = math.tointeger(tonumber(server_t))
   if t then self.clock_offset_ms = t - math.floor(self.now() * 1000) end
@@ -101,7 +104,7 @@ local function raw_request(r)
     return nil, errors.invalid_argument("tuya", "request", "path", "must be a string starting with /")
   end
   if method == "GET" and r.body ~= nil then
-    -- Tuya GETs carry no body and sign the empty-body hash (NOTES §3.2).
+    -- Tuya GETs carry no body and sign the empty-body hash (docs/vendors/tuya.md §3.2).
     return nil, errors.invalid_argument("tuya", "request", "body", "is not allowed on a GET")
   end
   if r.query ~= nil and type(r.query) ~= "table" then
@@ -127,6 +130,11 @@ local function raw_request(r)
 end
 
 --- Calls any Tuya API path: client:request{ method, path, query = {k = v} | {{k, v}, ...}, body }.
+-- Signed, retried and unwrapped like a declared endpoint; for paths dwell does not declare.
+-- @function client:request
+-- @tparam table r `method` (default GET), `path` (from `/`), `query`, `body` (a table, not on GET),
+--   `headers`, `idempotent` (true lets a write be resent like a read), `token_api`
+-- @return the envelope's `result`, or nil and a dwell.error
 function methods:request(r)
   local a = rawget(self, "_adapter")
   local spec, req = raw_request(r)
@@ -134,7 +142,11 @@ function methods:request(r)
   return a:call(spec, req)
 end
 
---- The signed request client:request(r) would send, without sending it (see Adapter:sign_request).
+--- The signed request client:request(r) would send, without sending it.
+-- @function client:prepare
+-- @tparam table r as for client:request
+-- @tparam[opt] table opts `{ access_token = ... }` signs with that token instead of fetching one
+-- @return `{ method, url, headers, body }`, or nil and a dwell.error
 function methods:prepare(r, opts)
   local a = rawget(self, "_adapter")
   local spec, req = raw_request(r)
@@ -143,6 +155,7 @@ function methods:prepare(r, opts)
 end
 
 --- Token state without secrets: { has_token, expires_in, uid, grants, refreshes, failed_refreshes }.
+-- @function client:token_info
 function methods:token_info()
   local a = rawget(self, "_adapter")
   local cur = a.credential:peek()
@@ -155,11 +168,13 @@ function methods:token_info()
 end
 
 --- The clock offset (ms) learnt from the gateway (1013 answers).
+-- @function client:clock_offset_ms
 function methods:clock_offset_ms()
   return rawget(self, "_adapter").clock_offset_ms
 end
 
 --- Every endpoint of this client, sorted by name.
+-- @function client:endpoints
 function methods:endpoints()
   return api.list(rawget(self, "_tree"))
 end
@@ -179,6 +194,43 @@ local function make_transport(cfg)
 end
 
 --- Creates a client, or returns nil, dwell.error (invalid_argument) for a bad configuration.
+-- The client is the endpoint tree (`tuya.community.room_users`, ...; docs/reference/tuya.md)
+-- plus the methods below. Unknown options are refused with a did-you-mean.
+-- @tparam table cfg the options:
+-- @tparam string cfg.client_id the cloud project's Access ID
+-- @tparam string cfg.secret the cloud project's Access Secret
+-- @tparam[opt] string cfg.region cn, us, us-east, eu, eu-west or in (docs/vendors/tuya.md §1) ...
+-- @tparam[opt] string cfg.base_url ... or any gateway URL (the sandbox's `sb.url`)
+-- @tparam[opt] string cfg.lang the `lang` header
+-- @tparam[opt] boolean cfg.raw_keys true keeps result keys as received (default: snake_case)
+-- @tparam[opt] boolean cfg.nonce false sends no nonce (default: one per request)
+-- @tparam[opt] string cfg.sign_scheme "hmac" (default) or "legacy" (docs/vendors/tuya.md §3.6)
+-- @tparam[opt] number cfg.refresh_margin_s renew the token this long before it expires
+-- @tparam[opt] table cfg.token_store an older `{ get, set }` token store (or give `store`)
+-- @tparam[opt] table cfg.limiter a rate limiter (dwell.ratelimit) every call takes from
+-- @tparam[opt] table cfg.rate_limit `{ capacity, refill_per_second }`: a bucket of the client id,
+--   kept in the store (shared by every process using it); instead of `limiter`
+-- @tparam[opt] string|table cfg.store where tokens and rate budgets live: "memory" (default),
+--   "file:///dir", "redis://[user:password@]host:port/db", or a dwell.store (README "Sharing tokens
+--   and rate budgets across processes")
+-- @tparam[opt] string cfg.store_fallback "memory": keep working locally while the store fails
+-- @tparam[opt] function cfg.on_warning told `{ kind = "store", event, store, message }` when the
+--   fallback starts and ends (default: Lua's warn())
+-- @tparam[opt] integer cfg.timeout_ms one attempt's timeout (default 30000)
+-- @tparam[opt] integer cfg.connect_timeout_ms the connect phase's timeout
+-- @tparam[opt] integer cfg.deadline_ms the whole call's bound: token fetch, waits and retries (default 120000)
+-- @tparam[opt] table cfg.retry `{ attempts = 3, base_ms = 200, cap_ms = 10000 }` (README "Retries")
+-- @tparam[opt] string cfg.ca_file a CA bundle to verify the server with
+-- @tparam[opt] string cfg.ca_path a directory of CA certificates
+-- @tparam[opt] boolean cfg.insecure true turns TLS verification off (explicit opt-in)
+-- @tparam[opt] string|false cfg.proxy a proxy for every call; false: none, whatever the environment says
+-- @tparam[opt] integer cfg.max_response_bytes answers larger than this fail as `transport`
+-- @tparam[opt] function cfg.on_request hook called before each attempt (see dwell.transport.new)
+-- @tparam[opt] function cfg.on_response hook called after each attempt (see dwell.transport.new)
+-- @tparam[opt] table cfg.clock a clock `{ now = function() ... end }` (a virtual one in tests)
+-- @tparam[opt] table cfg.transport a dwell.transport, or a host's transport with a non-blocking `send`
+--   (docs/internals.md, "Transport"); replaces the options above
+-- @return a client, or nil and a dwell.error
 function M.new(cfg)
   local base, err = config.check(cfg)
   if not base then return nil, err end

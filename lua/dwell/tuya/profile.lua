@@ -1,5 +1,5 @@
 --- How a Tuya call runs on dwell.pipeline: signed (request.lua), read from the envelope
--- (envelope.lua, NOTES.md §5) into the pipeline's verdicts, and hooks that never see the refresh
+-- (envelope.lua, docs/vendors/tuya.md §5) into the pipeline's verdicts, and hooks that never see the refresh
 -- token the token path carries. `a` is the client state.
 local json = require "dwell.json"
 local retry = require "dwell.retry"

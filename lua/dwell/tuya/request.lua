@@ -1,4 +1,4 @@
---- The signed Tuya request (NOTES.md §3): the canonical URL, the string to sign, the headers.
+--- The signed Tuya request (docs/vendors/tuya.md §3): the canonical URL, the string to sign, the headers.
 -- `a` is the client state: config (client_id, base_url, lang), signer, use_nonce, sign_scheme
 -- and now_ms().
 local core = require "dwell.core"

@@ -1,4 +1,4 @@
---- Tuya request signing, HMAC-SHA256 "new signature" (specs/tuya/NOTES.md §3).
+--- Tuya request signing, HMAC-SHA256 "new signature" (docs/vendors/tuya.md §3).
 --
 --   str  = client_id [.. access_token] .. t .. nonce .. stringToSign
 --   stringToSign = METHOD \n sha256_hex(body) \n signed-header lines (each ending in \n) \n Url
@@ -72,7 +72,7 @@ function M.sign(secret, message)
   return core.hmac_sha256_hex(secret, message, true)
 end
 
---- Legacy scheme (projects created before 2021-06-30, NOTES §3.6): no stringToSign.
+--- Legacy scheme (projects created before 2021-06-30, docs/vendors/tuya.md §3.6): no stringToSign.
 function M.legacy_message(client_id, access_token, t)
   return client_id .. (access_token or "") .. tostring(t)
 end

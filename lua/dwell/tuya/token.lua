@@ -1,4 +1,4 @@
---- Tuya access tokens (NOTES.md §4) for dwell.credential: a grant, refreshed with the
+--- Tuya access tokens (docs/vendors/tuya.md §4) for dwell.credential: a grant, refreshed with the
 -- single-use refresh token, both fetched through the pipeline as declared endpoints
 -- (token.get, token.refresh) inside the calling request's deadline.
 local errors = require "dwell.error"

@@ -1,6 +1,6 @@
 --- The Rooms sandbox's REST handlers (/restapi/v2/...): rooms, room users,
 -- company users, roles, account, transaction sides, over the seeded state.
--- Paging, filter and sort follow NOTES.md §4 and §9; errors are ApiError bodies,
+-- Paging, filter and sort follow docs/vendors/rooms.md §4 and §9; errors are ApiError bodies,
 -- except GetRoomUsers' 404, which has no body (§6 trap 4).
 local json = require("dwell.core").json
 local seed = require "dwell.sandbox.rooms.seed"

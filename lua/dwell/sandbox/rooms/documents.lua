@@ -3,7 +3,7 @@
 -- multipart/form-data (one part named "file"), listed (folder, name, archived, dynamic filters),
 -- read (includeContents gives base64Contents), deleted and shared with room users; library forms
 -- added to a room as dynamic documents; envelopes made from room documents; the room picture.
--- Limits (NOTES.md §8): 35 MB per upload, 25 MB of documents per envelope.
+-- Limits (docs/vendors/rooms.md §8): 35 MB per upload, 25 MB of documents per envelope.
 local core = require "dwell.core"
 local forms = require "dwell.sandbox.rooms.forms"
 local reply = require "dwell.sandbox.rooms.reply"

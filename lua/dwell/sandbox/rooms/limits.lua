@@ -1,4 +1,4 @@
---- The Rooms sandbox's rate limits (NOTES.md §8): an hourly budget counted from
+--- The Rooms sandbox's rate limits (docs/vendors/rooms.md §8): an hourly budget counted from
 -- the first call (the Rooms rule), a 30-second burst window, X-RateLimit-* and
 -- X-BurstLimit-* on every API response, HOURLY_APIINVOCATION_LIMIT_EXCEEDED /
 -- BURST_APIINVOCATION_LIMIT_EXCEEDED once spent.

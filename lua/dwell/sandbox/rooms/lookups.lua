@@ -1,7 +1,7 @@
 --- The Rooms sandbox's lookup lists (GET /v2/<name>, no account) and the account's eSignature
 -- permission profiles: seeded, read-only. Ids follow the documented shapes where the swagger
 -- gives one (stateId "US-OH", countryId "US"/"UK", timeZoneId "eastern", closing statuses of
--- NOTES.md §5); the rest are sandbox values (unverified against DocuSign's real lists).
+-- docs/vendors/rooms.md §5); the rest are sandbox values (unverified against DocuSign's real lists).
 local reply = require "dwell.sandbox.rooms.reply"
 
 local M = {}

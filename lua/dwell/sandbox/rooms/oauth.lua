@@ -1,4 +1,4 @@
---- The Rooms sandbox's OAuth service (NOTES.md §2): POST /oauth/token for the JWT
+--- The Rooms sandbox's OAuth service (docs/vendors/rooms.md §2): POST /oauth/token for the JWT
 -- grant (RS256 verified against the configured public key; aud, iss, sub, exp,
 -- iat checked) and for authorization-code refresh, GET /oauth/userinfo, and the
 -- bearer check every API route uses.
@@ -44,7 +44,7 @@ function M.new(st)
     end
     -- aud is the bare OAuth host: the configured one; else the Host the request
     -- reached, or the demo OAuth host a client built for the developer
-    -- environment names while pointed at the sandbox (NOTES.md §1).
+    -- environment names while pointed at the sandbox (docs/vendors/rooms.md §1).
     local aud_ok
     if cfg.aud then aud_ok = c.aud == cfg.aud
     else aud_ok = c.aud == header(req, "host") or c.aud == DEMO_OAUTH_HOST end
@@ -86,7 +86,7 @@ function M.new(st)
       refresh_token = cfg.refresh_token, scope = "signature dtr.rooms.read" }
   end
 
-  -- Authorization Code Grant exchange (NOTES.md §2.3): config.auth_code is a
+  -- Authorization Code Grant exchange (docs/vendors/rooms.md §2.3): config.auth_code is a
   -- one-time code; the answer carries a refresh token.
   local function code_grant(form, req)
     if not client_of(req) then return 401, {}, { error = "invalid_client" } end

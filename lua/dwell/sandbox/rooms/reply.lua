@@ -1,7 +1,7 @@
 --- Answers shared by the Rooms sandbox's handler modules for the operations beyond rooms and
 -- users (offices, roles, lookups, documents, forms, tasks, fields): ApiError bodies, query
 -- integers and booleans as the .NET server binds them, the documented paging fields
--- (NOTES.md §9), JSON arrays that stay arrays, and the emulated clock's timestamps. They repeat
+-- (docs/vendors/rooms.md §9), JSON arrays that stay arrays, and the emulated clock's timestamps. They repeat
 -- dwell.sandbox.rooms.api's private helpers on purpose: that module is not changed here.
 local json = require("dwell.core").json
 local url = require "dwell.url"
