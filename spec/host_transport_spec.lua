@@ -231,7 +231,7 @@ end)
 
 describe("examples/host_event_loop.lua", function()
   it("runs as a user would and reports overlapping requests with one token grant", function()
-    local cmd = support.lua_cmd("examples/host_event_loop.lua 2>&1")
+    local cmd = support.lua_cmd("examples/host_event_loop.lua --sandbox 2>&1")
     local p = assert(io.popen(cmd))
     local out = p:read("a")
     local ok = p:close()
