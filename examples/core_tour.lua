@@ -1,8 +1,15 @@
---- A tour of dwell's C core (dwell.core): the pieces every vendor client is
--- built from. Run it with `make demo`, or directly:
---   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' lua5.4 examples/core_tour.lua
--- It needs the `openssl` command to make a throw-away RSA key for the JWT part.
--- Every step checks its own result and the script exits non-zero if one fails.
+#!/usr/bin/env lua5.4
+--- A tour of dwell's C core (dwell.core): the pieces every vendor client is built from.
+--
+--   lua5.4 examples/core_tour.lua [--sandbox]      (from the checkout or any directory)
+--
+-- It talks to no server, so it needs no settings, and --sandbox (accepted, as by every
+-- example) has nothing to start. It needs the `openssl` command to make a throw-away RSA key
+-- for the JWT part. Every step checks its own result and the script exits non-zero if one fails.
+local ex = dofile((debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "_setup.lua")
+ex.parser("core_tour.lua", "A tour of dwell's C core: SHA-256, HMAC, base64, RS256.",
+  { settings = false, sandbox = "Accepted as by every example; the tour talks to no server." }):parse(arg)
+
 local dwell = require "dwell"
 local core = dwell.core
 

@@ -3,44 +3,39 @@
 -- and that office's region (ids and names: offices.list and regions.list, read once).
 --
 --   lua5.4 examples/rooms_export_users.lua --sandbox [--out users.csv]
---       starts a local sandbox (with a throw-away RSA key pair made by openssl) and exports from it
+--       starts a local sandbox (with a throw-away RSA key pair made by openssl), exports from
+--       it, stops it
 --   DWELL_ROOMS_ACCOUNT_ID=... DWELL_ROOMS_INTEGRATION_KEY=... DWELL_ROOMS_USER_ID=... \
 --   DWELL_ROOMS_PRIVATE_KEY_FILE=key.pem DWELL_ROOMS_ENV=demo lua5.4 examples/rooms_export_users.lua [--out f.csv]
 --       (or the same settings in the profile file, or DWELL_ROOMS_ACCESS_TOKEN: README "Settings")
 --
 -- Options: --out FILE (default stdout), --status open,closed (rooms to include; default
 -- all: active, pending and closed; the API's own default, without roomStatus, is active rooms
--- only), --page-size N (1..100, default 100).
+-- only), --page-size N (1..100, default 100), --profile NAME; --help tells them all.
 -- Rooms and room users are paged with startPosition/count; the rate limiter keeps the
 -- account under its hourly budget. A summary goes to stderr.
-local root = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.."
-package.path = ("%s/lua/?.lua;%s/lua/?/init.lua;"):format(root, root) .. package.path
-package.cpath = ("%s/build/?.so;"):format(root) .. package.cpath
-
+local ex = dofile((debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "_setup.lua")
 local dwell = require "dwell"
 
 local function die(msg)
-  io.stderr:write("rooms_export_users: ", tostring(msg), "\n")
-  os.exit(1)
+  ex.die("rooms_export_users", msg)
 end
 
 local function parse_args(argv)
-  local o = { status = "open,closed", page_size = 100 }
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--sandbox" then o.sandbox = true
-    elseif a == "--out" then i = i + 1; o.out = argv[i]
-    elseif a == "--status" then i = i + 1; o.status = argv[i]
-    elseif a == "--page-size" then i = i + 1; o.page_size = math.tointeger(tonumber(argv[i]))
-    elseif a == "-h" or a == "--help" then
-      io.write("usage: rooms_export_users.lua (--sandbox | with DWELL_ROOMS_* or a profile) [--out FILE] [--status LIST]"
-        .. " [--page-size N]\n")
-      os.exit(0)
-    else die("unknown argument " .. a) end
-    i = i + 1
-  end
-  return o
+  local parser = ex.parser("rooms_export_users.lua",
+    "Exports every user of every room of a DocuSign Rooms account to CSV, with office and region.",
+    { sandbox = "Start a local Rooms sandbox (with a throw-away RSA key pair), export from it, stop it." })
+  parser:option("--out", "CSV file to write (default: stdout)."):argname("<file>")
+  parser:option("--status", "Rooms to include, by roomStatus, comma-separated: open,closed is all of them.",
+    "open,closed")
+    :argname("<list>")
+  parser:option("--page-size", "Items per page, 1..100.", "100"):argname("<n>")
+    :convert(function(v)
+      local n = math.tointeger(tonumber(v))
+      if not n or n < 1 or n > 100 then return nil, "--page-size must be an integer from 1 to 100" end
+      return n
+    end)
+  return parser:parse(argv)
 end
 
 local function read(path)
@@ -91,10 +86,17 @@ local function main()
   local sb, cfg
   -- without --sandbox, every setting comes from the chain: DWELL_ROOMS_*, then the profile file
   if o.sandbox then sb, cfg = sandbox_setup() end
-  local rooms, err = dwell.rooms(cfg)
-  if not rooms then die(err) end
+  local rooms, err = dwell.rooms(cfg or { profile = o.profile })
+  if not rooms then ex.die("rooms_export_users", err, ex.USAGE) end
   local out = io.stdout
-  if o.out then out = assert(io.open(o.out, "wb")) end
+  if o.out then
+    local f, ferr = io.open(o.out, "wb")
+    if not f then
+      if sb then sb:close() end
+      die(ferr)
+    end
+    out = f
+  end
   local function row(values)
     local f = {}
     for i, v in ipairs(values) do f[i] = csv_field(v) end

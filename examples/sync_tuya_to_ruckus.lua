@@ -1,20 +1,25 @@
 #!/usr/bin/env lua5.4
 --- Make a RUCKUS One unit's users match the approved residents of a Tuya Smart Community block.
 --
---   lua5.4 examples/sync_tuya_to_ruckus.lua [--dry-run] [--sandbox]
+--   lua5.4 examples/sync_tuya_to_ruckus.lua --sandbox [--dry-run]
+--       starts both vendors' emulations on 127.0.0.1 and syncs those (what `make demo` runs)
+--   lua5.4 examples/sync_tuya_to_ruckus.lua [--dry-run] [--profile NAME]
 --       [--tuya-url URL --tuya-client-id ID --tuya-secret S --block-id B]
 --       [--ruckus-url URL --property-id P --hashed-secret H]
---   (or dwell's settings chain: DWELL_TUYA_BASE_URL, DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET,
---    DWELL_RUCKUS_BASE_URL, DWELL_RUCKUS_PROPERTY_ID, DWELL_RUCKUS_HASHED_SECRET, then the profile
---    file; the block from DWELL_TUYA_BLOCK_ID: `eval "$(dwell sandbox --env)"` sets them all)
+--   (what the options leave out comes from dwell's settings chain: DWELL_TUYA_BASE_URL,
+--    DWELL_TUYA_CLIENT_ID, DWELL_TUYA_SECRET, DWELL_RUCKUS_BASE_URL, DWELL_RUCKUS_PROPERTY_ID,
+--    DWELL_RUCKUS_HASHED_SECRET, then the profile file; the block from DWELL_TUYA_BLOCK_ID:
+--    `eval "$(dwell sandbox --env)"` sets them all)
 --
 -- Residents are matched to unit users by phone number (digits, country code included), then by
 -- name. For each approved resident (room_user_stage 20) the matching unit user gets the
 -- resident's name and phone number and is made ACTIVE; every other ACTIVE unit user (moved out,
 -- or never approved) is BLOCKED. The resident API has no call to create unit users, so approved
 -- residents without one are reported as "missing" (add them on the RUCKUS One admin side).
--- --dry-run reports the same plan without changing anything. --sandbox starts both vendors'
--- emulations on 127.0.0.1 and syncs those (what `make demo` runs).
+-- --dry-run reports the same plan without changing anything.
+--
+-- Run as a script it syncs; `require`d or dofile'd it returns its functions (M.run, M.plan).
+local ex = dofile((debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "_setup.lua")
 local dwell = require "dwell"
 
 local APPROVED = 20
@@ -114,22 +119,21 @@ function M.run(tuya, portal, opts)
   return steps, counts
 end
 
--- Flags (--name value or --name=value) are explicit client options; what they leave out comes
--- from dwell's settings chain (DWELL_TUYA_*, DWELL_RUCKUS_*, then the profile file; README
--- "Settings"). The block comes from --block-id or DWELL_TUYA_BLOCK_ID.
-local function option(args, name)
-  for i, a in ipairs(args) do
-    if a == "--" .. name then return args[i + 1] end
-    local v = a:match("^%-%-" .. name:gsub("%-", "%%-") .. "=(.*)$")
-    if v then return v end
-  end
-  if name == "block-id" then return os.getenv("DWELL_TUYA_BLOCK_ID") end
-  return nil
-end
-
-local function flag(args, name)
-  for _, a in ipairs(args) do if a == "--" .. name then return true end end
-  return false
+--- The command line: argparse's result. The explicit client options (--tuya-*, --property-id,
+-- --hashed-secret, --ruckus-url) win; what they leave out comes from the settings chain.
+function M.parse_args(argv)
+  local parser = ex.parser("sync_tuya_to_ruckus.lua",
+    "Makes a RUCKUS One unit's users match the approved residents of a Tuya community block.",
+    { sandbox = "Start seeded Tuya and RUCKUS sandboxes, sync them, stop them." })
+  parser:flag("-n --dry-run", "Report the plan; change nothing.")
+  parser:option("--tuya-url", "Tuya base URL (else DWELL_TUYA_BASE_URL / DWELL_TUYA_REGION)."):argname("<url>")
+  parser:option("--tuya-client-id", "Tuya Access ID (else DWELL_TUYA_CLIENT_ID)."):argname("<id>")
+  parser:option("--tuya-secret", "Tuya Access Secret (else DWELL_TUYA_SECRET)."):argname("<secret>")
+  ex.block_option(parser)
+  parser:option("--ruckus-url", "RUCKUS One base URL (else DWELL_RUCKUS_BASE_URL / DWELL_RUCKUS_REGION)."):argname("<url>")
+  parser:option("--property-id", "RUCKUS property (else DWELL_RUCKUS_PROPERTY_ID)."):argname("<id>")
+  parser:option("--hashed-secret", "RUCKUS unit's hashed secret (else DWELL_RUCKUS_HASHED_SECRET)."):argname("<hash>")
+  return parser:parse(argv)
 end
 
 -- Starts the two emulations; the RUCKUS unit users are seeded from the Tuya residents so that
@@ -160,25 +164,31 @@ local function start_sandboxes()
       base_url = rsb.url }) }
 end
 
-function M.main(args)
-  local dry = flag(args, "dry-run")
+function M.main(argv)
+  local args = M.parse_args(argv)
+  local dry = args.dry_run
   local env
   local tuya, portal, block
-  if flag(args, "sandbox") then
+  if args.sandbox then
     env = start_sandboxes()
     tuya, portal, block = env.tuya, env.portal, env.block_id
   else
     local err
-    tuya, err = dwell.tuya{ client_id = option(args, "tuya-client-id"), secret = option(args, "tuya-secret"),
-      base_url = option(args, "tuya-url") }
-    if not tuya then io.stderr:write(tostring(err), "\n"); return 2 end
-    portal, err = dwell.ruckus{ property_id = option(args, "property-id"), hashed_secret = option(args, "hashed-secret"),
-      base_url = option(args, "ruckus-url") }
-    if not portal then io.stderr:write(tostring(err), "\n"); return 2 end
-    block = option(args, "block-id")
+    tuya, err = dwell.tuya{ client_id = args.tuya_client_id, secret = args.tuya_secret, base_url = args.tuya_url,
+      profile = args.profile }
+    if not tuya then io.stderr:write("sync_tuya_to_ruckus: ", tostring(err), "\n"); return ex.USAGE end
+    portal, err = dwell.ruckus{ property_id = args.property_id, hashed_secret = args.hashed_secret,
+      base_url = args.ruckus_url, profile = args.profile }
+    if not portal then io.stderr:write("sync_tuya_to_ruckus: ", tostring(err), "\n"); return ex.USAGE end
+    block, err = ex.block_id(args)
+    if not block then io.stderr:write("sync_tuya_to_ruckus: ", err, "\n"); return ex.USAGE end
   end
   local steps, counts = M.run(tuya, portal, { block_id = block, dry_run = dry })
-  if not steps then io.stderr:write("sync failed: ", tostring(counts), "\n"); return 1 end
+  if not steps then
+    io.stderr:write("sync_tuya_to_ruckus: sync failed: ", tostring(counts), "\n")
+    if env then env.tuya_sb:stop(); env.ruckus_sb:stop() end
+    return 1
+  end
   print(string.format("%d approved residents, %d unit users%s", counts.residents, counts.users,
     dry and " (dry run: nothing changed)" or ""))
   for _, step in ipairs(steps) do
