@@ -161,13 +161,13 @@ end
 
 -- Where _send waits and performs: the dwell scheduler's. A transport driven by a host event
 -- loop (dwell.loop.luv, dwell.loop.cqueues) overrides these four and keeps the policy above.
-function Transport:_now() return scheduler.now() end
-function Transport:_take(limiter, max_wait) return limiter:take(1, max_wait) end
-function Transport:_perform(creq)
+function Transport._now() return scheduler.now() end
+function Transport._take(_, limiter, max_wait) return limiter:take(1, max_wait) end
+function Transport._perform(_, creq)
   local resp, err = scheduler.perform(creq)
   return resp, err
 end
-function Transport:_sleep(seconds) return scheduler.sleep(seconds) end
+function Transport._sleep(_, seconds) return scheduler.sleep(seconds) end
 
 function Transport:_send(req)
   local method = string.upper(req.method or "GET")
