@@ -129,6 +129,27 @@ describe("dwell.core.http socket sessions", function()
     assert.same({}, d.watch)
   end)
 
+  it("gives the loop descriptors of its own, closed only once the loop has seen their removal", function()
+    -- Linux: /proc/self/fd/N of a socket exists (opening it fails with ENXIO) until it is closed
+    local function open_fd(fd)
+      local f, err = io.open("/proc/self/fd/" .. fd)
+      if f then f:close() return true end
+      return not err:find("No such file", 1, true)
+    end
+    local d = driver(s)
+    local id = assert(s:submit{ url = sb.url .. "/static/5" })
+    d.run(function() return next(d.watch) ~= nil end)
+    local fd = next(d.watch)
+    assert.is_true(open_fd(fd))
+    assert.is_true(s:cancel(id)) -- a connect cut short: curl closes its socket at once
+    assert.is_true(open_fd(fd), "the loop's descriptor stays until the loop was told")
+    local changes = assert(s:events())
+    assert.same({ { fd = fd, what = "remove" } }, changes)
+    assert.is_true(open_fd(fd), "the loop stops watching it first")
+    s:pending() -- the next call, whichever
+    assert.is_false(open_fd(fd))
+  end)
+
   it("ignores a descriptor curl does not know", function()
     local done, n = assert(s:action(1000))
     assert.same({}, done)

@@ -10,70 +10,148 @@
  *
  * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION only record what curl
  * asks for, in C arrays; no Lua runs inside them. events() hands the record
- * to Lua afterwards, in the order curl asked (a socket removed and a new one
- * with the same number come out in that order), so the loop can stop
- * watching a closed descriptor before it watches its successor. */
+ * to Lua afterwards, in the order curl asked.
+ *
+ * The loop never sees curl's own descriptors. curl closes a socket as soon as
+ * it is done with it (a refused connect, a connection cut short), before the
+ * loop can hear of it, and a loop still watching a closed descriptor fails
+ * (cqueues: "unable to update event disposition"; libuv: errors, or events
+ * of whatever socket gets the number next). libcurl 7.88 closes sockets that
+ * are still connecting without CURLOPT_CLOSESOCKETFUNCTION, so a close cannot
+ * be deferred either. Instead each socket curl asks to have watched gets a
+ * duplicate descriptor of the loop's own (fcntl F_DUPFD_CLOEXEC), which is
+ * what events() reports and action() takes. The session closes it only after
+ * its removal was handed out by events() and the loop calls the session again
+ * (any method), by which time the loop has stopped watching it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http_session.h"
 
 #define SOCKET_MT "dwell.http.socket_session"
 
 typedef struct {
-  curl_socket_t fd;
+  int fd;   /* the loop's descriptor */
   int what; /* CURL_POLL_IN, _OUT, _INOUT or _REMOVE */
 } sock_event;
+
+/* A socket curl wants watched: curl's descriptor and the loop's duplicate. */
+typedef struct watch {
+  curl_socket_t curl_fd;
+  int loop_fd;
+  struct watch *prev, *next;
+} watch_t;
+
+typedef struct {
+  int *fd;
+  size_t n, cap;
+} fd_list;
 
 typedef struct {
   dwell_session s; /* first: the transfers, as in any session */
   sock_event *ev;  /* changes since the last events() */
   size_t nev, cap;
+  watch_t *watches; /* what curl wants watched now */
+  int nwatched;
+  fd_list closing;  /* duplicates whose removal was recorded since the last events() */
+  fd_list closable; /* their removal was handed out: closed at the next call */
   long timer_ms;     /* the last timeout curl asked for (-1: none) */
   int timer_changed; /* since the last events() */
-  int oom;           /* a change could not be recorded */
-  int watched;       /* sockets curl wants watched now */
+  int failed;        /* a change could not be recorded: 0, or an errno */
 } socket_session;
 
-/* ---- libcurl callbacks: record, nothing else -------------------------- */
-
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-  socket_session *ss = userp;
-  size_t i;
-  (void)easy;
-  /* socketp is non-NULL once curl_multi_assign marked fd as watched */
-  if (what == CURL_POLL_REMOVE) {
-    if (socketp) ss->watched--;
-  } else if (!socketp) {
-    ss->watched++;
-    curl_multi_assign(ss->s.multi, fd, ss);
+static int fd_push(fd_list *l, int fd) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    int *p = realloc(l->fd, cap * sizeof *p);
+    if (!p) return -1;
+    l->fd = p;
+    l->cap = cap;
   }
-  /* A later wish for the same socket replaces an earlier one, unless that
-   * one was a removal: the socket after it may be a new one with the same
-   * number, and the loop must see both. */
+  l->fd[l->n++] = fd;
+  return 0;
+}
+
+static void fd_close_all(fd_list *l) {
+  size_t i;
+  for (i = 0; i < l->n; i++) close(l->fd[i]);
+  l->n = 0;
+}
+
+static int record(socket_session *ss, int fd, int what) {
+  size_t i;
+  /* A later wish for the same descriptor replaces an earlier one. A removal
+   * ends it: the descriptor is not used again while the loop may watch it. */
   for (i = ss->nev; i-- > 0;) {
     if (ss->ev[i].fd == fd) {
-      if (ss->ev[i].what != CURL_POLL_REMOVE) {
-        ss->ev[i].what = what;
-        return 0;
-      }
-      break;
+      ss->ev[i].what = what;
+      return 0;
     }
   }
   if (ss->nev == ss->cap) {
     size_t cap = ss->cap ? ss->cap * 2 : 16;
     sock_event *p = realloc(ss->ev, cap * sizeof *p);
-    if (!p) {
-      ss->oom = 1;
-      /* a removal that cannot be recorded must not fail a cleanup */
-      return what == CURL_POLL_REMOVE ? 0 : -1;
-    }
+    if (!p) return -1;
     ss->ev = p;
     ss->cap = cap;
   }
   ss->ev[ss->nev].fd = fd;
   ss->ev[ss->nev].what = what;
   ss->nev++;
+  return 0;
+}
+
+static void watch_unlink(socket_session *ss, watch_t *w) {
+  if (w->prev) w->prev->next = w->next;
+  else ss->watches = w->next;
+  if (w->next) w->next->prev = w->prev;
+  ss->nwatched--;
+}
+
+/* ---- libcurl callbacks: record, nothing else -------------------------- */
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+  socket_session *ss = userp;
+  watch_t *w = socketp;
+  (void)easy;
+  if (what == CURL_POLL_REMOVE) {
+    if (!w) return 0;
+    watch_unlink(ss, w);
+    if (record(ss, w->loop_fd, CURL_POLL_REMOVE) || fd_push(&ss->closing, w->loop_fd)) {
+      /* cannot tell the loop: it may go on watching a closed descriptor */
+      if (!ss->failed) ss->failed = ENOMEM;
+      close(w->loop_fd);
+    }
+    free(w);
+    return 0;
+  }
+  if (!w) {
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) {
+      if (!ss->failed) ss->failed = errno;
+      return -1;
+    }
+    w = calloc(1, sizeof *w);
+    if (!w) {
+      close(dup);
+      if (!ss->failed) ss->failed = ENOMEM;
+      return -1;
+    }
+    w->curl_fd = fd;
+    w->loop_fd = dup;
+    w->next = ss->watches;
+    if (ss->watches) ss->watches->prev = w;
+    ss->watches = w;
+    ss->nwatched++;
+    curl_multi_assign(ss->s.multi, fd, w);
+  }
+  if (record(ss, w->loop_fd, what)) {
+    if (!ss->failed) ss->failed = ENOMEM;
+    return -1;
+  }
   return 0;
 }
 
@@ -88,7 +166,22 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
 /* ---- the handle ------------------------------------------------------- */
 
 static void socket_release(socket_session *ss) {
+  watch_t *w, *next;
+  /* curl reports its sockets removed here (recorded, their duplicates queued) */
   if (!ss->s.closed) dwell_session_release(&ss->s);
+  for (w = ss->watches; w; w = next) {
+    next = w->next;
+    close(w->loop_fd);
+    free(w);
+  }
+  ss->watches = NULL;
+  ss->nwatched = 0;
+  fd_close_all(&ss->closable);
+  fd_close_all(&ss->closing);
+  free(ss->closable.fd);
+  free(ss->closing.fd);
+  memset(&ss->closable, 0, sizeof ss->closable);
+  memset(&ss->closing, 0, sizeof ss->closing);
   free(ss->ev);
   ss->ev = NULL;
   ss->nev = ss->cap = 0;
@@ -99,10 +192,18 @@ static int ss_gc(lua_State *L) {
   return 0;
 }
 
+/* Every method starts here: the duplicates whose removal the loop has seen
+ * are closed now. */
 static socket_session *check_socket(lua_State *L) {
   socket_session *ss = luaL_checkudata(L, 1, SOCKET_MT);
   if (ss->s.closed) luaL_argerror(L, 1, "socket session is closed");
+  fd_close_all(&ss->closable);
   return ss;
+}
+
+static int failure(lua_State *L, socket_session *ss) {
+  return dwell_fail(L, "dwell.core.http: cannot record curl's socket events (%s); close the session",
+                    strerror(ss->failed));
 }
 
 /* http.new_socket_session() -> session | nil, err */
@@ -151,13 +252,14 @@ static const char *what_name(int what) {
 /* s:events() -> { { fd =, what = "in"|"out"|"inout"|"remove" }, ... }, timeout_ms
  * The socket changes since the last call, in order, and the timer curl
  * wants: nil when unchanged, -1 for none, else milliseconds from now (0: act
- * at once). Call it after submit, cancel and action. nil, err when a change
- * could not be recorded (out of memory): the session can no longer be
- * driven reliably. */
+ * at once). fd is the loop's own descriptor for the socket. Call it after
+ * submit, cancel and action. nil, err when a change could not be recorded
+ * (out of memory or descriptors): the session can no longer be driven
+ * reliably. */
 static int ss_events(lua_State *L) {
   socket_session *ss = check_socket(L);
   size_t i;
-  if (ss->oom) return dwell_fail(L, "dwell.core.http: out of memory while recording socket events");
+  if (ss->failed) return failure(L, ss);
   lua_createtable(L, (int)ss->nev, 0);
   for (i = 0; i < ss->nev; i++) {
     lua_createtable(L, 0, 2);
@@ -169,6 +271,12 @@ static int ss_events(lua_State *L) {
   }
   /* only once the table is built: a Lua error above loses nothing */
   ss->nev = 0;
+  {
+    /* the removals are out: their duplicates are closed at the next call */
+    fd_list t = ss->closable;
+    ss->closable = ss->closing;
+    ss->closing = t;
+  }
   if (ss->timer_changed) {
     lua_pushinteger(L, (lua_Integer)ss->timer_ms);
     ss->timer_changed = 0;
@@ -179,33 +287,36 @@ static int ss_events(lua_State *L) {
 }
 
 /* s:action([fd [, what]]) -> { {id=, resp=} | {id=, err=}, ... }, in_flight
- * Tells curl that fd is ready (what: "in", "out", "inout", "err", or nil to
- * let curl look), or without fd that its timer fired; returns the transfers
- * that finished, as session:poll does. An fd curl no longer knows is
- * ignored. */
+ * Tells curl that the socket of the loop's descriptor fd is ready (what:
+ * "in", "out", "inout", "err", or nil to let curl look), or without fd that
+ * its timer fired; returns the transfers that finished, as session:poll
+ * does. A descriptor the session no longer watches is ignored. */
 static int ss_action(lua_State *L) {
   static const char *const names[] = {"in", "out", "inout", "err", NULL};
   static const int masks[] = {CURL_CSELECT_IN, CURL_CSELECT_OUT, CURL_CSELECT_IN | CURL_CSELECT_OUT,
                               CURL_CSELECT_ERR};
   socket_session *ss = check_socket(L);
   curl_socket_t fd = CURL_SOCKET_TIMEOUT;
-  int mask = 0, running = 0, out;
-  CURLMcode mc;
+  int mask = 0, running = 0, out, known = 1;
   if (!lua_isnoneornil(L, 2)) {
     int isnum;
     lua_Integer v = lua_tointegerx(L, 2, &isnum);
+    watch_t *w;
     if (!isnum || v < 0 || v > 0x7fffffff) luaL_argerror(L, 2, "fd must be a non-negative integer or nil");
-    fd = (curl_socket_t)v;
     if (!lua_isnoneornil(L, 3)) mask = masks[luaL_checkoption(L, 3, NULL, names)];
+    for (w = ss->watches; w && w->loop_fd != (int)v; w = w->next) {
+    }
+    if (w) fd = w->curl_fd;
+    else known = 0;
   } else if (!lua_isnoneornil(L, 3)) {
     luaL_argerror(L, 3, "an event needs an fd");
   }
   lua_newtable(L);
   out = lua_gettop(L);
-  mc = curl_multi_socket_action(ss->s.multi, fd, mask, &running);
-  if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET) {
-    if (ss->oom) return dwell_fail(L, "dwell.core.http: out of memory while recording socket events");
-    return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
+  if (known) {
+    CURLMcode mc = curl_multi_socket_action(ss->s.multi, fd, mask, &running);
+    if (ss->failed) return failure(L, ss);
+    if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
   }
   dwell_session_collect(L, &ss->s, out, 0);
   lua_pushinteger(L, ss->s.nactive);
@@ -220,7 +331,7 @@ static int ss_close(lua_State *L) {
 static int ss_tostring(lua_State *L) {
   socket_session *ss = luaL_checkudata(L, 1, SOCKET_MT);
   lua_pushfstring(L, "dwell.http.socket_session (%s, %d in flight, %d sockets watched)",
-                  ss->s.closed ? "closed" : "open", ss->s.nactive, ss->watched);
+                  ss->s.closed ? "closed" : "open", ss->s.nactive, ss->nwatched);
   return 1;
 }
 
