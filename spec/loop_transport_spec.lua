@@ -380,3 +380,17 @@ for _, entry in ipairs(HARNESSES) do
     end)
   end)
 end
+
+describe("examples/luv_gateway.lua", function()
+  it("serves local HTTP requests by calling Tuya through dwell without blocking its loop", function()
+    local support = require "sandbox_support"
+    local out, rc = support.shell(support.lua_cmd("examples/luv_gateway.lua --self-test 12 2>&1"))
+    assert.equal(0, rc, out)
+    assert.truthy(out:find("answered 12 requests", 1, true), out)
+    local at_once = tonumber(out:match("at most (%d+) dwell requests in flight"))
+    assert.is_true(at_once ~= nil and at_once > 1, out)
+    local ticks = tonumber(out:match("the loop's 10 ms timer fired (%d+) times"))
+    assert.is_true(ticks ~= nil and ticks > 0, out)
+    assert.truthy(out:find("token grants 1", 1, true), out)
+  end)
+end)
