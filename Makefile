@@ -18,6 +18,11 @@ SB_LIBS     ?= $(shell pkg-config --libs libmicrohttpd) -lpthread
 REDIS_CFLAGS ?= $(shell pkg-config --cflags lua5.4 hiredis)
 REDIS_LIBS   ?= $(shell pkg-config --libs hiredis)
 
+# Lua libraries dwell uses only when asked, detected at run time and never linked:
+# dwell.loop.luv needs luv (Debian lua-luv), dwell.loop.cqueues needs cqueues
+# (lua-cqueues). scripts/bootstrap installs both, for the specs and examples.
+LOOP_LUA_MODULES := luv cqueues
+
 # `make install` (used by the rockspec) copies the modules into these trees.
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4
@@ -42,7 +47,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store bench-loop fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -82,6 +87,10 @@ $(REDIS_SO): $(REDIS_OBJ)
 
 test: all
 	@scripts/run-specs $(SPECS)
+
+# Whether the optional event-loop libraries load (the dwell.loop specs need them).
+check-loops: all
+	@for m in $(LOOP_LUA_MODULES); do $(LUA) -e "require '$$m'" && echo "$$m: loads" || exit 1; done
 
 # The -Werror build (`all`) is the C lint; luacheck covers the Lua trees that exist.
 lint: all
@@ -132,7 +141,7 @@ install: modules
 	$(if $(INST_BINDIR),install -m 0755 bin/dwell bin/dwell-sandbox $(DESTDIR)$(INST_BINDIR)/)
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
-bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store)
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store) $(if $(wildcard bench/loop.lua),bench-loop)
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
@@ -149,6 +158,10 @@ bench-wire: all
 
 bench-json: all
 	$(LUA) bench/json.lua
+
+# dwell.loop.luv / dwell.loop.cqueues: timer lateness during a batch, overlap, sequential vs concurrent.
+bench-loop: all
+	$(LUA) bench/loop.lua
 
 # Repeatable instruction counts of the same decodes (callgrind; see bench/json_count.lua).
 bench-json-count: all $(BUILD)/bench/json_count

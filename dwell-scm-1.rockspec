@@ -31,6 +31,15 @@ dependencies = {
 -- Documentation only, never needed to build or install: `make docs` runs LDoc (the "ldoc"
 -- rock; Debian's lua-ldoc, which scripts/bootstrap installs) to write the Lua API's HTML.
 
+-- Optional at run time, like libmicrohttpd for the sandbox server: dwell.loop.luv needs
+-- "luv" and dwell.loop.cqueues needs "cqueues", each detected when its transport is made
+-- (a dwell.error names the one missing). LuaRocks has no optional dependencies, so they are
+-- listed for the specs, which run both.
+test_dependencies = {
+  "luv",
+  "cqueues",
+}
+
 -- CURL is found by its library: Debian puts curl/curl.h under the multiarch
 -- include directory, which LuaRocks does not search but the compiler does.
 external_dependencies = {

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "dwell.h"
+#include "http_session.h"
 
 #define SESSION_MT "dwell.http.session"
 #define RESPONSE_MT "dwell.http.response"
@@ -90,7 +91,7 @@ static void buf_trim(buf_t *b) {
 
 /* ---- transfers and sessions ------------------------------------------- */
 
-typedef struct xfer {
+typedef struct dwell_xfer {
   CURL *easy;
   struct curl_slist *hdrs;
   buf_t body, head;
@@ -104,19 +105,11 @@ typedef struct xfer {
   size_t url_len;
   lua_Integer timeout, ctimeout, max_set;
   lua_Integer id;
-  struct xfer *prev, *next;
+  struct dwell_xfer *prev, *next;
   char errbuf[CURL_ERROR_SIZE];
 } xfer_t;
 
-typedef struct {
-  CURLSH *share;
-  CURLM *multi;
-  xfer_t *free_list; /* singly linked through next */
-  xfer_t *active;    /* doubly linked: in the multi handle */
-  int nactive;
-  lua_Integer next_id;
-  int closed;
-} session_t;
+typedef dwell_session session_t;
 
 static void xfer_destroy(xfer_t *x) {
   if (x->easy) curl_easy_cleanup(x->easy);
@@ -141,7 +134,7 @@ static void free_push(session_t *s, xfer_t *x) {
   s->free_list = x;
 }
 
-static void session_release(session_t *s) {
+void dwell_session_release(session_t *s) {
   xfer_t *x, *next;
   for (x = s->active; x; x = next) {
     next = x->next;
@@ -165,7 +158,7 @@ static void session_release(session_t *s) {
 
 static int session_gc(lua_State *L) {
   session_t *s = luaL_checkudata(L, 1, SESSION_MT);
-  if (!s->closed) session_release(s);
+  if (!s->closed) dwell_session_release(s);
   return 0;
 }
 
@@ -771,12 +764,11 @@ static int s_request(lua_State *L) {
   return n;
 }
 
-/* session:submit(req) -> id | nil, err */
-static int s_submit(lua_State *L) {
-  session_t *s = check_session(L);
+/* Submits the request at index arg on the session's multi handle. */
+int dwell_session_submit(lua_State *L, session_t *s, int arg) {
   xfer_t *x = free_head(L, s);
   CURLMcode mc;
-  prepare(L, 2, 2, x, 1);
+  prepare(L, arg, arg, x, 1);
   mc = curl_multi_add_handle(s->multi, x->easy);
   if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
   s->free_list = x->next;
@@ -790,6 +782,11 @@ static int s_submit(lua_State *L) {
   return 1;
 }
 
+/* session:submit(req) -> id | nil, err */
+static int s_submit(lua_State *L) {
+  return dwell_session_submit(L, check_session(L), 2);
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -798,7 +795,7 @@ static double now_ms(void) {
 
 /* Moves finished transfers to the free list and appends their results to the
  * table at index out; returns how many there were. */
-static int collect(lua_State *L, session_t *s, int out, lua_Integer n) {
+int dwell_session_collect(lua_State *L, session_t *s, int out, lua_Integer n) {
   CURLMsg *msg;
   int queued, got = 0;
   while ((msg = curl_multi_info_read(s->multi, &queued))) {
@@ -844,7 +841,7 @@ static int s_poll(lua_State *L) {
     double left;
     CURLMcode mc = curl_multi_perform(s->multi, &running);
     if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
-    n += collect(L, s, out, n);
+    n += dwell_session_collect(L, s, out, n);
     if (n > 0 || s->nactive == 0) break;
     left = deadline - now_ms();
     if (left <= 0) break;
@@ -857,21 +854,24 @@ static int s_poll(lua_State *L) {
   return 2;
 }
 
-/* session:cancel(id) -> boolean: abandons an in-flight transfer. */
-static int s_cancel(lua_State *L) {
-  session_t *s = check_session(L);
-  lua_Integer id = luaL_checkinteger(L, 2);
+int dwell_session_cancel(session_t *s, lua_Integer id) {
   xfer_t *x;
   for (x = s->active; x; x = x->next) {
     if (x->id == id) {
       curl_multi_remove_handle(s->multi, x->easy);
       active_unlink(s, x);
       free_push(s, x);
-      lua_pushboolean(L, 1);
       return 1;
     }
   }
-  lua_pushboolean(L, 0);
+  return 0;
+}
+
+/* session:cancel(id) -> boolean: abandons an in-flight transfer. */
+static int s_cancel(lua_State *L) {
+  session_t *s = check_session(L);
+  lua_Integer id = luaL_checkinteger(L, 2);
+  lua_pushboolean(L, dwell_session_cancel(s, id));
   return 1;
 }
 
@@ -887,20 +887,25 @@ static int s_tostring(lua_State *L) {
   return 1;
 }
 
-static int new_session(lua_State *L) {
-  session_t *s;
+int dwell_session_init(lua_State *L, session_t *s, int share_connections) {
   pthread_once(&init_once, global_init);
   if (init_result != CURLE_OK) return dwell_fail(L, "dwell.core.http: curl_global_init failed");
-  s = lua_newuserdatauv(L, sizeof *s, 0);
-  memset(s, 0, sizeof *s);
-  luaL_setmetatable(L, SESSION_MT);
   s->share = curl_share_init();
   s->multi = curl_multi_init();
   if (!s->share || !s->multi) luaL_error(L, "dwell.core.http: cannot create libcurl handles");
   curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  if (share_connections) curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTS);
+  return 0;
+}
+
+static int new_session(lua_State *L) {
+  session_t *s = lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  luaL_setmetatable(L, SESSION_MT);
+  /* a half-made session is closed by __gc like any other */
+  if (dwell_session_init(L, s, 1)) return 2;
   return 1;
 }
 
@@ -959,5 +964,6 @@ int dwell_http_open(lua_State *L) {
   luaL_newlib(L, funcs);
   lua_pushstring(L, user_agent);
   lua_setfield(L, -2, "user_agent");
+  dwell_http_socket_register(L);
   return 1;
 }

@@ -20,8 +20,9 @@ M.RETRY_STATUS = { [429] = true, [502] = true, [503] = true, [504] = true }
 
 --- Transport failures after which the request provably never left: nothing was sent.
 local NOT_SENT = { dns = true, connect = true, tls = true }
---- Transport failures that would repeat identically: never retried.
-local DETERMINISTIC = { too_large = true, invalid = true }
+--- Transport failures that would repeat identically, or that the application itself ended
+-- (a host loop closing with the request in flight): never retried.
+local DETERMINISTIC = { too_large = true, invalid = true, cancelled = true }
 
 --- Whether a request may be sent again after an answer was lost: reads, and writes the
 -- declaration marks idempotent.

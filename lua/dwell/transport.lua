@@ -171,10 +171,20 @@ local function with_url(info, req)
   return info
 end
 
+-- Where _send waits and performs: the dwell scheduler's. A transport driven by a host event
+-- loop (dwell.loop.luv, dwell.loop.cqueues) overrides these four and keeps the policy above.
+function Transport._now() return scheduler.now() end
+function Transport._take(_, limiter, max_wait) return limiter:take(1, max_wait) end
+function Transport._perform(_, creq)
+  local resp, err = scheduler.perform(creq)
+  return resp, err
+end
+function Transport._sleep(_, seconds) return scheduler.sleep(seconds) end
+
 function Transport:_send(req)
   local method = string.upper(req.method or "GET")
   local repeatable = retry.repeatable(method, req.idempotent)
-  local deadline = req.deadline_at or (scheduler.now() + (req.deadline_ms or self.deadline_ms) / 1000)
+  local deadline = req.deadline_at or (self:_now() + (req.deadline_ms or self.deadline_ms) / 1000)
   local creq = self:_request(req)
   creq.method = method
   -- libcurl silently resends a request whose reused connection died before the answer:
@@ -189,22 +199,22 @@ function Transport:_send(req)
     info.attempt, info.status, info.timing, info.error, info.retry_in = (req.attempt or 1) + attempt - 1, nil, nil, nil, nil
     if req.limiter then
       -- nil, err: a shared store holding the budget failed (kind "store")
-      local ok, lerr = req.limiter:take(1, deadline - scheduler.now())
+      local ok, lerr = self:_take(req.limiter, deadline - self:_now())
       if ok == nil and errors.is(lerr) then return nil, lerr end
       if not ok then
         return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
       end
     end
-    local left_ms = math.floor((deadline - scheduler.now()) * 1000)
+    local left_ms = math.floor((deadline - self:_now()) * 1000)
     if left_ms <= 0 then return nil, deadline_error(with_url(info, req)) end
     creq.timeout_ms = math.min(timeout, left_ms)
     hook(self.on_request, info)
-    local resp, cerr = scheduler.perform(creq)
+    local resp, cerr = self:_perform(creq)
     info.status = resp and resp.status
     info.timing = resp and resp.timing
     info.error = cerr and cerr.kind
     local delay = self:_retry_delay(resp, cerr, attempt, attempts, repeatable)
-    if delay and scheduler.now() + delay >= deadline then delay = nil end
+    if delay and self:_now() + delay >= deadline then delay = nil end
     info.retry_in = delay
     hook(self.on_response, info)
     if not delay then
@@ -213,7 +223,7 @@ function Transport:_send(req)
       end
       return resp
     end
-    scheduler.sleep(delay)
+    self:_sleep(delay)
   end
 end
 
