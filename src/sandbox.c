@@ -33,7 +33,7 @@ static sb_server *server_new(void) {
   pthread_mutex_init(&s->lua_mu, NULL);
   pthread_mutex_init(&s->mu, NULL);
   pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* sb_sleep waits on the monotonic clock */
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the timer thread waits on the monotonic clock */
   pthread_cond_init(&s->cond, &ca);
   pthread_condattr_destroy(&ca);
   return s;
@@ -181,7 +181,15 @@ static const char *package_field(lua_State *L, const char *name) {
   return v ? v : "";
 }
 
-/* start{ host, port, latency_ms, cert, key, router = plain data }
+/* Errors in the server state are always caught (lua_pcall); this is for bugs. */
+static int state_panic(lua_State *S) {
+  const char *msg = lua_tostring(S, -1);
+  fprintf(stderr, "dwell.sandbox: unprotected error in the server state: %s\n", msg ? msg : "?");
+  return 0; /* then Lua aborts */
+}
+
+/* start{ host, port, latency_ms, threads, max_connections, overflow_connections,
+ *        idle_timeout_s, header_timeout_ms, cert, key, router = plain data }
  *   -> server | nil, err */
 static int l_start(lua_State *L) {
   char err[768];
@@ -190,6 +198,11 @@ static int l_start(lua_State *L) {
   const char *host = luaL_optstring(L, -1, "127.0.0.1");
   int port = (int)int_field(L, 1, "port", 0, 0, 65535);
   lua_Integer latency = int_field(L, 1, "latency_ms", 0, 0, 3600000);
+  lua_Integer threads = int_field(L, 1, "threads", 4, 1, 256);
+  lua_Integer max_conns = int_field(L, 1, "max_connections", 1024, 1, 1000000);
+  lua_Integer overflow = int_field(L, 1, "overflow_connections", 4096, 0, 1000000);
+  lua_Integer idle_s = int_field(L, 1, "idle_timeout_s", 30, 0, 86400);
+  lua_Integer header_ms = int_field(L, 1, "header_timeout_ms", 10000, 0, 3600000);
   lua_getfield(L, 1, "router");
   luaL_argcheck(L, lua_istable(L, -1), 1, "field 'router' must be a table");
   int spec = lua_gettop(L);
@@ -202,13 +215,19 @@ static int l_start(lua_State *L) {
   if (s == NULL) return luaL_error(L, "out of memory");
   h->s = s;
   s->latency_ms = (unsigned)latency;
+  s->threads = (unsigned)threads;
+  s->max_conns = (unsigned)max_conns;
+  s->overflow_conns = (unsigned)overflow;
+  s->idle_timeout_s = (unsigned)idle_s;
+  s->header_timeout_ms = (unsigned)header_ms;
   s->cert = dup_field(L, 1, "cert");
   s->key = dup_field(L, 1, "key");
   if ((s->cert == NULL) != (s->key == NULL))
     return luaL_error(L, "TLS needs both 'cert' and 'key'");
 
-  s->S = luaL_newstate();
+  s->S = lua_newstate(sb_lua_alloc, NULL);
   if (s->S == NULL) return luaL_error(L, "out of memory");
+  lua_atpanic(s->S, state_panic);
   lua_State *S = s->S;
   lua_pushcfunction(S, setup_protected);
   lua_pushlightuserdata(S, &paths);
@@ -308,7 +327,7 @@ static int m_stats(lua_State *L) {
   pthread_mutex_lock(&s->mu);
   st = s->st;
   pthread_mutex_unlock(&s->mu);
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 9);
   lua_pushinteger(L, st.received);
   lua_setfield(L, -2, "received");
   lua_pushinteger(L, st.served);
@@ -323,6 +342,10 @@ static int m_stats(lua_State *L) {
   lua_setfield(L, -2, "connections_total");
   lua_pushinteger(L, st.max_connections);
   lua_setfield(L, -2, "max_connections");
+  lua_pushinteger(L, st.rejected);
+  lua_setfield(L, -2, "rejected");
+  lua_pushinteger(L, st.evicted);
+  lua_setfield(L, -2, "evicted");
   return 1;
 }
 
@@ -348,6 +371,8 @@ static int m_reset(lua_State *L) {
   s->st.max_in_flight = s->st.in_flight;
   s->st.connections_total = s->st.connections;
   s->st.max_connections = s->st.connections;
+  s->st.rejected = 0;
+  s->st.evicted = 0;
   pthread_mutex_unlock(&s->mu);
   lua_pushboolean(L, 1);
   return 1;

@@ -8,7 +8,7 @@
 --   reset()       -> re-runs every route set's setup, clears recordings and fault counters
 --   control(set, action, args) -> the control function's result
 -- spec = { sets = { { name = "echo", config = {...} }, ... }, faults = {...},
---          seed = 1, record_limit = 10000 }
+--          seed = 1, record_limit = 10000, record_bytes = 32 MiB, record_body_bytes = 64 KiB }
 local routes = require "dwell.sandbox.routes"
 local faults = require "dwell.sandbox.faults"
 local json = require "dwell.sandbox.json"
@@ -135,12 +135,29 @@ local function apply_fault(f, status, headers, body)
   return status, headers, body, delay, nil
 end
 
+-- What a record costs in bytes, roughly: its strings (the table overhead aside).
+local function record_size(r)
+  local n = #r.method + #r.path + #r.query + #r.body
+  for k, v in pairs(r.headers) do n = n + #k + #v end
+  return n
+end
+
+-- Keeps the newest record_limit requests within record_bytes, each body cut to
+-- record_body_bytes: a load test's uploads must not stay in memory.
 local function record(self, req)
+  local body = req.body
   local r = { method = req.method, path = req.path, query = req.query, params = req.params,
-              headers = req.headers, body = req.body }
+              headers = req.headers, body = body, body_size = #body }
+  if #body > self.record_body_bytes then
+    r.body, r.body_truncated = body:sub(1, self.record_body_bytes), true
+  end
+  r.size = record_size(r)
   self.last = self.last + 1
   self.log[self.last] = r
-  if self.last - self.first + 1 > self.record_limit then
+  self.log_bytes = self.log_bytes + r.size
+  while self.last - self.first + 1 > self.record_limit
+    or (self.log_bytes > self.record_bytes and self.first < self.last) do
+    self.log_bytes = self.log_bytes - self.log[self.first].size
     self.log[self.first] = nil
     self.first = self.first + 1
   end
@@ -162,7 +179,12 @@ end
 
 function Router:requests()
   local out = {}
-  for i = self.first, self.last do out[#out + 1] = self.log[i] end
+  for i = self.first, self.last do
+    local r = self.log[i]
+    out[#out + 1] = { method = r.method, path = r.path, query = r.query, params = r.params,
+                      headers = r.headers, body = r.body, body_size = r.body_size,
+                      body_truncated = r.body_truncated }
+  end
   return out
 end
 
@@ -171,7 +193,7 @@ function Router:reset()
   self.env.clock_offset = self.initial_offset
   for _, set in ipairs(self.sets) do setup_set(set, self.env, list) end
   self.routes = list
-  self.log, self.first, self.last = {}, 1, 0
+  self.log, self.first, self.last, self.log_bytes = {}, 1, 0, 0
   faults.reset(self.faults)
   return true
 end
@@ -218,6 +240,8 @@ function M.new(spec, now)
     env = env, initial_offset = env.clock_offset, sets = {},
     faults = faults.compile(spec.faults, spec.seed),
     record_limit = spec.record_limit or 10000,
+    record_bytes = spec.record_bytes or 32 * 1024 * 1024,
+    record_body_bytes = spec.record_body_bytes or 64 * 1024,
   }, Router)
   self.ctx = { env = env }
   for _, s in ipairs(spec.sets or {}) do
