@@ -6,6 +6,9 @@
 -- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya_community.lua.
 --
 -- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
+--         sign_scheme ("hmac": the current scheme only, as a project created after 2021-06-30;
+--         "legacy": only HMAC(secret, client_id [+ access_token] + t), NOTES §3.6, so a client
+--         switched to it is really tested; "either": both, as an older project accepts),
 --         blocks (3), residents_per_block (160), members (45), camel_keys (answer in camelCase,
 --         as some of Tuya's English examples do).
 -- controls: credentials(), expire_tokens(), set_clock_offset{ms}, set_skew{ms}, set_token_ttl{seconds},
@@ -66,6 +69,21 @@ return function(config, env)
     return 200, {}, { success = false, code = code, msg = msg, t = now_ms(), tid = core.random_hex(16) }
   end
 
+  local scheme = config.sign_scheme or "hmac"
+  if scheme ~= "hmac" and scheme ~= "legacy" and scheme ~= "either" then
+    error(("tuya sandbox: sign_scheme must be \"hmac\", \"legacy\" or \"either\" (got %s)"):format(tostring(scheme)), 0)
+  end
+
+  -- The signed path is the decoded one, as Tuya's official connectors sign it: the Python
+  -- connector (tuya-connector-python) signs the path string its caller passed, before
+  -- `requests` percent-encodes it for the wire; the Go connector signs req.URL.Path, which Go
+  -- keeps decoded; the Node connector runs decodeURIComponent over the URL before signing.
+  -- They agree with the query rule (raw values, NOTES §3.2); for paths that need no encoding
+  -- (every seeded id) decoded and encoded are the same string.
+  local function signed_path(raw)
+    return (raw:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
+  end
+
   -- stringToSign exactly as Tuya documents it, from what arrived on the wire.
   local function expected_sign(req, token_api)
     local h = req.headers
@@ -78,7 +96,7 @@ return function(config, env)
     table.sort(pairs_list, function(a, b) return byte_less(a[1], b[1]) end)
     local q = {}
     for i, kv in ipairs(pairs_list) do q[i] = kv[1] .. "=" .. kv[2] end
-    local signed_url = req.path .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
+    local signed_url = signed_path(req.path) .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
     local lines = {}
     for name in (h["signature-headers"] or ""):gmatch("[^:]+") do
       lines[#lines + 1] = name .. ":" .. (h[name:lower()] or "") .. "\n"
@@ -90,18 +108,40 @@ return function(config, env)
     return core.hmac_sha256_hex(creds.secret, str, true)
   end
 
+  -- Legacy scheme (NOTES §3.6): no stringToSign.
+  local function legacy_sign(req, token_api)
+    local h = req.headers
+    local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "")
+    return core.hmac_sha256_hex(creds.secret, str, true)
+  end
+
+  local function sign_ok(req, token_api)
+    local got = req.headers.sign or ""
+    if scheme ~= "legacy" then
+      local want = expected_sign(req, token_api)
+      if want and core.constant_eq(want, got) then return true end
+    end
+    if scheme ~= "hmac" then return core.constant_eq(legacy_sign(req, token_api), got) end
+    return false
+  end
+
   -- Gateway checks shared by every API, in the gateway's order; nil when the request may proceed.
   local function admit(req, token_api)
     local h = req.headers
     if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
-    if h.sign_method ~= nil and h.sign_method ~= "HMAC-SHA256" then return fail(1004, "sign invalid") end
+    -- sign_method is a required header (NOTES §2; Tuya's header tables mark it mandatory) and
+    -- HMAC-SHA256 its only value: the gateway cannot verify a request without it, and refuses
+    -- it as it refuses a wrong signature (1004).
+    if h.sign_method ~= "HMAC-SHA256" then
+      state.stats.sign_invalid = state.stats.sign_invalid + 1
+      return fail(1004, "sign invalid")
+    end
     local t = h.t and h.t:match("^%d+$") and math.tointeger(tonumber(h.t))
     if not t or math.abs(t - now_ms()) > state.skew_ms then
       state.stats.skewed = state.stats.skewed + 1
       return fail(1013, "request time is invalid")
     end
-    local want = expected_sign(req, token_api)
-    if not want or not core.constant_eq(want, h.sign or "") then
+    if not sign_ok(req, token_api) then
       state.stats.sign_invalid = state.stats.sign_invalid + 1
       return fail(1004, "sign invalid")
     end
