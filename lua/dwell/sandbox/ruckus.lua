@@ -25,7 +25,7 @@ local DEFAULT_SECRET = "dwell-sandbox-unit-secret-7c2f0a9e"
 local P = "/residents/properties/{propertyId}"
 
 local REASONS = { [400] = "BAD_REQUEST", [401] = "UNAUTHORIZED", [404] = "NOT_FOUND",
-  [415] = "UNSUPPORTED_MEDIA_TYPE", [429] = "TOO_MANY_REQUESTS", [500] = "INTERNAL_SERVER_ERROR" }
+  [406] = "NOT_ACCEPTABLE", [415] = "UNSUPPORTED_MEDIA_TYPE", [429] = "TOO_MANY_REQUESTS", [500] = "INTERNAL_SERVER_ERROR" }
 
 local function arr(t)
   return array_mt and setmetatable(t, array_mt) or t
@@ -111,7 +111,7 @@ return function(config, env)
     local u = config.unit or {}
     state = {
       users = users, order = order, tokens = {}, logins = 0, hashed_secret = hashed_secret,
-      buckets = {}, limited = 0, unauthorized = 0,
+      buckets = {}, limited = 0, unauthorized = 0, not_acceptable = 0,
       unit = { guid = u.guid or uuid(rand), number = u.number or "101", description = u.description or "Corner unit",
         contact = u.contact or { contactName = "Ana Silva", email = "ana.silva@example.com", phoneNumber = "+15550001001" },
         status = u.status or "ENABLED", secret = u.secret or "unit-pass-0001", guestSecret = u.guestSecret or "guest-pass-0001" },
@@ -218,8 +218,37 @@ return function(config, env)
     return v
   end
 
-  -- Wraps a handler with the checks every route shares: property, rate limit, token.
-  local function route(method, path, handler, open)
+  -- What each operation produces (NOTES.md §3): JSON in its three media types, or CSS / PNG.
+  local JSON_TYPES = { "application/json", "application/hal+json", "application/vnd.ruckus.v1+json" }
+
+  -- Whether an Accept header admits one of `produces`: a missing Accept admits anything;
+  -- media ranges (type/subtype, type/*, */*) with q=0 admit nothing.
+  local function acceptable(accept, produces)
+    if accept == nil or accept:match("^%s*$") then return true end
+    for range in accept:gmatch("[^,]+") do
+      local mt = (range:match("^%s*([^;%s]+)") or ""):lower()
+      local q = tonumber(range:match(";%s*[qQ]%s*=%s*([%d.]+)") or "1") or 1
+      if q > 0 then
+        if mt == "*/*" then return true end
+        local major = mt:match("^([^/]+)/%*$")
+        for _, p in ipairs(produces) do
+          if p == mt or (major and p:match("^[^/]+") == major) then return true end
+        end
+      end
+    end
+    return false
+  end
+
+  -- Spring answers an Accept it cannot produce (e.g. text/xml) with 406 Not Acceptable and no
+  -- body: the error document itself would be JSON, which that Accept refuses too.
+  local function not_acceptable()
+    state.not_acceptable = state.not_acceptable + 1
+    return 406, {}, ""
+  end
+
+  -- Wraps a handler with the checks every route shares: property, rate limit, token, Accept.
+  local function route(method, path, handler, open, produces)
+    produces = produces or JSON_TYPES
     return { method, path, function(req, ctx)
       if not take(req) then return limited() end
       local s, h, b = property_ok(req)
@@ -228,6 +257,7 @@ return function(config, env)
         state.unauthorized = state.unauthorized + 1
         return fail(401, "Unauthorized: missing, invalid or expired unit token")
       end
+      if not acceptable(req.headers.accept, produces) then return not_acceptable() end
       return handler(req, ctx)
     end }
   end
@@ -530,9 +560,9 @@ return function(config, env)
     { "POST", P .. "/units/logins", login },
     route("GET", P, property),
     route("GET", P .. "/uiConfigurations", ui_configuration, true),
-    route("GET", P .. "/styles", styles, true),
-    route("GET", P .. "/files/favicons", favicon, true),
-    route("GET", P .. "/files/{type}", file, true),
+    route("GET", P .. "/styles", styles, true, { "text/css" }),
+    route("GET", P .. "/files/favicons", favicon, true, { "image/png" }),
+    route("GET", P .. "/files/{type}", file, true, { "image/png" }),
     route("GET", P .. "/access", access, true),
     route("GET", P .. "/units", function(req) return hal(unit_repr(req)) end),
     route("PUT", P .. "/units", edit_unit),
@@ -571,7 +601,10 @@ return function(config, env)
     user_devices = function(args) return copy(state.user_devices[(args or {}).user_id] or {}) end,
     unit = function() return copy(state.unit) end,
     unit_devices = function() return copy(state.unit_devices) end,
-    stats = function() return { logins = state.logins, limited = state.limited, unauthorized = state.unauthorized } end,
+    stats = function()
+      return { logins = state.logins, limited = state.limited, unauthorized = state.unauthorized,
+               not_acceptable = state.not_acceptable }
+    end,
     reset = function() reset(); return true end,
   }
   return routes, controls
