@@ -20,6 +20,8 @@ typedef struct sb_stats {
   lua_Integer max_connections;   /* most TCP connections open at once */
   lua_Integer rejected;          /* requests answered 503 because their connection was over the limit */
   lua_Integer evicted;           /* idle or slow connections closed to make room for a new one */
+  lua_Integer reads;             /* lanes > 1: requests served as reads on one lane */
+  lua_Integer writes;            /* lanes > 1: requests run on every lane */
 } sb_stats;
 
 /* One TCP connection (libmicrohttpd's socket context). */
@@ -44,12 +46,31 @@ typedef struct sb_timer {
 /* Blocks this big are mapped and unmapped directly (sandbox_mem.c). */
 #define SB_MAP_MIN ((size_t)256 << 10)
 
-typedef struct sb_server {
-  struct MHD_Daemon *daemon;
-  /* The server's own Lua state: only touched with lua_mu held. */
+/* One of the server's Lua states, each with the whole router and every route
+ * set: only touched with its mu held. Lane 0 is the primary: it keeps the
+ * record, the fault counters and answers controls. */
+typedef struct sb_lane {
   lua_State *S;
   int router_ref;
-  pthread_mutex_t lua_mu;
+  pthread_mutex_t mu;
+} sb_lane;
+
+struct sb_req;
+
+typedef struct sb_server {
+  struct MHD_Daemon *daemon;
+  /* The server's Lua states (lanes[0..nlanes-1]); a writer locks them all, in order. */
+  sb_lane *lanes;
+  int nlanes;
+  lua_Integer seq;               /* requests run on every lane so far (all lanes locked) */
+  lua_Integer *lane_reads;       /* reads each lane served (under mu) */
+  lua_Integer rr;                /* the lane the next read tries first (under mu) */
+  /* Router calls run on executor threads, one per lane, never on libmicrohttpd's
+   * workers: a worker parks the connection and queues the request (jobs, under mu). */
+  pthread_t *exec;
+  int nexec;
+  struct sb_req *jobs_head, *jobs_tail;
+  pthread_cond_t job_cond;
   /* Set by start, read-only while serving. */
   unsigned latency_ms;
   unsigned threads;              /* libmicrohttpd worker threads */
@@ -71,6 +92,11 @@ typedef struct sb_server {
   char *cert, *key;
   int port;
 } sb_server;
+
+/* sandbox.c */
+/* Locks every lane, in order (a writer), and unlocks them. */
+void sb_lock_all(sb_server *s);
+void sb_unlock_all(sb_server *s);
 
 /* sandbox_http.c */
 /* Starts libmicrohttpd on host:port (TLS if s->cert is set). Returns 0, or -1

@@ -4,7 +4,9 @@
  * connections cost memory, not threads. A request that must wait (latency_ms,
  * a delay fault, a response that never arrives) parks its connection
  * (MHD_suspend_connection) and the timer thread resumes it when due; no
- * worker sleeps. Route handlers run in the one server lua_State under lua_mu.
+ * worker sleeps. Route handlers run on executor threads (one per lane, see
+ * run_job), never on the workers: a worker parks the request's connection,
+ * queues it and gets it back with the router's decision.
  *
  * Load: up to max_conns connections are served normally. A connection beyond
  * that is kept only to answer its request with 503 and Retry-After (then
@@ -57,18 +59,31 @@ typedef struct sb_req {
   int counted;                   /* counted in (received, in_flight) */
   int done;                      /* counted out (served) */
   int waited;                    /* latency_ms served */
+  int queued;                    /* handed to the executors */
   int routed;                    /* `out` holds the router's decision */
+  int parked_after;              /* the decision's delay (or hang) is being served */
+  int ran;                       /* lanes: lane 0 ran the handler (replicas do the same) */
   sb_outcome out;
   sb_timer timer;
-} sb_req;
-
-typedef struct sb_dispatch {
-  sb_server *s;
+  /* for the executor: set by the worker before queueing, valid while suspended */
+  struct sb_req *job_next;
+  struct MHD_Connection *conn;
   const char *method;
-  sb_req *rq;
   sb_header *headers;
   size_t nheaders;
+} sb_req;
+
+/* Which router function a lane runs for a request. */
+enum { RUN_DISPATCH, RUN_READ, RUN_REPLAY, RUN_RECORD };
+
+typedef struct sb_dispatch {
+  sb_lane *lane;
+  sb_req *rq;
   sb_outcome *out;
+  int run;                       /* RUN_* */
+  lua_Number now;                /* lanes: the request's time, the same on every lane */
+  lua_Integer seq;               /* lanes: seeds the request's random values */
+  int write;                     /* RUN_READ: set when the request must run on every lane */
 } sb_dispatch;
 
 /* A body cut short: the response announces `declared` bytes but sends `send`. */
@@ -140,17 +155,23 @@ static void *timer_main(void *arg) {
   return NULL;
 }
 
-/* Sets stopping, resumes every parked request and joins the timer thread. */
+/* Sets stopping, resumes every parked or queued request and joins the timer
+ * and executor threads (each resumes what it holds before it ends). */
 static void stop_timer(sb_server *s) {
   pthread_mutex_lock(&s->mu);
   s->stopping = 1;
   resume_due(s, 0);
   pthread_cond_broadcast(&s->cond);
+  pthread_cond_broadcast(&s->job_cond);
   pthread_mutex_unlock(&s->mu);
   if (s->timer_running) {
     pthread_join(s->timer_thread, NULL);
     s->timer_running = 0;
   }
+  for (int i = 0; i < s->nexec; i++) pthread_join(s->exec[i], NULL);
+  s->nexec = 0;
+  free(s->exec);
+  s->exec = NULL;
 }
 
 /* ---- libmicrohttpd callbacks without Lua -------------------------------- */
@@ -287,6 +308,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
   }
   if (rq->out.resp) MHD_destroy_response(rq->out.resp);
+  free(rq->headers);
   free(rq->uri);
   sb_big_free(rq->body);
   free(rq);
@@ -378,8 +400,14 @@ static void push_headers(lua_State *S, const sb_header *h, size_t n) {
 static void push_request(lua_State *S, const sb_dispatch *d) {
   const char *uri = d->rq->uri;
   const char *q = strchr(uri, '?');
-  lua_createtable(S, 0, 6);
-  lua_pushstring(S, d->method);
+  lua_createtable(S, 0, 9);
+  lua_pushnumber(S, d->now);
+  lua_setfield(S, -2, "now");
+  lua_pushinteger(S, d->seq);
+  lua_setfield(S, -2, "seq");
+  lua_pushboolean(S, d->rq->ran);
+  lua_setfield(S, -2, "run_handler");
+  lua_pushstring(S, d->rq->method);
   lua_setfield(S, -2, "method");
   if (q) {
     lua_pushlstring(S, uri, (size_t)(q - uri));
@@ -391,7 +419,7 @@ static void push_request(lua_State *S, const sb_dispatch *d) {
     lua_pushliteral(S, "");
   }
   lua_setfield(S, -2, "query");
-  push_headers(S, d->headers, d->nheaders);
+  push_headers(S, d->rq->headers, d->rq->nheaders);
   lua_setfield(S, -2, "headers");
   lua_pushlstring(S, d->rq->body ? d->rq->body : "", d->rq->len);
   lua_setfield(S, -2, "body");
@@ -429,16 +457,26 @@ static int kind_of(const char *k) {
   return SB_NORMAL;
 }
 
-/* router.dispatch(req) -> status, headers, body, delay_ms, kind */
+static const char *const RUN_NAMES[] = { "dispatch", "lane_dispatch", "replay", "record" };
+
+/* router.dispatch(req) -> status, headers, body, delay_ms, kind, ran
+ * router.lane_dispatch(req) -> the same, or false: run it on every lane
+ * router.replay(req), router.record(req) -> nothing that matters */
 static int dispatch_protected(lua_State *S) {
   sb_dispatch *d = (sb_dispatch *)lua_touserdata(S, 1);
   sb_outcome *out = d->out;
   size_t blen;
   lua_settop(S, 0);
-  lua_rawgeti(S, LUA_REGISTRYINDEX, d->s->router_ref);
-  lua_getfield(S, 1, "dispatch");
+  lua_rawgeti(S, LUA_REGISTRYINDEX, d->lane->router_ref);
+  lua_getfield(S, 1, RUN_NAMES[d->run]);
   push_request(S, d);
-  lua_call(S, 1, 5); /* results at 2..6 */
+  lua_call(S, 1, 6); /* results at 2..7 */
+  if (d->run == RUN_REPLAY || d->run == RUN_RECORD) return 0;
+  if (d->run == RUN_READ && lua_type(S, 2) == LUA_TBOOLEAN && !lua_toboolean(S, 2)) {
+    d->write = 1;
+    return 0;
+  }
+  d->rq->ran = lua_toboolean(S, 7);
   lua_Integer status = luaL_optinteger(S, 2, 200);
   out->status = (status >= 100 && status <= 999) ? (unsigned)status : 500;
   out->delay_ms = luaL_optinteger(S, 5, 0);
@@ -473,41 +511,136 @@ static struct MHD_Response *plain_response(const char *text, size_t n) {
   return r;
 }
 
-/* Runs the router under the Lua lock; fills `out`. */
-static void run_router(sb_server *s, struct MHD_Connection *c, const char *method, sb_req *rq,
-                       sb_outcome *out) {
-  size_t n = 0;
-  MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &n);
-  header_fill f = { NULL, 0, n };
-  f.h = (sb_header *)calloc(n ? n : 1, sizeof *f.h);
-  if (f.h) MHD_get_connection_values(c, MHD_HEADER_KIND, fill_header, &f);
-  sb_dispatch d = { s, method, rq, f.h, f.n, out };
-
-  pthread_mutex_lock(&s->lua_mu);
-  lua_State *S = s->S;
+/* Runs one router function for rq in a lane whose lock the caller holds.
+ * For RUN_DISPATCH and RUN_READ fills rq->out (a 500 if the router fails);
+ * returns 1 if RUN_READ found that the request must run on every lane. */
+static int run_lane(sb_lane *ln, int run, sb_req *rq, lua_Number now, lua_Integer seq) {
+  sb_outcome *out = &rq->out;
+  sb_dispatch d = { ln, rq, out, run, now, seq, 0 };
+  lua_State *S = ln->S;
   lua_settop(S, 0);
   if (!lua_checkstack(S, 8)) {
-    out->status = 500;
-    out->resp = plain_response("sandbox: server Lua stack exhausted", 35);
-  } else {
-    lua_pushcfunction(S, dispatch_protected);
-    lua_pushlightuserdata(S, &d);
-    if (lua_pcall(S, 1, 0, 0) != LUA_OK) {
-      size_t len = 0;
-      const char *msg = lua_isstring(S, -1) ? lua_tolstring(S, -1, &len) : "sandbox: router error";
-      if (out->resp) MHD_destroy_response(out->resp);
-      out->kind = SB_NORMAL;
-      out->delay_ms = 0;
+    if (run == RUN_DISPATCH || run == RUN_READ) {
       out->status = 500;
-      out->resp = plain_response(msg, len ? len : strlen(msg));
+      out->resp = plain_response("sandbox: server Lua stack exhausted", 35);
     }
+    return 0;
+  }
+  lua_pushcfunction(S, dispatch_protected);
+  lua_pushlightuserdata(S, &d);
+  if (lua_pcall(S, 1, 0, 0) != LUA_OK && (run == RUN_DISPATCH || run == RUN_READ)) {
+    size_t len = 0;
+    const char *msg = lua_isstring(S, -1) ? lua_tolstring(S, -1, &len) : "sandbox: router error";
+    if (out->resp) MHD_destroy_response(out->resp);
+    out->kind = SB_NORMAL;
+    out->delay_ms = 0;
+    out->status = 500;
+    out->resp = plain_response(msg, len ? len : strlen(msg));
+    d.write = 0;
   }
   lua_settop(S, 0);
   /* A big body is garbage now (the record keeps at most a prefix): collect it
    * at once so the memory goes back instead of waiting for the next cycle. */
   if (rq->len >= SB_MAP_MIN) lua_gc(S, LUA_GCCOLLECT);
-  pthread_mutex_unlock(&s->lua_mu);
-  free(f.h);
+  return d.write;
+}
+
+/* The router's work for one request, on executor `me`. One lane: lane 0 does
+ * everything. Several: the request is first tried as a read on the
+ * executor's own lane (routes declared read-only, no faults); if the router
+ * says it changes state, it runs on every lane in order, all locked, lane 0
+ * answering and the others replaying it with the same time and random seed,
+ * so the replicas stay alike. A read is then recorded on lane 0. */
+static void run_job(sb_server *s, sb_req *rq) {
+  lua_Number now = 0;
+  if (s->nlanes == 1) {
+    pthread_mutex_lock(&s->lanes[0].mu);
+    run_lane(&s->lanes[0], RUN_DISPATCH, rq, 0, 0);
+    pthread_mutex_unlock(&s->lanes[0].mu);
+    return;
+  }
+  {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9;
+  }
+  /* Reads take the lanes in turn (the first free one from there), whichever
+   * executor runs them: every lane serves, even when one executor drains the queue. */
+  pthread_mutex_lock(&s->mu);
+  int start = (int)(s->rr++ % (lua_Integer)s->nlanes);
+  pthread_mutex_unlock(&s->mu);
+  int li = -1;
+  for (int k = 0; k < s->nlanes && li < 0; k++) {
+    int j = (start + k) % s->nlanes;
+    if (pthread_mutex_trylock(&s->lanes[j].mu) == 0) li = j;
+  }
+  if (li < 0) {
+    li = start;
+    pthread_mutex_lock(&s->lanes[li].mu);
+  }
+  int write = run_lane(&s->lanes[li], RUN_READ, rq, now, 0);
+  pthread_mutex_unlock(&s->lanes[li].mu);
+  if (write) {
+    sb_lock_all(s);
+    lua_Integer seq = ++s->seq;
+    run_lane(&s->lanes[0], RUN_DISPATCH, rq, now, seq);
+    for (int i = 1; i < s->nlanes; i++) run_lane(&s->lanes[i], RUN_REPLAY, rq, now, seq);
+    sb_unlock_all(s);
+  } else {
+    pthread_mutex_lock(&s->lanes[0].mu);
+    run_lane(&s->lanes[0], RUN_RECORD, rq, now, 0);
+    pthread_mutex_unlock(&s->lanes[0].mu);
+  }
+  pthread_mutex_lock(&s->mu);
+  if (write) s->st.writes++;
+  else {
+    s->st.reads++;
+    s->lane_reads[li]++;
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+
+/* Queues rq for the executors and parks its connection until one has run it.
+ * Returns 0, or -1 if the server is stopping (nothing queued). */
+static int enqueue(sb_server *s, struct MHD_Connection *c, sb_req *rq) {
+  rq->conn = c;
+  rq->job_next = NULL;
+  pthread_mutex_lock(&s->mu);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+  }
+  if (s->jobs_tail) s->jobs_tail->job_next = rq;
+  else s->jobs_head = rq;
+  s->jobs_tail = rq;
+  rq->queued = 1;
+  MHD_suspend_connection(c); /* with mu held, as park does */
+  pthread_cond_signal(&s->job_cond);
+  pthread_mutex_unlock(&s->mu);
+  return 0;
+}
+
+static void *exec_main(void *arg) {
+  sb_server *s = (sb_server *)arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (s->jobs_head == NULL && !s->stopping) pthread_cond_wait(&s->job_cond, &s->mu);
+    sb_req *rq = s->jobs_head;
+    if (rq == NULL) break; /* stopping, nothing left */
+    s->jobs_head = rq->job_next;
+    if (s->jobs_head == NULL) s->jobs_tail = NULL;
+    if (!s->stopping) {
+      pthread_mutex_unlock(&s->mu);
+      run_job(s, rq);
+      pthread_mutex_lock(&s->mu);
+      rq->routed = 1;
+    }
+    /* Stopping: resumed unrun; the access handler then drops it. */
+    MHD_resume_connection(rq->conn);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
 }
 
 static void count_in(sb_server *s) {
@@ -584,15 +717,30 @@ static enum MHD_Result respond(sb_server *s, struct MHD_Connection *c, const cha
     return park(s, c, &rq->timer, s->latency_ms) == 0 ? MHD_YES : MHD_NO;
   }
   if (!rq->routed) {
-    rq->routed = 1;
-    rq->out.status = 200;
     if (rq->too_large || rq->oom) {
       static const char msg[] = "sandbox: request body too large";
       rq->out.status = 413;
       rq->out.resp = plain_response(msg, sizeof msg - 1);
+      rq->routed = 1;
+    } else if (rq->queued) {
+      return MHD_NO; /* resumed unrun: the server is stopping */
     } else {
-      run_router(s, c, method, rq, &rq->out);
+      /* The headers are read here, on the worker; the executor only reads
+       * these pointers, which stay valid while the connection is parked. */
+      size_t n = 0;
+      MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &n);
+      header_fill f = { NULL, 0, n };
+      f.h = (sb_header *)calloc(n ? n : 1, sizeof *f.h);
+      if (f.h) MHD_get_connection_values(c, MHD_HEADER_KIND, fill_header, &f);
+      rq->headers = f.h;
+      rq->nheaders = f.n;
+      rq->method = method;
+      rq->out.status = 200;
+      return enqueue(s, c, rq) == 0 ? MHD_YES : MHD_NO;
     }
+  }
+  if (!rq->parked_after) {
+    rq->parked_after = 1;
     if (rq->out.kind == SB_HANG) /* until the server stops */
       return park(s, c, &rq->timer, -1) == 0 ? MHD_YES : MHD_NO;
     if (rq->out.delay_ms > 0)
@@ -708,6 +856,18 @@ int sb_http_start(sb_server *s, const char *host, int port, char *err, size_t er
     return -1;
   }
   s->timer_running = 1;
+  s->exec = (pthread_t *)calloc((size_t)s->nlanes, sizeof *s->exec);
+  for (int i = 0; s->exec && i < s->nlanes; i++) {
+    if (pthread_create(&s->exec[i], NULL, exec_main, s) != 0) break;
+    s->nexec++;
+  }
+  if (s->nexec == 0) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    freeaddrinfo(ai);
+    stop_timer(s);
+    snprintf(err, errlen, "cannot start the sandbox's executor threads");
+    return -1;
+  }
   s->daemon = MHD_start_daemon(
       flags, (uint16_t)port, NULL, NULL, on_request, s,
       MHD_OPTION_EXTERNAL_LOGGER, on_log, s, /* first, so every message comes here */

@@ -54,7 +54,8 @@ local function check_options(opts)
   local err = check_int(opts, "port", 0, 65535) or check_int(opts, "latency_ms", 0, 3600000)
     or check_int(opts, "seed", 0, math.maxinteger) or check_int(opts, "record_limit", 1, math.maxinteger)
     or check_int(opts, "record_bytes", 0, math.maxinteger) or check_int(opts, "record_body_bytes", 0, math.maxinteger)
-    or check_int(opts, "threads", 1, 256) or check_int(opts, "max_connections", 1, 1000000)
+    or check_int(opts, "threads", 1, 256) or check_int(opts, "lanes", 1, 64)
+    or check_int(opts, "max_connections", 1, 1000000)
     or check_int(opts, "overflow_connections", 0, 1000000) or check_int(opts, "idle_timeout_s", 0, 86400)
     or check_int(opts, "header_timeout_ms", 0, 3600000)
   if err then return err end
@@ -106,7 +107,9 @@ end
 -- served at once), overflow_connections (4096 more, each answered 503 with
 -- Retry-After), header_timeout_ms (10000: over the limit, a connection that
 -- has waited this long for a request is closed to admit a new one),
--- idle_timeout_s (30: an idle connection is closed).
+-- idle_timeout_s (30: an idle connection is closed); lanes (1: Lua states serving
+-- the routes; with more, routes declared read-only run on any of them in parallel
+-- and the rest on every one of them in turn, see docs/internals.md).
 function M.start(opts)
   opts = opts or {}
   if type(opts) ~= "table" then return nil, "sandbox.start: options must be a table" end
@@ -117,7 +120,7 @@ function M.start(opts)
   local host = opts.host or "127.0.0.1"
   local ok, srv, serr = pcall(server.start, {
     host = host, port = opts.port or 0, latency_ms = opts.latency_ms or 0,
-    threads = opts.threads, max_connections = opts.max_connections,
+    threads = opts.threads, lanes = opts.lanes, max_connections = opts.max_connections,
     overflow_connections = opts.overflow_connections, idle_timeout_s = opts.idle_timeout_s,
     header_timeout_ms = opts.header_timeout_ms,
     cert = opts.tls and opts.tls.cert, key = opts.tls and opts.tls.key,

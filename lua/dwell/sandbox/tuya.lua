@@ -56,7 +56,14 @@ return function(config, env)
     offset_ms = 0, skew_ms = config.skew_ms or 900000, ttl = config.token_ttl or 7200,
     tokens = {}, refresh = {}, faults = {}, live = nil,
     stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0 },
+    -- what reads counted on this lane alone (with several lanes, a write runs on all of them)
+    read_stats = { requests = 0, sign_invalid = 0, expired = 0, skewed = 0 },
   }
+  -- Counts into the read counters when this request runs as a read.
+  local function count(ctx, name)
+    local t = (ctx and ctx.read_only) and state.read_stats or state.stats
+    t[name] = t[name] + 1
+  end
   local clock = env and env.now or os.time
   local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
   local community = require("dwell.sandbox.tuya_community").new(config, now_ms)
@@ -126,23 +133,23 @@ return function(config, env)
   end
 
   -- Gateway checks shared by every API, in the gateway's order; nil when the request may proceed.
-  local function admit(req, token_api)
+  local function admit(req, token_api, ctx)
     local h = req.headers
     if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
     -- sign_method is a required header (NOTES §2; Tuya's header tables mark it mandatory) and
     -- HMAC-SHA256 its only value: the gateway cannot verify a request without it, and refuses
     -- it as it refuses a wrong signature (1004).
     if h.sign_method ~= "HMAC-SHA256" then
-      state.stats.sign_invalid = state.stats.sign_invalid + 1
+      count(ctx, "sign_invalid")
       return fail(1004, "sign invalid")
     end
     local t = h.t and h.t:match("^%d+$") and math.tointeger(tonumber(h.t))
     if not t or math.abs(t - now_ms()) > state.skew_ms then
-      state.stats.skewed = state.stats.skewed + 1
+      count(ctx, "skewed")
       return fail(1013, "request time is invalid")
     end
     if not sign_ok(req, token_api) then
-      state.stats.sign_invalid = state.stats.sign_invalid + 1
+      count(ctx, "sign_invalid")
       return fail(1004, "sign invalid")
     end
     if token_api then return nil end
@@ -151,7 +158,7 @@ return function(config, env)
     local tok = state.tokens[access]
     if not tok then return fail(1011, "token invalid") end
     if tok.expires_at <= now_ms() then
-      state.stats.expired = state.stats.expired + 1
+      count(ctx, "expired")
       return fail(1010, "token is expired")
     end
     return nil
@@ -198,8 +205,10 @@ return function(config, env)
   end
 
   local function business(handler)
-    return function(req)
-      state.stats.requests = state.stats.requests + 1
+    return function(req, ctx)
+      -- A GET runs as a read (possibly on another lane) unless a queued fault must be consumed.
+      if ctx and ctx.read_only and state.faults[1] then return ctx.WRITE end
+      count(ctx, "requests")
       local fault = state.faults[1]
       if fault then
         fault.count = fault.count - 1
@@ -207,7 +216,7 @@ return function(config, env)
         state.stats.faults = state.stats.faults + 1
         return FAULTS[fault.kind](now_ms())
       end
-      local status, headers, body = admit(req, false)
+      local status, headers, body = admit(req, false, ctx)
       if status then return status, headers, body end
       local q = { params = (url.parse_query(req.query or "")), captures = req.captures or {}, body = {} }
       if req.body and req.body ~= "" then
@@ -235,7 +244,8 @@ return function(config, env)
   methods_by_path["/v1.0/token"] = { GET = true }
   methods_by_path["/v1.0/token/{refresh_token}"] = { GET = true }
   for _, r in ipairs(community.routes) do
-    routes[#routes + 1] = { r[1], r[2], business(r[3]) }
+    -- GETs change nothing but per-lane counters (stats, merged below): read-only routes.
+    routes[#routes + 1] = { r[1], r[2], business(r[3]), read = r[1] == "GET" }
     if not methods_by_path[r[2]] then methods_by_path[r[2]] = {}; order[#order + 1] = r[2] end
     methods_by_path[r[2]][r[1]] = true
   end
@@ -269,10 +279,23 @@ return function(config, env)
   end
   function controls.stats()
     local s = {}
-    for k, v in pairs(state.stats) do s[k] = v end
+    for k, v in pairs(state.stats) do s[k] = v + (state.read_stats[k] or 0) end
     s.server_now_ms = now_ms()
+    if (env and env.lanes or 1) > 1 then s._lane_reads = state.read_stats end
     return s
   end
   function controls.summary() return community:summary() end
-  return routes, controls
+  -- With several lanes each counts the reads it served itself (writes run, and count, on
+  -- every lane alike): lane 0's figures plus the other lanes' reads.
+  local merge = {}
+  function merge.stats(results)
+    local out = {}
+    for k, v in pairs(results[1]) do out[k] = v end
+    out._lane_reads = nil
+    for i = 2, #results do
+      for k, v in pairs(results[i]._lane_reads or {}) do out[k] = (out[k] or 0) + v end
+    end
+    return out
+  end
+  return routes, controls, merge
 end
