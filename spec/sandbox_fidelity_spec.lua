@@ -146,6 +146,30 @@ describe("sandbox fidelity", function()
     end)
   end)
 
+  it("emulations check what clients send with their own code, not the client's modules", function()
+    -- A fresh interpreter sets up every vendor route set and lists the dwell modules it loaded.
+    local support = require "sandbox_support"
+    local script = [[
+      local core = require "dwell.core"
+      local r = require("dwell.sandbox.router").new({ sets = { { name = "tuya" }, { name = "rooms" },
+        { name = "ruckus" } } }, core.http.realtime)
+      assert(r.control("tuya", "credentials"))
+      local names = {}
+      for name in pairs(package.loaded) do
+        if name:match("^dwell") then names[#names + 1] = name end
+      end
+      table.sort(names)
+      print(table.concat(names, " "))
+    ]]
+    local out, rc = support.shell(support.lua_cmd("-e " .. support.quote(script)) .. " 2>&1")
+    assert.equal(0, rc, out)
+    for name in out:gmatch("%S+") do
+      assert.truthy(name:match("^dwell%.sandbox") or name == "dwell.core" or name == "dwell.json",
+        "an emulation loaded the client's " .. name)
+    end
+    assert.truthy(out:find("dwell.sandbox.support", 1, true), out)
+  end)
+
   describe("ruckus", function()
     local sb, creds, base
     setup(function()

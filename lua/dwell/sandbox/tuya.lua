@@ -15,7 +15,9 @@
 --           fault{kind, count} (kinds: not_json, no_success, truncated, empty, html_502),
 --           stats(), summary().
 local core = require "dwell.core"
-local url = require "dwell.url"
+-- The emulation's own query parsing (not the client's dwell.url): signatures are checked
+-- against what this code reads off the wire.
+local support = require "dwell.sandbox.support"
 
 --- Default sandbox credentials (also returned by controls.credentials()).
 local DEFAULT_CLIENT_ID = "dwellsbx4tuya7client"
@@ -33,13 +35,7 @@ local function camelize(v)
   return out
 end
 
-local function byte_less(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = a:byte(i), b:byte(i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
+local byte_less = support.byte_less
 
 local FAULTS = {
   not_json = function() return 200, { ["Content-Type"] = "text/html" }, "<html><body>upstream busy</body></html>" end,
@@ -88,13 +84,13 @@ return function(config, env)
   -- They agree with the query rule (raw values, NOTES §3.2); for paths that need no encoding
   -- (every seeded id) decoded and encoded are the same string.
   local function signed_path(raw)
-    return (raw:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
+    return support.decode(raw)
   end
 
   -- stringToSign exactly as Tuya documents it, from what arrived on the wire.
   local function expected_sign(req, token_api)
     local h = req.headers
-    local _, pairs_list = url.parse_query(req.query or "")
+    local _, pairs_list = support.query(req.query or "")
     local seen = {}
     for _, kv in ipairs(pairs_list) do
       if seen[kv[1]] then return nil end
@@ -182,7 +178,7 @@ return function(config, env)
   local function grant(req)
     local s, h, b = admit(req, true)
     if s then return s, h, b end
-    local params = url.parse_query(req.query or "")
+    local params = support.query(req.query or "")
     if params.grant_type ~= "1" then return fail(1003, "grant type invalid") end
     state.stats.grants = state.stats.grants + 1
     -- A repeat call while a token is live returns that token with less time left (NOTES §4.1).
@@ -218,7 +214,7 @@ return function(config, env)
       end
       local status, headers, body = admit(req, false, ctx)
       if status then return status, headers, body end
-      local q = { params = (url.parse_query(req.query or "")), captures = req.captures or {}, body = {} }
+      local q = { params = (support.query(req.query or "")), captures = req.captures or {}, body = {} }
       if req.body and req.body ~= "" then
         local ctype = req.headers["content-type"] or ""
         if not ctype:lower():find("application/json", 1, true) then return fail(1006, "content type is not supported") end
