@@ -3,7 +3,7 @@
 -- Implemented from specs/tuya/NOTES.md independently of the client: it verifies every request's
 -- HMAC-SHA256 signature (client_id [+ access_token] + t + nonce + stringToSign, §3), issues tokens
 -- with a configurable TTL and single-use refresh tokens (§4), rejects skewed `t` with 1013, and
--- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya_community.lua.
+-- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya/model.lua.
 --
 -- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
 --         sign_scheme ("hmac": the current scheme only, as a project created after 2021-06-30;
@@ -62,7 +62,7 @@ return function(config, env)
   end
   local clock = env and env.now or os.time
   local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
-  local community = require("dwell.sandbox.tuya_community").new(config, now_ms)
+  local community = require("dwell.sandbox.tuya.model").new(config, now_ms)
 
   local function envelope(result, token_api)
     if config.camel_keys and not token_api then result = camelize(result) end
