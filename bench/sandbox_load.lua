@@ -1,4 +1,4 @@
---- The sandbox under load (issue #17): connections answered, a slowloris, memory.
+--- The sandbox under load: connections answered, a slowloris, memory.
 -- Runs bin/dwell-sandbox as a child process (so its memory is its own) and
 -- talks to it over raw sockets on 127.0.0.1 (lua-luv). Prints figures; asserts nothing.
 --

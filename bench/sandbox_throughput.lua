@@ -1,7 +1,7 @@
---- Throughput of the sandbox's signed Tuya routes at 1, 16 and 256 concurrent clients (issue #17).
+--- Throughput of the sandbox's signed Tuya routes at 1, 16 and 256 concurrent clients.
 -- Runs bin/dwell-sandbox --routes tuya as a child process (optionally with --lanes N) and drives
 -- it over keep-alive connections on 127.0.0.1 (lua-luv), each client signing every request
--- (HMAC-SHA256, NOTES §3) for GET /v1.0/iot-02/community/room-users (PAGE_SIZE=20 in the
+-- (HMAC-SHA256, docs/vendors/tuya.md §3) for GET /v1.0/iot-02/community/room-users (PAGE_SIZE=20 in the
 -- environment sets the page). Prints requests/s, the
 -- server's CPU per request and the speed-up over one client; asserts nothing. The load
 -- generator shares the machine's cores with the server: read the figures as a lower bound.

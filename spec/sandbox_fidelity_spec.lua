@@ -1,7 +1,7 @@
--- Sandbox fidelity to the vendors (issue #17): Tuya refuses a request without sign_method,
+-- Sandbox fidelity to the vendors: Tuya refuses a request without sign_method,
 -- accepts the legacy signing scheme only when configured for it, and signs the decoded path
 -- (as the official connectors do; dwell.tuya too); RUCKUS answers an Accept it cannot
--- produce with 406. Requests are signed here independently of dwell.tuya, from NOTES.md §3.
+-- produce with 406. Requests are signed here independently of dwell.tuya, from docs/vendors/tuya.md §3.
 local core = require "dwell.core"
 local json = require "dwell.json"
 local http = core.http

@@ -1,4 +1,4 @@
--- Record and replay (issue #17): the "record" route set forwards to an upstream (here another
+-- Record and replay: the "record" route set forwards to an upstream (here another
 -- sandbox on 127.0.0.1) and writes each exchange with secrets scrubbed by dwell.redact's list;
 -- "replay" answers from those files. Driven through dwell.tuya, as a user's test would.
 local sandbox = require "dwell.sandbox"

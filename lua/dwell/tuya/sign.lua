@@ -36,7 +36,7 @@ end
 -- caller passed, before `requests` percent-encodes it for the request line;
 -- tuya-connector-go signs req.URL.Path, which Go keeps decoded; tuya-connector-nodejs runs
 -- decodeURIComponent over the URL before signing. Query values are signed raw by the same
--- rule (NOTES.md §3.2). Only ids that need encoding (spaces, '/', non-ASCII) see a difference.
+-- rule (docs/vendors/tuya.md §3.2). Only ids that need encoding (spaces, '/', non-ASCII) see a difference.
 function M.signed_path(path)
   return (path:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
 end

@@ -116,7 +116,7 @@ function M.new(c)
     return v
   end
 
-  -- What each operation produces (NOTES.md §3): JSON in its three media types, or CSS / PNG.
+  -- What each operation produces (docs/vendors/ruckus.md §3): JSON in its three media types, or CSS / PNG.
   local JSON_TYPES = { "application/json", "application/hal+json", "application/vnd.ruckus.v1+json" }
 
   -- Whether an Accept header admits one of `produces`: a missing Accept admits anything;

@@ -1,5 +1,5 @@
 --- Sandbox route set "ruckus": the RUCKUS One Resident Portal API v0 (resident_portal_api-0.0.1.yaml,
--- specs/ruckus/NOTES.md) for one property and its authenticated unit.
+-- docs/vendors/ruckus.md) for one property and its authenticated unit.
 --
 -- config (all optional):
 --   property_id    hyphenated venue id (default below)
@@ -14,7 +14,7 @@
 --   accept_bearer  true: also accept "Bearer <token>" (unverified upstream, so off by default)
 --
 -- Branding routes (styles, files, favicons, access, uiConfigurations) are served without a
--- token because the portal loads them before login (NOTES.md §2.2); the rest need
+-- token because the portal loads them before login (docs/vendors/ruckus.md §2.2); the rest need
 -- `Authorization: <token>` from POST .../units/logins.
 --
 -- The one layout for a vendor: ruckus/gateway.lua (checks every operation shares),

@@ -7,7 +7,7 @@
 --
 -- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
 --         sign_scheme ("hmac": the current scheme only, as a project created after 2021-06-30;
---         "legacy": only HMAC(secret, client_id [+ access_token] + t), NOTES §3.6, so a client
+--         "legacy": only HMAC(secret, client_id [+ access_token] + t), docs/vendors/tuya.md §3.6, so a client
 --         switched to it is really tested; "either": both, as an older project accepts),
 --         blocks (3), residents_per_block (160), members (45), camel_keys (answer in camelCase,
 --         as some of Tuya's English examples do).
@@ -81,7 +81,7 @@ return function(config, env)
   -- connector (tuya-connector-python) signs the path string its caller passed, before
   -- `requests` percent-encodes it for the wire; the Go connector signs req.URL.Path, which Go
   -- keeps decoded; the Node connector runs decodeURIComponent over the URL before signing.
-  -- They agree with the query rule (raw values, NOTES §3.2); for paths that need no encoding
+  -- They agree with the query rule (raw values, docs/vendors/tuya.md §3.2); for paths that need no encoding
   -- (every seeded id) decoded and encoded are the same string.
   local function signed_path(raw)
     return support.decode(raw)
@@ -111,7 +111,7 @@ return function(config, env)
     return core.hmac_sha256_hex(creds.secret, str, true)
   end
 
-  -- Legacy scheme (NOTES §3.6): no stringToSign.
+  -- Legacy scheme (docs/vendors/tuya.md §3.6): no stringToSign.
   local function legacy_sign(req, token_api)
     local h = req.headers
     local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "")
@@ -132,7 +132,7 @@ return function(config, env)
   local function admit(req, token_api, ctx)
     local h = req.headers
     if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
-    -- sign_method is a required header (NOTES §2; Tuya's header tables mark it mandatory) and
+    -- sign_method is a required header (docs/vendors/tuya.md §2; Tuya's header tables mark it mandatory) and
     -- HMAC-SHA256 its only value: the gateway cannot verify a request without it, and refuses
     -- it as it refuses a wrong signature (1004).
     if h.sign_method ~= "HMAC-SHA256" then
