@@ -25,29 +25,54 @@ typedef struct sb_handle {
 
 /* ---- server lifetime ---------------------------------------------------- */
 
-static sb_server *server_new(void) {
+static sb_server *server_new(int nlanes) {
   sb_server *s = (sb_server *)calloc(1, sizeof *s);
   pthread_condattr_t ca;
   if (s == NULL) return NULL;
-  s->router_ref = LUA_NOREF;
-  pthread_mutex_init(&s->lua_mu, NULL);
+  s->lanes = (sb_lane *)calloc((size_t)nlanes, sizeof *s->lanes);
+  s->lane_reads = (lua_Integer *)calloc((size_t)nlanes, sizeof *s->lane_reads);
+  if (s->lanes == NULL || s->lane_reads == NULL) {
+    free(s->lanes);
+    free(s->lane_reads);
+    free(s);
+    return NULL;
+  }
+  s->nlanes = nlanes;
+  for (int i = 0; i < nlanes; i++) {
+    s->lanes[i].router_ref = LUA_NOREF;
+    pthread_mutex_init(&s->lanes[i].mu, NULL);
+  }
   pthread_mutex_init(&s->mu, NULL);
   pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* sb_sleep waits on the monotonic clock */
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the timer thread waits on the monotonic clock */
   pthread_cond_init(&s->cond, &ca);
   pthread_condattr_destroy(&ca);
+  pthread_cond_init(&s->job_cond, NULL);
   return s;
 }
 
 static void server_free(sb_server *s) {
   sb_http_stop(s);
-  if (s->S) lua_close(s->S);
+  for (int i = 0; i < s->nlanes; i++) {
+    if (s->lanes[i].S) lua_close(s->lanes[i].S);
+    pthread_mutex_destroy(&s->lanes[i].mu);
+  }
+  free(s->lanes);
+  free(s->lane_reads);
+  pthread_cond_destroy(&s->job_cond);
   pthread_cond_destroy(&s->cond);
   pthread_mutex_destroy(&s->mu);
-  pthread_mutex_destroy(&s->lua_mu);
   free(s->cert);
   free(s->key);
   free(s);
+}
+
+void sb_lock_all(sb_server *s) {
+  for (int i = 0; i < s->nlanes; i++) pthread_mutex_lock(&s->lanes[i].mu);
+}
+
+void sb_unlock_all(sb_server *s) {
+  for (int i = s->nlanes - 1; i >= 0; i--) pthread_mutex_unlock(&s->lanes[i].mu);
 }
 
 static sb_server *check_open(lua_State *L) {
@@ -65,6 +90,7 @@ static int sb_now(lua_State *S) {
 
 typedef struct setup_ctx {
   const char *path, *cpath;
+  int lane, nlanes;
 } setup_ctx;
 
 /* (ctx, router_spec) -> router table, in the server state. */
@@ -81,6 +107,10 @@ static int setup_protected(lua_State *S) {
   lua_pushliteral(S, "dwell.sandbox.router");
   lua_call(S, 1, 1);
   lua_getfield(S, -1, "new");
+  lua_pushinteger(S, c->nlanes);
+  lua_setfield(S, 2, "lanes");
+  lua_pushinteger(S, c->lane + 1);
+  lua_setfield(S, 2, "lane");
   lua_pushvalue(S, 2);
   lua_pushcfunction(S, sb_now);
   lua_call(S, 2, 1);
@@ -95,51 +125,121 @@ static void push_state_error(lua_State *L, lua_State *S, const char *fallback) {
 }
 
 typedef struct call_ctx {
-  sb_server *s;
+  sb_lane *lane;
   lua_State *L;
   const char *fname;
   int first, nargs;
+  int nextra;                    /* values already on the lane's stack to pass after the args */
 } call_ctx;
 
 static int call_protected(lua_State *S) {
   call_ctx *c = (call_ctx *)lua_touserdata(S, 1);
-  lua_settop(S, 0);
+  int extra = lua_gettop(S) - 1;
   luaL_checkstack(S, c->nargs + 4, "router call");
-  lua_rawgeti(S, LUA_REGISTRYINDEX, c->s->router_ref);
-  lua_getfield(S, 1, c->fname);
-  lua_remove(S, 1);
+  lua_rawgeti(S, LUA_REGISTRYINDEX, c->lane->router_ref);
+  lua_getfield(S, -1, c->fname);
+  lua_remove(S, -2);
   for (int i = 0; i < c->nargs; i++)
     if (sb_transfer(c->L, c->first + i, S) != 0) return lua_error(S);
-  lua_call(S, c->nargs, 1);
+  for (int i = 0; i < extra; i++) lua_pushvalue(S, 2 + i);
+  lua_call(S, c->nargs + extra, 1);
   return 1;
 }
 
-/* Calls router[fname](copies of L's args first..first+nargs-1) in the server
- * state and pushes a copy of its result onto L. Returns 0, or -1 with an
- * error message pushed onto L. */
+/* Calls router[fname](copies of L's args first..first+nargs-1, then the
+ * `extra` values on top of the lane's stack) in the lane; leaves the result
+ * on the lane's stack (alone). Returns 0, or -1 with the error message on the
+ * lane's stack. The lane's lock is held by the caller. */
+static int lane_call(sb_lane *ln, lua_State *L, const char *fname, int first, int nargs, int extra) {
+  call_ctx c = { ln, L, fname, first, nargs, extra };
+  lua_State *S = ln->S;
+  int base = lua_gettop(S) - extra;
+  lua_pushcfunction(S, call_protected);
+  lua_insert(S, base + 1);
+  lua_pushlightuserdata(S, &c);
+  lua_insert(S, base + 2);
+  int rc = lua_pcall(S, 1 + extra, 1, 0) == LUA_OK ? 0 : -1;
+  if (rc != 0 && !lua_isstring(S, -1)) {
+    lua_pop(S, 1);
+    lua_pushliteral(S, "sandbox: error in the server state");
+  }
+  return rc;
+}
+
+/* Copies the lane's top value onto L (or its error message); returns 0 or -1
+ * with an error message pushed onto L. Clears the lane's stack. */
+static int finish_call(lua_State *L, lua_State *S, int rc, char *msg, size_t msglen) {
+  if (rc != 0) {
+    const char *e = lua_tostring(S, -1); /* copied to C: nothing may raise in L under the lock */
+    snprintf(msg, msglen, "%s", e ? e : "sandbox: error in the server state");
+  } else {
+    rc = sb_transfer(S, -1, L); /* protected in L */
+    if (rc == -2) snprintf(msg, msglen, "sandbox: no stack space for the result");
+  }
+  lua_settop(S, 0);
+  return rc;
+}
+
+/* Calls router[fname](copies of L's args) in lane 0 only and pushes a copy of
+ * its result onto L. Returns 0, or -1 with an error message pushed onto L. */
 static int call_router(sb_server *s, lua_State *L, const char *fname, int first, int nargs) {
-  call_ctx c = { s, L, fname, first, nargs };
   char msg[1024] = "";
   int rc;
   luaL_checkstack(L, 4, "sandbox call");
-  pthread_mutex_lock(&s->lua_mu);
-  lua_State *S = s->S;
-  lua_settop(S, 0);
-  lua_pushcfunction(S, call_protected);
-  lua_pushlightuserdata(S, &c);
-  if (lua_pcall(S, 1, 1, 0) != LUA_OK) {
-    /* Copied to C first: nothing may raise in L while the lock is held. */
-    const char *e = lua_tostring(S, -1);
-    snprintf(msg, sizeof msg, "%s", e ? e : "sandbox: error in the server state");
-    rc = -1;
-  } else {
-    rc = sb_transfer(S, -1, L); /* protected in L */
-    if (rc == -2) snprintf(msg, sizeof msg, "sandbox: no stack space for the result");
-  }
-  lua_settop(S, 0);
-  pthread_mutex_unlock(&s->lua_mu);
+  pthread_mutex_lock(&s->lanes[0].mu);
+  lua_settop(s->lanes[0].S, 0);
+  rc = lane_call(&s->lanes[0], L, fname, first, nargs, 0);
+  rc = finish_call(L, s->lanes[0].S, rc, msg, sizeof msg);
+  pthread_mutex_unlock(&s->lanes[0].mu);
   if (rc == 0) return 0;
   if (msg[0] == '\0') return -1; /* sb_transfer pushed its own message */
+  lua_pushstring(L, msg);
+  return -1;
+}
+
+/* Calls router[fname] with the same arguments in every lane, every lane
+ * locked, so the replicas stay alike (reset, controls). With one lane that is
+ * call_router. With more, `merge` (if not NULL) is called in lane 0 with
+ * (the args, result of lane 1, ..., result of lane n) and its result is the
+ * answer: router.merge combines e.g. per-lane counters; otherwise lane 0's
+ * result is. */
+static int call_every_lane(sb_server *s, lua_State *L, const char *fname, int first, int nargs,
+                           const char *merge) {
+  char msg[1024] = "";
+  int rc = 0;
+  lua_State *S0 = s->lanes[0].S;
+  luaL_checkstack(L, 4, "sandbox call");
+  sb_lock_all(s);
+  for (int i = 0; i < s->nlanes; i++) lua_settop(s->lanes[i].S, 0);
+  /* lanes 1..n-1 first: their results go onto lane 0's stack for merge */
+  for (int i = 1; i < s->nlanes && rc == 0; i++) {
+    lua_State *S = s->lanes[i].S;
+    rc = lane_call(&s->lanes[i], L, fname, first, nargs, 0);
+    if (rc == 0 && merge) {
+      int t = sb_transfer(S, -1, S0);
+      if (t == -1) lua_pop(S0, 1); /* a result that cannot be copied is left out of the merge */
+    }
+    if (rc != 0) {
+      const char *e = lua_tostring(S, -1);
+      snprintf(msg, sizeof msg, "lane %d: %s", i + 1, e ? e : "error");
+    }
+    lua_settop(S, 0);
+  }
+  if (rc == 0) {
+    int extra = lua_gettop(S0);
+    rc = lane_call(&s->lanes[0], L, fname, first, nargs, 0);
+    if (rc == 0 && merge && s->nlanes > 1) {
+      /* stack: results 1..n-1, result 0 -> merge(args..., result 0, results 1..n-1) */
+      lua_insert(S0, 1);
+      rc = lane_call(&s->lanes[0], L, merge, first, nargs, extra + 1);
+    }
+    rc = finish_call(L, S0, rc, msg, sizeof msg);
+  } else {
+    lua_settop(S0, 0);
+  }
+  sb_unlock_all(s);
+  if (rc == 0) return 0;
+  if (msg[0] == '\0') return -1;
   lua_pushstring(L, msg);
   return -1;
 }
@@ -181,7 +281,15 @@ static const char *package_field(lua_State *L, const char *name) {
   return v ? v : "";
 }
 
-/* start{ host, port, latency_ms, cert, key, router = plain data }
+/* Errors in the server state are always caught (lua_pcall); this is for bugs. */
+static int state_panic(lua_State *S) {
+  const char *msg = lua_tostring(S, -1);
+  fprintf(stderr, "dwell.sandbox: unprotected error in the server state: %s\n", msg ? msg : "?");
+  return 0; /* then Lua aborts */
+}
+
+/* start{ host, port, latency_ms, threads, lanes, max_connections, overflow_connections,
+ *        idle_timeout_s, header_timeout_ms, cert, key, router = plain data }
  *   -> server | nil, err */
 static int l_start(lua_State *L) {
   char err[768];
@@ -190,40 +298,56 @@ static int l_start(lua_State *L) {
   const char *host = luaL_optstring(L, -1, "127.0.0.1");
   int port = (int)int_field(L, 1, "port", 0, 0, 65535);
   lua_Integer latency = int_field(L, 1, "latency_ms", 0, 0, 3600000);
+  lua_Integer threads = int_field(L, 1, "threads", 4, 1, 256);
+  lua_Integer max_conns = int_field(L, 1, "max_connections", 1024, 1, 1000000);
+  lua_Integer overflow = int_field(L, 1, "overflow_connections", 4096, 0, 1000000);
+  lua_Integer idle_s = int_field(L, 1, "idle_timeout_s", 30, 0, 86400);
+  lua_Integer header_ms = int_field(L, 1, "header_timeout_ms", 10000, 0, 3600000);
+  lua_Integer nlanes = int_field(L, 1, "lanes", 1, 1, 64);
   lua_getfield(L, 1, "router");
   luaL_argcheck(L, lua_istable(L, -1), 1, "field 'router' must be a table");
   int spec = lua_gettop(L);
-  setup_ctx paths = { package_field(L, "path"), package_field(L, "cpath") };
+  setup_ctx paths = { package_field(L, "path"), package_field(L, "cpath"), 0, (int)nlanes };
 
   sb_handle *h = (sb_handle *)lua_newuserdatauv(L, sizeof *h, 0);
   h->s = NULL;
   luaL_setmetatable(L, SB_MT);
-  sb_server *s = server_new();
+  sb_server *s = server_new((int)nlanes);
   if (s == NULL) return luaL_error(L, "out of memory");
   h->s = s;
   s->latency_ms = (unsigned)latency;
+  s->threads = (unsigned)threads;
+  s->max_conns = (unsigned)max_conns;
+  s->overflow_conns = (unsigned)overflow;
+  s->idle_timeout_s = (unsigned)idle_s;
+  s->header_timeout_ms = (unsigned)header_ms;
   s->cert = dup_field(L, 1, "cert");
   s->key = dup_field(L, 1, "key");
   if ((s->cert == NULL) != (s->key == NULL))
     return luaL_error(L, "TLS needs both 'cert' and 'key'");
 
-  s->S = luaL_newstate();
-  if (s->S == NULL) return luaL_error(L, "out of memory");
-  lua_State *S = s->S;
-  lua_pushcfunction(S, setup_protected);
-  lua_pushlightuserdata(S, &paths);
-  int rc = sb_transfer(L, spec, S);
-  if (rc == 0) rc = lua_pcall(S, 2, 1, 0) == LUA_OK ? 0 : -1;
-  if (rc != 0) {
-    lua_pushnil(L);
-    if (rc == -2) lua_pushliteral(L, "sandbox: cannot set up the server state");
-    else push_state_error(L, S, "sandbox: cannot set up the server state");
-    server_free(s);
-    h->s = NULL;
-    return 2;
+  /* Every lane sets up the same route sets from the same config and seed. */
+  for (int i = 0; i < s->nlanes; i++) {
+    lua_State *S = lua_newstate(sb_lua_alloc, NULL);
+    if (S == NULL) return luaL_error(L, "out of memory");
+    s->lanes[i].S = S;
+    lua_atpanic(S, state_panic);
+    paths.lane = i;
+    lua_pushcfunction(S, setup_protected);
+    lua_pushlightuserdata(S, &paths);
+    int rc = sb_transfer(L, spec, S);
+    if (rc == 0) rc = lua_pcall(S, 2, 1, 0) == LUA_OK ? 0 : -1;
+    if (rc != 0) {
+      lua_pushnil(L);
+      if (rc == -2) lua_pushliteral(L, "sandbox: cannot set up the server state");
+      else push_state_error(L, S, "sandbox: cannot set up the server state");
+      server_free(s);
+      h->s = NULL;
+      return 2;
+    }
+    s->lanes[i].router_ref = luaL_ref(S, LUA_REGISTRYINDEX);
+    lua_settop(S, 0);
   }
-  s->router_ref = luaL_ref(S, LUA_REGISTRYINDEX);
-  lua_settop(S, 0);
 
   if (sb_http_start(s, host, port, err, sizeof err) != 0) {
     server_free(s);
@@ -305,10 +429,20 @@ static int m_close(lua_State *L) {
 static int m_stats(lua_State *L) {
   sb_server *s = check_open(L);
   sb_stats st;
+  lua_Integer per_lane[64];
   pthread_mutex_lock(&s->mu);
   st = s->st;
+  for (int i = 0; i < s->nlanes && i < 64; i++) per_lane[i] = s->lane_reads[i];
   pthread_mutex_unlock(&s->mu);
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 12);
+  if (s->nlanes > 1) {
+    lua_createtable(L, s->nlanes, 0);
+    for (int i = 0; i < s->nlanes && i < 64; i++) {
+      lua_pushinteger(L, per_lane[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "lane_reads");
+  }
   lua_pushinteger(L, st.received);
   lua_setfield(L, -2, "received");
   lua_pushinteger(L, st.served);
@@ -323,6 +457,14 @@ static int m_stats(lua_State *L) {
   lua_setfield(L, -2, "connections_total");
   lua_pushinteger(L, st.max_connections);
   lua_setfield(L, -2, "max_connections");
+  lua_pushinteger(L, st.rejected);
+  lua_setfield(L, -2, "rejected");
+  lua_pushinteger(L, st.evicted);
+  lua_setfield(L, -2, "evicted");
+  lua_pushinteger(L, st.reads);
+  lua_setfield(L, -2, "reads");
+  lua_pushinteger(L, st.writes);
+  lua_setfield(L, -2, "writes");
   return 1;
 }
 
@@ -340,7 +482,7 @@ static int m_requests(lua_State *L) {
 
 static int m_reset(lua_State *L) {
   sb_server *s = check_open(L);
-  int rc = call_router(s, L, "reset", 0, 0);
+  int rc = call_every_lane(s, L, "reset", 0, 0, NULL);
   if (rc != 0) return result_or_fail(L, rc);
   pthread_mutex_lock(&s->mu);
   s->st.received = 0;
@@ -348,6 +490,11 @@ static int m_reset(lua_State *L) {
   s->st.max_in_flight = s->st.in_flight;
   s->st.connections_total = s->st.connections;
   s->st.max_connections = s->st.connections;
+  s->st.rejected = 0;
+  s->st.evicted = 0;
+  s->st.reads = 0;
+  s->st.writes = 0;
+  for (int i = 0; i < s->nlanes; i++) s->lane_reads[i] = 0;
   pthread_mutex_unlock(&s->mu);
   lua_pushboolean(L, 1);
   return 1;
@@ -359,7 +506,7 @@ static int m_control(lua_State *L) {
   luaL_checkstring(L, 2);
   luaL_checkstring(L, 3);
   lua_settop(L, 4);
-  return result_or_fail(L, call_router(s, L, "control", 2, 3));
+  return result_or_fail(L, call_every_lane(s, L, "control", 2, 3, "merge"));
 }
 
 static const luaL_Reg methods[] = {

@@ -14,10 +14,10 @@ return function(config)
     }
   end
 
-  local list = {
-    { "*", prefix, echo },
-    { "*", prefix .. "/{rest*}", echo },
+  local list = { -- no state: read-only
+    { "*", prefix, echo, read = true },
+    { "*", prefix .. "/{rest*}", echo, read = true },
   }
-  if config.catch_all then list[#list + 1] = { "*", "/{rest*}", echo } end
+  if config.catch_all then list[#list + 1] = { "*", "/{rest*}", echo, read = true } end
   return list, {}
 end

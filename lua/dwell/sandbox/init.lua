@@ -17,11 +17,16 @@ local M = {}
 local Sandbox = {}
 Sandbox.__index = Sandbox
 
---- Every request received so far (oldest first, up to `record_limit`):
--- { method, path, query (raw), params (decoded), headers (lower-case names), body }.
+--- Every request received so far (oldest first, the newest `record_limit` of
+-- them within `record_bytes`): { method, path, query (raw), params (decoded),
+-- headers (lower-case names), body, body_size }. `body` keeps the first
+-- `record_body_bytes` bytes; `body_truncated` is true when it was cut.
+-- Requests answered 503 over the connection limit are not recorded.
 function Sandbox:requests() return self._srv:requests() end
 
---- { served, received, in_flight, max_in_flight, connections, connections_total }
+--- { served, received, in_flight, max_in_flight, connections, connections_total,
+--    max_connections (most open at once), rejected (503s over the connection
+--    limit), evicted (waiting connections closed to make room) }
 function Sandbox:stats() return self._srv:stats() end
 
 --- Clears recorded requests, statistics and fault counters and re-runs every
@@ -51,6 +56,11 @@ local function check_options(opts)
   if opts.host ~= nil and type(opts.host) ~= "string" then return "'host' must be a string" end
   local err = check_int(opts, "port", 0, 65535) or check_int(opts, "latency_ms", 0, 3600000)
     or check_int(opts, "seed", 0, math.maxinteger) or check_int(opts, "record_limit", 1, math.maxinteger)
+    or check_int(opts, "record_bytes", 0, math.maxinteger) or check_int(opts, "record_body_bytes", 0, math.maxinteger)
+    or check_int(opts, "threads", 1, 256) or check_int(opts, "lanes", 1, 64)
+    or check_int(opts, "max_connections", 1, 1000000)
+    or check_int(opts, "overflow_connections", 0, 1000000) or check_int(opts, "idle_timeout_s", 0, 86400)
+    or check_int(opts, "header_timeout_ms", 0, 3600000)
   if err then return err end
   if opts.faults ~= nil and type(opts.faults) ~= "table" then return "'faults' must be a list" end
   local tls = opts.tls
@@ -106,6 +116,16 @@ end
 -- @tparam[opt] integer opts.seed seed for probabilistic faults
 -- @tparam[opt] integer opts.record_limit most recent requests kept (10000)
 -- @tparam[opt] table opts.tls `{ cert = pem, key = pem }` serves HTTPS
+-- @tparam[opt] integer opts.record_bytes bytes of recorded requests kept in all (32 MiB)
+-- @tparam[opt] integer opts.record_body_bytes bytes of each recorded body kept (64 KiB)
+-- @tparam[opt] integer opts.threads worker threads, event-driven (4)
+-- @tparam[opt] integer opts.max_connections connections served at once (1024)
+-- @tparam[opt] integer opts.overflow_connections more connections, each answered 503 with Retry-After (4096)
+-- @tparam[opt] integer opts.header_timeout_ms over the limit, a connection that has waited this long for
+--   a request is closed to admit a new one (10000)
+-- @tparam[opt] integer opts.idle_timeout_s an idle connection is closed after this (30)
+-- @tparam[opt] integer opts.lanes Lua states serving the routes (1); with more, routes declared
+--   read-only run on any of them in parallel and the rest on every one in turn (docs/internals.md)
 -- @return a Sandbox, or nil and a message
 function M.start(opts)
   opts = opts or {}
@@ -117,9 +137,13 @@ function M.start(opts)
   local host = opts.host or "127.0.0.1"
   local ok, srv, serr = pcall(server.start, {
     host = host, port = opts.port or 0, latency_ms = opts.latency_ms or 0,
+    threads = opts.threads, lanes = opts.lanes, max_connections = opts.max_connections,
+    overflow_connections = opts.overflow_connections, idle_timeout_s = opts.idle_timeout_s,
+    header_timeout_ms = opts.header_timeout_ms,
     cert = opts.tls and opts.tls.cert, key = opts.tls and opts.tls.key,
     router = { sets = sets, faults = opts.faults, seed = opts.seed or 1,
-               record_limit = opts.record_limit or 10000 },
+               record_limit = opts.record_limit or 10000, record_bytes = opts.record_bytes,
+               record_body_bytes = opts.record_body_bytes },
   })
   if not ok then return nil, "sandbox.start: " .. tostring(srv) end
   if not srv then return nil, "sandbox.start: " .. tostring(serr) end

@@ -2,18 +2,31 @@
 -- (src/sandbox.c loads it there); every call happens under the server's lock.
 --
 -- new(spec, now) -> router with
---   dispatch(req) -> status, headers, body (string), delay_ms, kind
+--   dispatch(req) -> status, headers, body (string), delay_ms, kind, ran
 --                    (kind: nil | "reset" | "hang" | "truncate", carried out in C)
+--   lane_dispatch(req), replay(req), record(req), merge(set, action, args, results...):
+--                    for several lanes (spec.lanes > 1), see src/sandbox_http.c run_job
 --   requests()    -> the recorded requests, oldest first
 --   reset()       -> re-runs every route set's setup, clears recordings and fault counters
 --   control(set, action, args) -> the control function's result
--- spec = { sets = { { name = "echo", config = {...} }, ... }, faults = {...},
---          seed = 1, record_limit = 10000 }
+-- A route set's setup returns routes, controls and optionally merge = { control = fn(results) };
+-- a route `{ method, pattern, handler, read = true }` changes no state, so with several lanes
+-- it runs on any one of them (its handler gets ctx.read_only and may return ctx.WRITE).
+-- spec = { sets = { { name = "echo", config = {...} }, ... }, faults = {...}, lanes = 1, lane = 1,
+--          seed = 1, record_limit = 10000, record_bytes = 32 MiB, record_body_bytes = 64 KiB }
 local routes = require "dwell.sandbox.routes"
 local faults = require "dwell.sandbox.faults"
 local json = require "dwell.sandbox.json"
+local core = require "dwell.core"
 
 local M = {}
+
+-- Before any route set can wrap it (spec/support/hostile.lua does).
+local original_pick = faults.pick
+local real_random_hex = core.random_hex
+
+--- What a handler called as a read (ctx.read_only) returns to be run as a write instead.
+M.WRITE = setmetatable({}, { __name = "dwell.sandbox.WRITE", __tostring = function() return "WRITE" end })
 
 local function deep_copy(v)
   if type(v) ~= "table" then return v end
@@ -40,7 +53,7 @@ end
 
 -- Runs one set's setup and appends its routes (compiled) to `into`.
 local function setup_set(set, env, into)
-  local ok, set_routes, controls = pcall(set.setup, deep_copy(set.config), env)
+  local ok, set_routes, controls, merge = pcall(set.setup, deep_copy(set.config), env)
   if not ok then error(("route set '%s' setup failed: %s"):format(set.name, tostring(set_routes)), 0) end
   if type(set_routes) ~= "table" then error(("route set '%s' returned no routes"):format(set.name), 0) end
   for i, r in ipairs(set_routes) do
@@ -50,9 +63,11 @@ local function setup_set(set, env, into)
     end
     local okc, compiled = pcall(routes.compile, r[2])
     if not okc then error(where .. ": " .. compiled, 0) end
-    into[#into + 1] = { method = r[1]:upper(), pattern = compiled, handler = r[3], set = set.name }
+    into[#into + 1] = { method = r[1]:upper(), pattern = compiled, handler = r[3], set = set.name,
+                        read = r.read == true }
   end
   set.controls = type(controls) == "table" and controls or {}
+  set.merge = type(merge) == "table" and merge or {}
 end
 
 local function find_route(list, method, path)
@@ -135,12 +150,29 @@ local function apply_fault(f, status, headers, body)
   return status, headers, body, delay, nil
 end
 
+-- What a record costs in bytes, roughly: its strings (the table overhead aside).
+local function record_size(r)
+  local n = #r.method + #r.path + #r.query + #r.body
+  for k, v in pairs(r.headers) do n = n + #k + #v end
+  return n
+end
+
+-- Keeps the newest record_limit requests within record_bytes, each body cut to
+-- record_body_bytes: a load test's uploads must not stay in memory.
 local function record(self, req)
+  local body = req.body
   local r = { method = req.method, path = req.path, query = req.query, params = req.params,
-              headers = req.headers, body = req.body }
+              headers = req.headers, body = body, body_size = #body }
+  if #body > self.record_body_bytes then
+    r.body, r.body_truncated = body:sub(1, self.record_body_bytes), true
+  end
+  r.size = record_size(r)
   self.last = self.last + 1
   self.log[self.last] = r
-  if self.last - self.first + 1 > self.record_limit then
+  self.log_bytes = self.log_bytes + r.size
+  while self.last - self.first + 1 > self.record_limit
+    or (self.log_bytes > self.record_bytes and self.first < self.last) do
+    self.log_bytes = self.log_bytes - self.log[self.first].size
     self.log[self.first] = nil
     self.first = self.first + 1
   end
@@ -149,20 +181,110 @@ end
 local Router = {}
 Router.__index = Router
 
+-- A random stream for one request that every lane replays alike (splitmix64 seeding,
+-- xorshift64* steps): tokens issued by a write are the same on every replica.
+local function seeded_hex(seed)
+  local x = seed + 0x9E3779B97F4A7C15
+  x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
+  x = (x ~ (x >> 27)) * 0x94D049BB133111EB
+  x = x ~ (x >> 31)
+  if x == 0 then x = 1 end
+  return function(n)
+    local out = {}
+    for i = 1, (n or 16) do
+      x = x ~ (x >> 12)
+      x = x ~ (x << 25)
+      x = x ~ (x >> 27)
+      out[i] = ("%02x"):format(((x * 0x2545F4914F6CDD1D) >> 56) & 0xff)
+    end
+    return table.concat(out)
+  end
+end
+
+-- With several lanes, a request runs at the time C read once for it, and a write
+-- (seq > 0) with random values seeded by its sequence number.
+function Router:pin(req)
+  if self.lanes == 1 then return end
+  self.clock.pinned = req.now
+  if (req.seq or 0) > 0 then core.random_hex = seeded_hex(self.seed * 1000003 + req.seq) end
+end
+
+function Router:unpin()
+  self.clock.pinned = nil
+  core.random_hex = real_random_hex
+end
+
+local function run_pinned(self, req)
+  self:pin(req)
+  local ok, status, headers, body = pcall(run_handler, self, req)
+  self:unpin()
+  if not ok then return error_body(500, "handler_error", tostring(status)) end
+  return status, headers, body
+end
+
+-- Returns status, headers, body, delay_ms, kind, ran (whether the handler ran).
 function Router:dispatch(req)
   req.params = routes.parse_query(req.query)
   record(self, req)
   local f = faults.pick(self.faults, req.method, req.path)
   local skip_handler = f and not f.handled and f.kind ~= "truncate" and f.kind ~= "delay"
   local status, headers, body = 0, {}, ""
-  if not skip_handler then status, headers, body = run_handler(self, req) end
-  if f then return apply_fault(f, status, headers, body) end
-  return status, headers, body, 0, nil
+  if not skip_handler then status, headers, body = run_pinned(self, req) end
+  if f then
+    local s, h, b, delay, kind = apply_fault(f, status, headers, body)
+    return s, h, b, delay, kind, not skip_handler
+  end
+  return status, headers, body, 0, nil, not skip_handler
+end
+
+--- Lanes: the request as a read on this lane, or false when it must run on every lane
+-- (a route not declared `read = true`, any fault configured, or the handler returning
+-- ctx.WRITE). Not recorded here: C records it on lane 0 afterwards.
+function Router:lane_dispatch(req)
+  if #self.faults > 0 or faults.pick ~= original_pick then return false end
+  local route, captures = find_route(self.routes, req.method, req.path)
+  if not route or not route.read then return false end
+  req.params = routes.parse_query(req.query)
+  req.captures = captures
+  self:pin(req)
+  local ok, status, headers, body = pcall(route.handler, req, self.read_ctx)
+  self:unpin()
+  if ok and status == M.WRITE then return false end
+  if not ok then status, headers, body = error_body(500, "handler_error", tostring(status))
+  else status, headers, body = finish(status, headers, body) end
+  return status, headers, body, 0, nil, true
+end
+
+--- Lanes: a write that lane 0 answered, replayed on another lane (no record, no faults).
+function Router:replay(req)
+  req.params = routes.parse_query(req.query)
+  if req.run_handler then run_pinned(self, req) end
+end
+
+--- Lanes: records a request another lane served as a read.
+function Router:record(req)
+  req.params = routes.parse_query(req.query)
+  record(self, req)
+end
+
+--- Lanes: one control's results from every lane (lane 0's first) made into one answer
+-- by the route set's merge function for it, if it has one; else lane 0's.
+function Router:merge(set_name, action, _, ...)
+  local results = { ... }
+  for _, set in ipairs(self.sets) do
+    if set.name == set_name and type(set.merge[action]) == "function" then return set.merge[action](results) end
+  end
+  return results[1]
 end
 
 function Router:requests()
   local out = {}
-  for i = self.first, self.last do out[#out + 1] = self.log[i] end
+  for i = self.first, self.last do
+    local r = self.log[i]
+    out[#out + 1] = { method = r.method, path = r.path, query = r.query, params = r.params,
+                      headers = r.headers, body = r.body, body_size = r.body_size,
+                      body_truncated = r.body_truncated }
+  end
   return out
 end
 
@@ -171,7 +293,7 @@ function Router:reset()
   self.env.clock_offset = self.initial_offset
   for _, set in ipairs(self.sets) do setup_set(set, self.env, list) end
   self.routes = list
-  self.log, self.first, self.last = {}, 1, 0
+  self.log, self.first, self.last, self.log_bytes = {}, 1, 0, 0
   faults.reset(self.faults)
   return true
 end
@@ -212,14 +334,19 @@ end
 
 function M.new(spec, now)
   spec = spec or {}
-  local env = { clock_offset = spec.clock_offset or 0 }
-  function env.now() return now() + env.clock_offset end
+  local env = { clock_offset = spec.clock_offset or 0, lanes = math.tointeger(spec.lanes) or 1 }
+  local clock = { pinned = nil }
+  function env.now() return (clock.pinned or now()) + env.clock_offset end
   local self = setmetatable({
-    env = env, initial_offset = env.clock_offset, sets = {},
+    env = env, initial_offset = env.clock_offset, sets = {}, clock = clock,
+    lanes = math.tointeger(spec.lanes) or 1, seed = math.tointeger(spec.seed) or 1,
     faults = faults.compile(spec.faults, spec.seed),
     record_limit = spec.record_limit or 10000,
+    record_bytes = spec.record_bytes or 32 * 1024 * 1024,
+    record_body_bytes = spec.record_body_bytes or 64 * 1024,
   }, Router)
-  self.ctx = { env = env }
+  self.ctx = { env = env, WRITE = M.WRITE }
+  self.read_ctx = { env = env, WRITE = M.WRITE, read_only = true }
   for _, s in ipairs(spec.sets or {}) do
     self.sets[#self.sets + 1] = { name = s.name, config = s.config or {}, setup = load_set(s.name) }
   end
@@ -230,6 +357,10 @@ function M.new(spec, now)
     requests = function() return self:requests() end,
     reset = function() return self:reset() end,
     control = function(set, action, args) return self:control(set, action, args) end,
+    lane_dispatch = function(req) return self:lane_dispatch(req) end,
+    replay = function(req) return self:replay(req) end,
+    record = function(req) return self:record(req) end,
+    merge = function(...) return self:merge(...) end,
   }
 end
 

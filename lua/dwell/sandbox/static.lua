@@ -28,14 +28,15 @@ local function fixed_route(path, spec)
   if type(spec) == "string" then spec = { body = spec } end
   return { "GET", path, function()
     return spec.status or 200, spec.headers or { ["Content-Type"] = "application/json" }, spec.body
-  end }
+  end, read = true }
 end
 
 return function(config)
   local list = {}
   for path, spec in pairs(config.fixed or {}) do list[#list + 1] = fixed_route(path, spec) end
   table.sort(list, function(a, b) return a[2] < b[2] end)
-  list[#list + 1] = { "POST", "/static/sink", sink }
-  list[#list + 1] = { "GET", "/static/{bytes}", sized }
+  -- No state: read-only, so with several lanes any of them serves these.
+  list[#list + 1] = { "POST", "/static/sink", sink, read = true }
+  list[#list + 1] = { "GET", "/static/{bytes}", sized, read = true }
   return list, {}
 end

@@ -2,7 +2,7 @@
 --
 --   str  = client_id [.. access_token] .. t .. nonce .. stringToSign
 --   stringToSign = METHOD \n sha256_hex(body) \n signed-header lines (each ending in \n) \n Url
---   Url  = path [.. "?" .. k=v&... sorted bytewise by key, values raw (not percent-encoded)]
+--   Url  = decoded path [.. "?" .. k=v&... sorted bytewise by key, values raw (not percent-encoded)]
 --   sign = UPPER(HEX(HMAC_SHA256(secret, str)))
 --
 -- Pure functions: the caller supplies t, nonce and the exact body bytes it will send.
@@ -31,10 +31,22 @@ local function collation_is_bytewise()
   return loc == "C" or loc == "POSIX"
 end
 
---- The signed Url: path, then the query pairs sorted by key with raw values.
--- `query` is a list of { key, value }; duplicate keys are refused (their order on the
--- gateway is undocumented), as nil, message.
+--- The path as it is signed: percent-decoded. Tuya's official connectors all sign the
+-- decoded path, whatever goes on the wire: tuya-connector-python signs the path string its
+-- caller passed, before `requests` percent-encodes it for the request line;
+-- tuya-connector-go signs req.URL.Path, which Go keeps decoded; tuya-connector-nodejs runs
+-- decodeURIComponent over the URL before signing. Query values are signed raw by the same
+-- rule (docs/vendors/tuya.md §3.2). Only ids that need encoding (spaces, '/', non-ASCII) see a difference.
+function M.signed_path(path)
+  return (path:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
+end
+
+--- The signed Url: the decoded path (signed_path), then the query pairs sorted by key with
+-- raw values. `path` is the path as sent (percent-encoded); `query` is a list of
+-- { key, value }; duplicate keys are refused (their order on the gateway is undocumented),
+-- as nil, message.
 function M.canonical_url(path, query)
+  path = M.signed_path(path)
   if not query or #query == 0 then return path end
   local keys, values = {}, {}
   for i, kv in ipairs(query) do

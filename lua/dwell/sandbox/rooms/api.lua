@@ -66,9 +66,9 @@ local function query_without(params, drop)
     if not drop[k] then keys[#keys + 1] = k end
   end
   table.sort(keys)
-  local url = require "dwell.url"
+  local support = require "dwell.sandbox.support"
   local parts = {}
-  for i, k in ipairs(keys) do parts[i] = url.encode(k) .. "=" .. url.encode(params[k]) end
+  for i, k in ipairs(keys) do parts[i] = support.encode(k) .. "=" .. support.encode(params[k]) end
   return table.concat(parts, "&")
 end
 

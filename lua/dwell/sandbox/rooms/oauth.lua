@@ -3,8 +3,8 @@
 -- iat checked) and for authorization-code refresh, GET /oauth/userinfo, and the
 -- bearer check every API route uses.
 local core = require "dwell.core"
-local jwt = require "dwell.rooms.jwt"
-local url = require "dwell.url"
+-- The emulation's own JWT and form parsing, not the client's (dwell.rooms.jwt, dwell.url).
+local support = require "dwell.sandbox.support"
 
 local M = {}
 
@@ -33,7 +33,7 @@ function M.new(st)
   end
 
   local function jwt_grant(form, req)
-    local a, why = jwt.parse(form.assertion)
+    local a, why = support.jwt_parse(form.assertion)
     if not a then return oauth_error("invalid_request", why) end
     local h, c = a.header, a.claims
     if h.alg ~= "RS256" then return oauth_error("invalid_request", "alg must be RS256") end
@@ -105,7 +105,7 @@ function M.new(st)
     if not ctype:find("application/x-www-form-urlencoded", 1, true) then
       return oauth_error("invalid_request", "form-encoded body required")
     end
-    local form = url.parse_query(req.body or "")
+    local form = support.query(req.body or "")
     if form.grant_type == JWT_GRANT then return jwt_grant(form, req) end
     if form.grant_type == "refresh_token" then return refresh_grant(form, req) end
     if form.grant_type == "authorization_code" then return code_grant(form, req) end

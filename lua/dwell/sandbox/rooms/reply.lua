@@ -4,7 +4,7 @@
 -- (docs/vendors/rooms.md §9), JSON arrays that stay arrays, and the emulated clock's timestamps. They repeat
 -- dwell.sandbox.rooms.api's private helpers on purpose: that module is not changed here.
 local json = require("dwell.core").json
-local url = require "dwell.url"
+local url = require "dwell.sandbox.support" -- percent-encoding of its own, not the client's
 
 local M = {}
 

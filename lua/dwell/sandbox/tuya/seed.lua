@@ -1,4 +1,4 @@
---- Seed data for the Tuya Smart Community sandbox (dwell.sandbox.tuya_community): blocks with
+--- Seed data for the Tuya Smart Community sandbox (dwell.sandbox.tuya.model): blocks with
 -- buildings, floors and rooms, residents bound to rooms at every stage, housekeepers, and a staff
 -- organisation with roles and members. Deterministic for a given config.seed, so specs can name
 -- ids; the draws happen in a fixed order, so reordering the code below changes every id.

@@ -3,9 +3,12 @@
 -- Implemented from docs/vendors/tuya.md independently of the client: it verifies every request's
 -- HMAC-SHA256 signature (client_id [+ access_token] + t + nonce + stringToSign, §3), issues tokens
 -- with a configurable TTL and single-use refresh tokens (§4), rejects skewed `t` with 1013, and
--- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya_community.lua.
+-- answers with Tuya's envelope over HTTP 200 (§5). Community data lives in tuya/model.lua.
 --
 -- config: client_id, secret (defaults below), token_ttl (s, 7200), skew_ms (900000), seed,
+--         sign_scheme ("hmac": the current scheme only, as a project created after 2021-06-30;
+--         "legacy": only HMAC(secret, client_id [+ access_token] + t), docs/vendors/tuya.md §3.6, so a client
+--         switched to it is really tested; "either": both, as an older project accepts),
 --         blocks (3), residents_per_block (160), members (45), camel_keys (answer in camelCase,
 --         as some of Tuya's English examples do), one_live_token (true: one live token per
 --         client, as the live gateway keeps: every grant or refresh issues a new token and ends
@@ -16,7 +19,9 @@
 --           invalid: business calls with an unknown or ended token),
 --           summary().
 local core = require "dwell.core"
-local url = require "dwell.url"
+-- The emulation's own query parsing (not the client's dwell.url): signatures are checked
+-- against what this code reads off the wire.
+local support = require "dwell.sandbox.support"
 
 --- Default sandbox credentials (also returned by controls.credentials()).
 local DEFAULT_CLIENT_ID = "dwellsbx4tuya7client"
@@ -34,13 +39,7 @@ local function camelize(v)
   return out
 end
 
-local function byte_less(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = a:byte(i), b:byte(i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
+local byte_less = support.byte_less
 
 local FAULTS = {
   not_json = function() return 200, { ["Content-Type"] = "text/html" }, "<html><body>upstream busy</body></html>" end,
@@ -58,10 +57,17 @@ return function(config, env)
     tokens = {}, refresh = {}, faults = {}, live = nil,
     stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0,
       revoked = 0, invalid = 0 },
+    -- what reads counted on this lane alone (with several lanes, a write runs on all of them)
+    read_stats = { requests = 0, sign_invalid = 0, expired = 0, skewed = 0 },
   }
+  -- Counts into the read counters when this request runs as a read.
+  local function count(ctx, name)
+    local t = (ctx and ctx.read_only) and state.read_stats or state.stats
+    t[name] = t[name] + 1
+  end
   local clock = env and env.now or os.time
   local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
-  local community = require("dwell.sandbox.tuya_community").new(config, now_ms)
+  local community = require("dwell.sandbox.tuya.model").new(config, now_ms)
 
   local function envelope(result, token_api)
     if config.camel_keys and not token_api then result = camelize(result) end
@@ -71,10 +77,25 @@ return function(config, env)
     return 200, {}, { success = false, code = code, msg = msg, t = now_ms(), tid = core.random_hex(16) }
   end
 
+  local scheme = config.sign_scheme or "hmac"
+  if scheme ~= "hmac" and scheme ~= "legacy" and scheme ~= "either" then
+    error(("tuya sandbox: sign_scheme must be \"hmac\", \"legacy\" or \"either\" (got %s)"):format(tostring(scheme)), 0)
+  end
+
+  -- The signed path is the decoded one, as Tuya's official connectors sign it: the Python
+  -- connector (tuya-connector-python) signs the path string its caller passed, before
+  -- `requests` percent-encodes it for the wire; the Go connector signs req.URL.Path, which Go
+  -- keeps decoded; the Node connector runs decodeURIComponent over the URL before signing.
+  -- They agree with the query rule (raw values, docs/vendors/tuya.md §3.2); for paths that need no encoding
+  -- (every seeded id) decoded and encoded are the same string.
+  local function signed_path(raw)
+    return support.decode(raw)
+  end
+
   -- stringToSign exactly as Tuya documents it, from what arrived on the wire.
   local function expected_sign(req, token_api)
     local h = req.headers
-    local _, pairs_list = url.parse_query(req.query or "")
+    local _, pairs_list = support.query(req.query or "")
     local seen = {}
     for _, kv in ipairs(pairs_list) do
       if seen[kv[1]] then return nil end
@@ -83,7 +104,7 @@ return function(config, env)
     table.sort(pairs_list, function(a, b) return byte_less(a[1], b[1]) end)
     local q = {}
     for i, kv in ipairs(pairs_list) do q[i] = kv[1] .. "=" .. kv[2] end
-    local signed_url = req.path .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
+    local signed_url = signed_path(req.path) .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
     local lines = {}
     for name in (h["signature-headers"] or ""):gmatch("[^:]+") do
       lines[#lines + 1] = name .. ":" .. (h[name:lower()] or "") .. "\n"
@@ -95,19 +116,41 @@ return function(config, env)
     return core.hmac_sha256_hex(creds.secret, str, true)
   end
 
+  -- Legacy scheme (docs/vendors/tuya.md §3.6): no stringToSign.
+  local function legacy_sign(req, token_api)
+    local h = req.headers
+    local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "")
+    return core.hmac_sha256_hex(creds.secret, str, true)
+  end
+
+  local function sign_ok(req, token_api)
+    local got = req.headers.sign or ""
+    if scheme ~= "legacy" then
+      local want = expected_sign(req, token_api)
+      if want and core.constant_eq(want, got) then return true end
+    end
+    if scheme ~= "hmac" then return core.constant_eq(legacy_sign(req, token_api), got) end
+    return false
+  end
+
   -- Gateway checks shared by every API, in the gateway's order; nil when the request may proceed.
-  local function admit(req, token_api)
+  local function admit(req, token_api, ctx)
     local h = req.headers
     if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
-    if h.sign_method ~= nil and h.sign_method ~= "HMAC-SHA256" then return fail(1004, "sign invalid") end
+    -- sign_method is a required header (docs/vendors/tuya.md §2; Tuya's header tables mark it mandatory) and
+    -- HMAC-SHA256 its only value: the gateway cannot verify a request without it, and refuses
+    -- it as it refuses a wrong signature (1004).
+    if h.sign_method ~= "HMAC-SHA256" then
+      count(ctx, "sign_invalid")
+      return fail(1004, "sign invalid")
+    end
     local t = h.t and h.t:match("^%d+$") and math.tointeger(tonumber(h.t))
     if not t or math.abs(t - now_ms()) > state.skew_ms then
-      state.stats.skewed = state.stats.skewed + 1
+      count(ctx, "skewed")
       return fail(1013, "request time is invalid")
     end
-    local want = expected_sign(req, token_api)
-    if not want or not core.constant_eq(want, h.sign or "") then
-      state.stats.sign_invalid = state.stats.sign_invalid + 1
+    if not sign_ok(req, token_api) then
+      count(ctx, "sign_invalid")
       return fail(1004, "sign invalid")
     end
     if token_api then return nil end
@@ -119,7 +162,7 @@ return function(config, env)
       return fail(1011, "token invalid")
     end
     if tok.expires_at <= now_ms() then
-      state.stats.expired = state.stats.expired + 1
+      count(ctx, "expired")
       return fail(1010, "token is expired")
     end
     return nil
@@ -150,7 +193,7 @@ return function(config, env)
   local function grant(req)
     local s, h, b = admit(req, true)
     if s then return s, h, b end
-    local params = url.parse_query(req.query or "")
+    local params = support.query(req.query or "")
     if params.grant_type ~= "1" then return fail(1003, "grant type invalid") end
     state.stats.grants = state.stats.grants + 1
     -- A repeat call while a token is live returns that token with less time left
@@ -176,8 +219,10 @@ return function(config, env)
   end
 
   local function business(handler)
-    return function(req)
-      state.stats.requests = state.stats.requests + 1
+    return function(req, ctx)
+      -- A GET runs as a read (possibly on another lane) unless a queued fault must be consumed.
+      if ctx and ctx.read_only and state.faults[1] then return ctx.WRITE end
+      count(ctx, "requests")
       local fault = state.faults[1]
       if fault then
         fault.count = fault.count - 1
@@ -185,9 +230,9 @@ return function(config, env)
         state.stats.faults = state.stats.faults + 1
         return FAULTS[fault.kind](now_ms())
       end
-      local status, headers, body = admit(req, false)
+      local status, headers, body = admit(req, false, ctx)
       if status then return status, headers, body end
-      local q = { params = (url.parse_query(req.query or "")), captures = req.captures or {}, body = {} }
+      local q = { params = (support.query(req.query or "")), captures = req.captures or {}, body = {} }
       if req.body and req.body ~= "" then
         local ctype = req.headers["content-type"] or ""
         if not ctype:lower():find("application/json", 1, true) then return fail(1006, "content type is not supported") end
@@ -213,7 +258,8 @@ return function(config, env)
   methods_by_path["/v1.0/token"] = { GET = true }
   methods_by_path["/v1.0/token/{refresh_token}"] = { GET = true }
   for _, r in ipairs(community.routes) do
-    routes[#routes + 1] = { r[1], r[2], business(r[3]) }
+    -- GETs change nothing but per-lane counters (stats, merged below): read-only routes.
+    routes[#routes + 1] = { r[1], r[2], business(r[3]), read = r[1] == "GET" }
     if not methods_by_path[r[2]] then methods_by_path[r[2]] = {}; order[#order + 1] = r[2] end
     methods_by_path[r[2]][r[1]] = true
   end
@@ -247,10 +293,23 @@ return function(config, env)
   end
   function controls.stats()
     local s = {}
-    for k, v in pairs(state.stats) do s[k] = v end
+    for k, v in pairs(state.stats) do s[k] = v + (state.read_stats[k] or 0) end
     s.server_now_ms = now_ms()
+    if (env and env.lanes or 1) > 1 then s._lane_reads = state.read_stats end
     return s
   end
   function controls.summary() return community:summary() end
-  return routes, controls
+  -- With several lanes each counts the reads it served itself (writes run, and count, on
+  -- every lane alike): lane 0's figures plus the other lanes' reads.
+  local merge = {}
+  function merge.stats(results)
+    local out = {}
+    for k, v in pairs(results[1]) do out[k] = v end
+    out._lane_reads = nil
+    for i = 2, #results do
+      for k, v in pairs(results[i]._lane_reads or {}) do out[k] = (out[k] or 0) + v end
+    end
+    return out
+  end
+  return routes, controls, merge
 end

@@ -1,5 +1,5 @@
 --- Seeded Smart Community data and the `/v1.0/iot-02/community` handlers for the Tuya sandbox
--- (lua/dwell/sandbox/tuya.lua does the gateway part: signatures, tokens, envelopes).
+-- (lua/dwell/sandbox/tuya/gateway.lua does the gateway part: signatures, tokens, envelopes).
 --
 -- new(config, now_ms) -> community; community.routes is a list of { method, path, handler }
 -- where handler(q) returns result | nil, code, msg; q = { params, body, captures }.

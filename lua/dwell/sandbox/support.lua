@@ -1,0 +1,61 @@
+--- What the vendor emulations share, written for the sandbox alone: they check what clients
+-- send with this code and never with the client's own modules (dwell.url, dwell.rooms.jwt,
+-- dwell.tuya.sign ...), so a client bug cannot hide behind the same bug in its emulator.
+-- Only the C core's primitives (hashes, HMAC, RSA, base64, JSON) are shared.
+local core = require "dwell.core"
+
+local M = {}
+
+local function hex_char(h) return string.char(tonumber(h, 16)) end
+
+--- Percent-decoding (RFC 3986 §2.1); `plus_is_space` for query strings and form bodies
+-- (application/x-www-form-urlencoded, where '+' stands for a space).
+function M.decode(s, plus_is_space)
+  s = tostring(s)
+  if plus_is_space then s = s:gsub("%+", " ") end
+  return (s:gsub("%%(%x%x)", hex_char))
+end
+
+--- Percent-encodes all but the unreserved set (ALPHA DIGIT - . _ ~), RFC 3986 §2.3.
+function M.encode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+--- A raw query string or form body: map (the last of repeated keys wins) and the list of
+-- { key, value } pairs in order, both decoded.
+function M.query(q)
+  local map, list = {}, {}
+  for part in (q or ""):gmatch("[^&]+") do
+    local k, v = part:match("^([^=]*)=?(.*)$")
+    k, v = M.decode(k, true), M.decode(v, true)
+    map[k] = v
+    list[#list + 1] = { k, v }
+  end
+  return map, list
+end
+
+--- Bytewise string order (Lua's `<` follows the C library's collation).
+function M.byte_less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+--- A JWS in compact serialization (RFC 7515 §7.1: BASE64URL(header) "." BASE64URL(payload)
+-- "." BASE64URL(signature)) carrying JSON claims (RFC 7519): { header, claims, input (the
+-- signing input), signature (raw bytes) }, or nil and a message when it is not one.
+function M.jwt_parse(token)
+  if type(token) ~= "string" then return nil, "assertion missing" end
+  local h, p, s = token:match("^([%w_%-]+)%.([%w_%-]+)%.([%w_%-]*)$")
+  if not h then return nil, "assertion is not a compact JWT" end
+  local okh, header = pcall(core.json.decode, core.base64url_decode(h) or "")
+  local okp, claims = pcall(core.json.decode, core.base64url_decode(p) or "")
+  if not okh or not okp or type(header) ~= "table" or type(claims) ~= "table" then
+    return nil, "assertion header or claims are not JSON"
+  end
+  return { header = header, claims = claims, input = h .. "." .. p, signature = core.base64url_decode(s) or "" }
+end
+
+return M
