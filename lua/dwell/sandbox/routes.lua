@@ -2,12 +2,11 @@
 -- segment per `{name}`; a final `{name*}` matches the rest, slashes included.
 -- Captures are percent-decoded; matching is on the raw (encoded) path so a
 -- `%2F` inside a segment never splits it.
+local support = require "dwell.sandbox.support"
+
 local M = {}
 
-function M.unescape(s, plus_is_space)
-  if plus_is_space then s = s:gsub("%+", " ") end
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+M.unescape = support.decode
 
 --- Compiles a pattern into { names = {...}, lua = "^...$" }; raises on a bad one.
 function M.compile(pattern)
@@ -42,12 +41,12 @@ function M.match(compiled, path)
   return captures
 end
 
---- Decodes a raw query string: repeated keys become a list of values.
+--- Decodes a raw query string (support.query's pairs): repeated keys become a list of values.
 function M.parse_query(query)
   local params = {}
-  for pair in (query or ""):gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=(.*)$")
-    k, v = M.unescape(k or pair, true), M.unescape(v or "", true)
+  local _, list = support.query(query)
+  for _, kv in ipairs(list) do
+    local k, v = kv[1], kv[2]
     local prev = params[k]
     if prev == nil then
       params[k] = v
