@@ -231,10 +231,16 @@ static int name_is(const char *a, size_t n, const char *b) {
 }
 
 /* Appends one line to the transfer's header list (libcurl copies it). */
-static void hdrs_append(lua_State *L, xfer_t *x, const char *line) {
+/* Appends a header line; 0 when out of memory (the list is then unchanged). */
+static int hdrs_try_append(xfer_t *x, const char *line) {
   struct curl_slist *l = curl_slist_append(x->hdrs, line);
-  if (!l) luaL_error(L, "dwell.core.http: out of memory");
+  if (!l) return 0;
   x->hdrs = l;
+  return 1;
+}
+
+static void hdrs_append(lua_State *L, xfer_t *x, const char *line) {
+  if (!hdrs_try_append(x, line)) luaL_error(L, "dwell.core.http: out of memory");
 }
 
 /* Appends "name: value" (or "name;" for an empty value, libcurl's way of
@@ -243,7 +249,7 @@ static void add_header(lua_State *L, int arg, xfer_t *x, int name_idx, int value
   size_t nn, vn;
   const char *name, *value;
   char small[512], *line;
-  struct curl_slist *l;
+  int ok;
   if (lua_type(L, name_idx) != LUA_TSTRING) luaL_argerror(L, arg, "header names must be strings");
   name = lua_tolstring(L, name_idx, &nn);
   if (!is_token(name, nn))
@@ -267,10 +273,9 @@ static void add_header(lua_State *L, int arg, xfer_t *x, int name_idx, int value
     memcpy(line + nn + 2, value, vn);
     line[nn + 2 + vn] = '\0';
   }
-  l = curl_slist_append(x->hdrs, line);
-  if (line != small) free(line);
-  if (!l) luaL_error(L, "dwell.core.http: out of memory");
-  x->hdrs = l;
+  ok = hdrs_try_append(x, line);
+  if (line != small) free(line); /* freed before a raise could skip it */
+  if (!ok) luaL_error(L, "dwell.core.http: out of memory");
 }
 
 static void read_headers(lua_State *L, int arg, int t, xfer_t *x) {
@@ -788,9 +793,7 @@ static int s_submit(lua_State *L) {
 }
 
 static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+  return (double)dwell_clock_seconds(CLOCK_MONOTONIC) * 1000.0;
 }
 
 /* Moves finished transfers to the free list and appends their results to the
