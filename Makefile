@@ -183,7 +183,7 @@ $(BUILD)/bench/raw_curl: bench/raw_curl.c
 fuzz: bootstrap
 	@scripts/fuzz $(or $(FUZZ_SECONDS),60)
 
-# The endpoint reference (docs/reference/*.md, committed: spec/docs_spec.lua fails when it is
+# The endpoint reference (docs/reference/*.md, committed: spec/7_tools/docs_spec.lua fails when it is
 # stale) from the declarations, and the LDoc HTML of the public Lua API into build/docs/
 # (config.ld; lua-ldoc is a docs-only package, installed by bootstrap).
 docs: all reference

@@ -8,7 +8,7 @@
 -- for Tuya and as a process of its own (bin/dwell-sandbox) for RUCKUS.
 local sandbox = require "dwell.sandbox"
 local json = require "dwell.json"
-local support = require "sandbox_support"
+local support = require "support.shell"
 local redis = require "support.redis"
 local monotonic = require("dwell.core").http.monotonic
 

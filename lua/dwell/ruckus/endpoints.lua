@@ -26,7 +26,7 @@
 -- units.reset_token is residentEditUnit with the vendor collection's TOKEN_RESET status: a
 -- separate, never-retried declaration so that a token reset is always explicit (docs/vendors/ruckus.md §2.1).
 --
--- Vendor fields (checked against the YAML by spec/ruckus_openapi_spec.lua; the client reads
+-- Vendor fields (checked against the YAML by spec/5_ruckus/ruckus_openapi_spec.lua; the client reads
 -- response, auth and body_required):
 --   operation = the YAML's operationId
 --   media     = the documented success media type: "hal" (application/hal+json), "vnd"
