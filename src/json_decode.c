@@ -12,7 +12,7 @@
  *    also skips the scan;
  *  - sizing each new table like the last value of the same key (or, failing
  *    that, the last table at the same depth);
- *  - parsing integers and short decimals exactly without strtod.
+ *  - parsing numbers exactly without strtod (json_strtod.c).
  * The Lua side (interning new strings, inserting keys, allocation) is what
  * remains; see bench/json.lua.
  *
@@ -76,7 +76,7 @@ typedef struct {
   lua_State *L;
   const char *start, *end, *p;
   int depth, max_depth, big_string;
-  char *scratch; /* unescaped strings and slow-path numbers */
+  char *scratch; /* unescaped strings, snake_case keys */
   size_t scap;
   lua_Alloc alloc;
   void *aud;
@@ -202,11 +202,7 @@ static NOINLINE void parse_number(jdec *d) {
     lua_pushnumber(d->L, neg ? -v : v);
     return;
   }
-  {
-    size_t n = (size_t)(p - s);
-    char *buf = scratch_reserve(d, dwell_json_strtod_scratch(n));
-    lua_pushnumber(d->L, dwell_json_strtod(s, n, buf));
-  }
+  lua_pushnumber(d->L, dwell_json_decimal_to_double(s, (size_t)(p - s), m, e10, truncated, neg));
 }
 
 /* The common case inline: an integer of at most 19 digits that fits int64.
