@@ -36,8 +36,10 @@ int dwell_json_opt_depth(lua_State *L, int opts);
 double dwell_json_decimal_to_double(const char *s, size_t n, uint64_t w, long q, int cut, int neg);
 
 /* Shortest text that reads back as d (finite), with '.' as decimal point and
- * at least one of '.', 'e' so that it decodes as a float again. out must hold
- * 32 bytes. Returns the length. */
+ * at least one of '.', 'e' so that it decodes as a float again. out must have
+ * room for JSON_DOUBLE_ROOM bytes (the text is at most 24; the rest is
+ * scratch). Returns the length. */
+#define JSON_DOUBLE_ROOM 48
 size_t dwell_json_fmt_double(double d, char *out);
 
 /* ---- byte-level helpers shared by both codecs -------------------------- */

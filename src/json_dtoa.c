@@ -142,39 +142,54 @@ static const char DIGITS2[] =
   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
   "8081828384858687888990919293949596979899";
 
-static int digit_count(uint64_t v) {
-  int n = 1;
-  while (v >= 10000) { v /= 10000; n += 4; }
-  while (v >= 10) { v /= 10; n++; }
-  return n;
+static const uint64_t POW10[18] = {
+  UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+  UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+  UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+  UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+  UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+};
+
+/* Decimal digits of v (1 <= v < 10^17): log10 from the bit length, then one
+ * comparison to correct it. */
+static inline int digit_count(uint64_t v) {
+  int t = ((64 - json_clz64(v)) * 1233) >> 12;
+  return t + (v >= POW10[t]);
 }
 
-/* Writes the n decimal digits of v at out, most significant first. */
-static void put_digits(char *out, uint64_t v, int n) {
-  char *q = out + n;
-  while (v >= 100) {
-    q -= 2;
-    memcpy(q, DIGITS2 + 2 * (v % 100), 2);
-    v /= 100;
-  }
-  if (v >= 10) {
-    q -= 2;
-    memcpy(q, DIGITS2 + 2 * v, 2);
-  } else {
-    *--q = (char)('0' + v);
-  }
+/* The eight digits of v < 10^8 at out. */
+static inline void put8(char *out, uint32_t v) {
+  uint32_t hi = v / 10000, lo = v % 10000;
+  memcpy(out, DIGITS2 + 2 * (hi / 100), 2);
+  memcpy(out + 2, DIGITS2 + 2 * (hi % 100), 2);
+  memcpy(out + 4, DIGITS2 + 2 * (lo / 100), 2);
+  memcpy(out + 6, DIGITS2 + 2 * (lo % 100), 2);
 }
+
+/* The digits of v (n of them) right-aligned to end at buf + 24; returns
+ * where they start. Eight at a time, so that a 17-digit significand costs
+ * three steps instead of seventeen. */
+static inline const char *put_digits(char *buf, uint64_t v, int n) {
+  put8(buf + 16, (uint32_t)(v % 100000000));
+  if (n > 8) {
+    uint64_t rest = v / 100000000;
+    put8(buf + 8, (uint32_t)(rest % 100000000));
+    if (n > 16) buf[7] = (char)('0' + rest / 100000000);
+  }
+  return buf + 24 - n;
+}
+
+/* The copies below move fixed sizes (inlined moves, no library calls) and
+ * may write past the text's end, into the room the caller provides. */
 
 /* d.ddde+XX, as %g writes it: a sign and at least two exponent digits. */
 static size_t put_scientific(char *out, const char *dig, int n, int x) {
-  size_t o = 0;
+  size_t o;
   unsigned ax = (unsigned)(x < 0 ? -x : x);
-  out[o++] = dig[0];
-  if (n > 1) {
-    out[o++] = '.';
-    memcpy(out + o, dig + 1, (size_t)n - 1);
-    o += (size_t)n - 1;
-  }
+  out[0] = dig[0];
+  out[1] = '.';
+  memcpy(out + 2, dig + 1, 16);
+  o = n > 1 ? (size_t)n + 1 : 1;
   out[o++] = 'e';
   out[o++] = x < 0 ? '-' : '+';
   if (ax >= 100) {
@@ -188,28 +203,21 @@ static size_t put_scientific(char *out, const char *dig, int n, int x) {
 /* The digits with the point placed for the exponent x of the first digit
  * (-5 < x < 17), and ".0" when no digit falls after the point. */
 static size_t put_fixed(char *out, const char *dig, int n, int x) {
-  size_t o = 0;
   if (x < 0) {
-    out[o++] = '0';
-    out[o++] = '.';
-    memset(out + o, '0', (size_t)(-x - 1));
-    o += (size_t)(-x - 1);
-    memcpy(out + o, dig, (size_t)n);
-    return o + (size_t)n;
+    memcpy(out, "0.0000", 6);
+    memcpy(out + 1 - x, dig, 17);
+    return (size_t)(1 - x + n);
   }
+  memcpy(out, dig, 17);
   if (n <= x + 1) {
-    memcpy(out, dig, (size_t)n);
-    memset(out + n, '0', (size_t)(x + 1 - n));
-    o = (size_t)x + 1;
-    out[o++] = '.';
-    out[o++] = '0';
-    return o;
+    memset(out + n, '0', 17);
+    out[x + 1] = '.';
+    out[x + 2] = '0';
+    return (size_t)x + 3;
   }
-  memcpy(out, dig, (size_t)x + 1);
-  o = (size_t)x + 1;
-  out[o++] = '.';
-  memcpy(out + o, dig + x + 1, (size_t)(n - x - 1));
-  return o + (size_t)(n - x - 1);
+  memcpy(out + x + 2, dig + x + 1, 16);
+  out[x + 1] = '.';
+  return (size_t)n + 1;
 }
 
 size_t dwell_json_fmt_double(double v, char *out) {
@@ -217,7 +225,8 @@ size_t dwell_json_fmt_double(double v, char *out) {
   uint64_t f = bits & ((UINT64_C(1) << SIGNIFICAND_BITS) - 1);
   int be = (int)((bits >> SIGNIFICAND_BITS) & 0x7FF);
   size_t o = 0;
-  char dig[20];
+  char buf[48]; /* digits end at buf + 24; copies read up to 17 past the first */
+  const char *dig;
   decimal d;
   int n, x;
   if (bits >> 63) out[o++] = '-';
@@ -227,7 +236,7 @@ size_t dwell_json_fmt_double(double v, char *out) {
   }
   d = trim_zeros(shortest(f, be));
   n = digit_count(d.digits);
-  put_digits(dig, d.digits, n);
+  dig = put_digits(buf, d.digits, n);
   x = d.exp10 + n - 1;
   if (x < -4 || x >= (n > 15 ? n : 15)) return o + put_scientific(out + o, dig, n, x);
   return o + put_fixed(out + o, dig, n, x);

@@ -172,9 +172,8 @@ static size_t fmt_int(lua_Integer v, char *out) {
 }
 
 static void put_float(jenc *e, double v) {
-  char tmp[40];
   if (isnan(v) || isinf(v)) enc_fail(e, "cannot encode NaN or infinity");
-  put(e, tmp, dwell_json_fmt_double(v, tmp));
+  e->len += dwell_json_fmt_double(v, reserve(e, JSON_DOUBLE_ROOM));
 }
 
 static const char HEX[] = "0123456789abcdef";
@@ -248,11 +247,18 @@ static void push_frame(jenc *e, const void *ptr) {
   e->depth++;
 }
 
-static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
+static void put_separator(jenc *e, lua_Integer i) {
+  if (i > 1) putc_(e, ',');
+  if (e->indent) newline(e);
+}
+
+/* The array check and the elements in two passes: counting every key with
+ * lua_next (the border n says 1..n are non-nil only if nothing else is
+ * there), then the elements by index. For the tables that encode_array
+ * finds out of order, and the errors it leaves to this pass. */
+static void encode_array_checked(jenc *e, int idx, lua_Integer n, const void *ptr) {
   lua_State *L = e->L;
   lua_Integer i, count = 0;
-  frame *f;
-  /* The border n says 1..n are non-nil only if nothing else is there. */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -269,16 +275,50 @@ static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
   }
   push_frame(e, ptr);
   for (i = 1; i <= n; i++) {
-    if (i > 1) putc_(e, ',');
-    if (e->indent) newline(e);
-    f = &e->fr[e->depth - 1];
-    f->index = i;
+    put_separator(e, i);
+    e->fr[e->depth - 1].index = i;
     if (lua_rawgeti(L, idx, i) == LUA_TNIL) enc_fail(e, "sparse array (nil element)");
     encode_value(e, lua_gettop(L));
     lua_pop(L, 1);
   }
   e->depth--;
   if (e->indent) newline(e);
+  putc_(e, ']');
+}
+
+/* One pass: lua_next visits the array part in index order, so a proper
+ * array usually comes out as the keys 1, 2, ... n and then the end, each
+ * with its value, which is encoded at once. At the first key out of that
+ * order (integer keys stored in the hash part, holes, other keys) the output
+ * goes back to the '[' and encode_array_checked starts over. */
+static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
+  lua_State *L = e->L;
+  size_t mark = e->len;
+  int top = lua_gettop(L), depth = e->depth;
+  lua_Integer i = 0;
+  putc_(e, '[');
+  push_frame(e, ptr);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) != i + 1 || i == n) {
+      lua_settop(L, top);
+      e->len = mark;
+      e->depth = depth;
+      encode_array_checked(e, idx, n, ptr);
+      return;
+    }
+    put_separator(e, ++i);
+    e->fr[depth].index = i;
+    encode_value(e, top + 2);
+    lua_pop(L, 1);
+  }
+  e->depth = depth;
+  if (i != n) { /* fewer keys than the border: cannot be, but let the checked pass say so */
+    e->len = mark;
+    encode_array_checked(e, idx, n, ptr);
+    return;
+  }
+  if (n > 0 && e->indent) newline(e);
   putc_(e, ']');
 }
 
@@ -392,12 +432,15 @@ static void encode_table(jenc *e, int idx) {
   for (i = 0; i < e->depth; i++)
     if (e->fr[i].ptr == ptr) enc_fail(e, "cycle (table contains itself)");
   if (e->depth >= e->max_depth) enc_fail(e, "nesting deeper than max_depth");
-  luaL_checkstack(L, 6, "dwell.json: nesting too deep");
-  if (lua_getmetatable(L, idx)) {
+  /* A level holds at most a table's key and value and two more values
+   * briefly (lua_next, sorted keys); checking once per 16 levels covers them. */
+  if (e->depth % 16 == 0) luaL_checkstack(L, 6 * 16 + 8, "dwell.json: nesting too deep");
+  n = (lua_Integer)lua_rawlen(L, idx);
+  /* A border above 0 makes it an array whatever its metatable says. */
+  if (n == 0 && lua_getmetatable(L, idx)) {
     is_array = lua_rawequal(L, -1, ARRAY_MT);
     lua_pop(L, 1);
   }
-  n = (lua_Integer)lua_rawlen(L, idx);
   if (is_array || n > 0) encode_array(e, idx, n, ptr);
   else if (e->sort_keys) encode_object_sorted(e, idx, ptr);
   else encode_object(e, idx, ptr);
