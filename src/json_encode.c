@@ -178,50 +178,71 @@ static void put_float(jenc *e, double v) {
 
 static const char HEX[] = "0123456789abcdef";
 
+/* Writes the escape for the ASCII byte c at o; returns its length. */
+static size_t put_escape(char *o, unsigned char c) {
+  o[0] = '\\';
+  switch (c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    default:
+      memcpy(o + 1, "u00", 3);
+      o[4] = HEX[c >> 4];
+      o[5] = HEX[c & 15];
+      return 6;
+  }
+}
+
+/* Scans and copies in one pass: each word of eight bytes is stored as it
+ * is loaded, and counts only up to its first byte that needs a look (an
+ * escape or a UTF-8 sequence to validate). The room reserved is the
+ * string's length plus the quotes; an escape reserves more for itself. */
 static void put_string(jenc *e, const char *s, size_t n) {
-  const char *p = s, *end = s + n, *run = s;
-  putc_(e, '"');
-  while (p < end) {
+  const char *p = s, *end = s + n;
+  char *o = reserve(e, n + 2);
+  *o++ = '"';
+  for (;;) {
     unsigned char c;
     while (end - p >= 8) {
-      uint64_t x;
+      uint64_t x, m;
       memcpy(&x, p, 8);
-      if (json_word_special(x)) break;
+      memcpy(o, &x, 8);
+      m = json_word_stops(x);
+      if (m) {
+        const char *q = json_first_stop(p, m);
+        o += q - p;
+        p = q;
+        goto stop;
+      }
       p += 8;
+      o += 8;
     }
-    if (p >= end) break;
+    while (p < end && !json_byte_stops((unsigned char)*p)) *o++ = *p++;
+    if (p == end) break;
+  stop:
     c = (unsigned char)*p;
     if (c >= 0x80) {
-      /* Lua strings end in '\0', which is never a continuation byte. */
-      const char *q = json_utf8_next(p);
-      if (!q) enc_fail(e, "invalid UTF-8 in string");
-      p = q;
-    } else if (c == '"' || c == '\\' || c < 0x20) {
-      char *o;
-      put(e, run, (size_t)(p - run));
-      o = reserve(e, 6);
-      o[0] = '\\';
-      switch (c) {
-        case '"': o[1] = '"'; e->len += 2; break;
-        case '\\': o[1] = '\\'; e->len += 2; break;
-        case '\b': o[1] = 'b'; e->len += 2; break;
-        case '\f': o[1] = 'f'; e->len += 2; break;
-        case '\n': o[1] = 'n'; e->len += 2; break;
-        case '\r': o[1] = 'r'; e->len += 2; break;
-        case '\t': o[1] = 't'; e->len += 2; break;
-        default:
-          memcpy(o + 1, "u00", 3);
-          o[4] = HEX[c >> 4];
-          o[5] = HEX[c & 15];
-          e->len += 6;
-      }
-      run = ++p;
+      /* A run of non-ASCII characters (CJK text) is validated character by
+       * character without going back to the word scan. Lua strings end in
+       * '\0', which is never a continuation byte. */
+      do {
+        const char *q = json_utf8_next(p);
+        if (!q) enc_fail(e, "invalid UTF-8 in string");
+        while (p < q) *o++ = *p++;
+      } while (p < end && (unsigned char)*p >= 0x80);
     } else {
+      e->len = (size_t)(o - e->buf);
+      o = reserve(e, 6 + (size_t)(end - p) + 1);
+      o += put_escape(o, c);
       p++;
     }
   }
-  put(e, run, (size_t)(end - run));
-  putc_(e, '"');
+  *o++ = '"';
+  e->len = (size_t)(o - e->buf);
 }
 
 /* ---- tables ------------------------------------------------------------ */
