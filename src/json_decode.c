@@ -235,7 +235,7 @@ static const uint64_t POW10_INT[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 
  * at s, with p at '.', 'e' or 'E': the fraction and exponent of a float of
  * at most 19 digits. Returns 0, having consumed nothing, for anything else
  * (parse_number then reads the literal again). */
-static NOINLINE int parse_float_tail(jdec *d, const char *s, const char *p, uint64_t m, int nd, int neg) {
+static ALWAYS_INLINE int parse_float_tail(jdec *d, const char *s, const char *p, uint64_t m, int nd, int neg) {
   long q = 0;
   if (*p == '.') {
     const char *f = ++p;
