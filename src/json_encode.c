@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "json.h"
+#include "json_num.h"
 
 #define ARRAY_MT 2 /* stack index of array_mt in encode_inner */
 #define LOCAL_BUF 2048
@@ -32,6 +33,21 @@ typedef struct {
   size_t n;
 } sortkey;
 
+/* Object keys repeat across the rows of a page, and each is the same Lua
+ * string every time. The key strings are owned by the tables being encoded,
+ * so during one encode the address of a key's bytes stands for those bytes.
+ * A slot keeps, for such an address, the key as it is written ("key":), so
+ * that a repeated key costs a lookup and a copy. Set up once a document has
+ * shown enough keys to repay it. */
+#define KEY_SLOTS 64
+#define KEY_SLOT_MAX 40
+#define KEY_CACHE_AFTER 32
+typedef struct {
+  const char *s; /* NULL: empty */
+  size_t n;      /* bytes of text */
+  char text[KEY_SLOT_MAX + 8]; /* the quoted key and ':', then room for fixed-size copies */
+} keyslot;
+
 typedef struct {
   lua_State *L;
   lua_Alloc alloc;
@@ -43,6 +59,8 @@ typedef struct {
   int frcap;
   sortkey *sk;
   size_t sklen, skcap;
+  keyslot *keys; /* KEY_SLOTS slots, or NULL */
+  int keys_seen;  /* until the slots are set up */
   frame frlocal[LOCAL_FRAMES];
   char local[LOCAL_BUF];
 } jenc;
@@ -148,27 +166,41 @@ static const char DIGITS2[] =
   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
   "8081828384858687888990919293949596979899";
 
+/* Decimal digits of u: log10 from the bit length, corrected by one
+ * comparison. */
+static int uint_digits(uint64_t u) {
+  static const uint64_t POW10[20] = {
+    UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+    UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+    UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+    UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+    UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+    UINT64_C(10000000000000000000),
+  };
+  int t;
+  if (u == 0) return 1;
+  t = ((64 - json_clz64(u)) * 1233) >> 12;
+  return t + (t < 20 && u >= POW10[t]);
+}
+
+/* Writes v at out (room for 24 bytes) straight into place, two digits at a
+ * time from the end; returns the length. */
 static size_t fmt_int(lua_Integer v, char *out) {
-  char tmp[24];
-  char *q = tmp + sizeof tmp;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   size_t n;
+  char *q;
+  if (v < 0) *out++ = '-';
+  n = (size_t)uint_digits(u);
+  q = out + n;
   while (u >= 100) {
     unsigned r = (unsigned)(u % 100);
     u /= 100;
     q -= 2;
     memcpy(q, DIGITS2 + 2 * r, 2);
   }
-  if (u >= 10) {
-    q -= 2;
-    memcpy(q, DIGITS2 + 2 * u, 2);
-  } else {
-    *--q = (char)('0' + u);
-  }
-  if (v < 0) *--q = '-';
-  n = (size_t)(tmp + sizeof tmp - q);
-  memcpy(out, q, n);
-  return n;
+  if (u >= 10) memcpy(q - 2, DIGITS2 + 2 * u, 2);
+  else q[-1] = (char)('0' + u);
+  return n + (v < 0);
 }
 
 static void put_float(jenc *e, double v) {
@@ -203,8 +235,9 @@ static size_t put_escape(char *o, unsigned char c) {
  * string's length plus the quotes; an escape reserves more for itself. */
 static void put_string(jenc *e, const char *s, size_t n) {
   const char *p = s, *end = s + n;
-  char *o = reserve(e, n + 2);
+  char *o = reserve(e, n + 2), *o0;
   *o++ = '"';
+  o0 = o;
   for (;;) {
     unsigned char c;
     while (end - p >= 8) {
@@ -220,6 +253,24 @@ static void put_string(jenc *e, const char *s, size_t n) {
       }
       p += 8;
       o += 8;
+    }
+    if (p < end && n >= 8 && o - o0 == p - s) {
+      /* The last few bytes as the last word of the string, overlapping
+       * bytes already copied (the same bytes as in the string, as long as no
+       * escape was written; they hold no stop, so the mask is enough). */
+      uint64_t x, m;
+      size_t r = (size_t)(end - p);
+      memcpy(&x, end - 8, 8);
+      memcpy(o - (8 - r), &x, 8);
+      m = json_word_stops(x) >> (8 * (8 - r)) << (8 * (8 - r));
+      if (!m) {
+        o += r;
+        p = end;
+      } else {
+        const char *q = json_first_stop(end - 8, m);
+        o += q - p;
+        p = q;
+      }
     }
     while (p < end && !json_byte_stops((unsigned char)*p)) *o++ = *p++;
     if (p == end) break;
@@ -352,14 +403,51 @@ static void key_fail(jenc *e, int key) {
   enc_fail(e, what);
 }
 
-static void put_key(jenc *e, int key, int first) {
-  size_t n;
-  const char *s = lua_tolstring(e->L, key, &n);
-  if (!first) putc_(e, ',');
-  if (e->indent) newline(e);
+static void put_key_text(jenc *e, const char *s, size_t n) {
   put_string(e, s, n);
   if (e->indent) put(e, ": ", 2);
   else putc_(e, ':');
+}
+
+/* The key's slot, or NULL when the key is not cached. */
+static keyslot *key_slot(jenc *e, const char *s, size_t n) {
+  if (n > KEY_SLOT_MAX || e->indent) return NULL;
+  if (!e->keys) {
+    if (++e->keys_seen < KEY_CACHE_AFTER) return NULL;
+    e->keys = (keyslot *)enc_realloc(e, NULL, 0, sizeof(keyslot) * KEY_SLOTS);
+    memset(e->keys, 0, sizeof(keyslot) * KEY_SLOTS);
+  }
+  return &e->keys[((uintptr_t)s >> 4) % KEY_SLOTS];
+}
+
+/* The key s[0..n), the bytes of a key string of the table being encoded. */
+static void put_key(jenc *e, const char *s, size_t n, int first) {
+  keyslot *k = key_slot(e, s, n);
+  if (k && k->s == s && k->n == n + 3) {
+    /* One reservation for the separator and the key. */
+    char *o = reserve(e, 1 + sizeof k->text);
+    *o = ',';
+    memcpy(o + !first, k->text, sizeof k->text);
+    e->len += !first + k->n;
+    return;
+  }
+  if (!first) putc_(e, ',');
+  if (e->indent) newline(e);
+  if (!k) {
+    put_key_text(e, s, n);
+    return;
+  }
+  {
+    /* Written (and validated) once, then kept if it needed no escape. */
+    size_t at = e->len;
+    put_key_text(e, s, n);
+    k->s = NULL;
+    if (e->len - at == n + 3) {
+      memcpy(k->text, e->buf + at, n + 3);
+      k->s = s;
+      k->n = n + 3;
+    }
+  }
 }
 
 static void put_empty_object(jenc *e) {
@@ -369,10 +457,9 @@ static void put_empty_object(jenc *e) {
 
 static void encode_object(jenc *e, int idx, const void *ptr) {
   lua_State *L = e->L;
-  int first = 1, d = e->depth;
+  int first = 1, d = e->depth, top = lua_gettop(L) + 2; /* where lua_next leaves the value */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    int top = lua_gettop(L);
     if (lua_type(L, top - 1) != LUA_TSTRING) {
       e->depth = d;
       key_fail(e, top - 1);
@@ -382,7 +469,11 @@ static void encode_object(jenc *e, int idx, const void *ptr) {
       push_frame(e, ptr);
     }
     e->fr[d].keyslot = top - 1;
-    put_key(e, top - 1, first);
+    {
+      size_t n;
+      const char *k = lua_tolstring(L, top - 1, &n);
+      put_key(e, k, n, first);
+    }
     first = 0;
     encode_value(e, top);
     lua_pop(L, 1);
@@ -435,7 +526,7 @@ static void encode_object_sorted(jenc *e, int idx, const void *ptr) {
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     e->fr[d].keyslot = lua_gettop(L) - 1;
-    put_key(e, -2, i == 0);
+    put_key(e, k.s, k.n, i == 0); /* the table's own key, not the copy */
     encode_value(e, lua_gettop(L));
     lua_pop(L, 2);
   }
@@ -554,6 +645,8 @@ int dwell_json_encode(lua_State *L) {
   e.frcap = LOCAL_FRAMES;
   e.sk = NULL;
   e.sklen = e.skcap = 0;
+  e.keys = NULL;
+  e.keys_seen = 0;
   if (!lua_isnoneornil(L, 2)) read_opts(L, &e);
   lua_pushcfunction(L, encode_inner);
   lua_pushlightuserdata(L, &e);
@@ -563,6 +656,7 @@ int dwell_json_encode(lua_State *L) {
   if (e.buf != e.local) e.alloc(e.aud, e.buf, e.cap, 0);
   if (e.fr != e.frlocal) e.alloc(e.aud, e.fr, sizeof(frame) * (size_t)e.frcap, 0);
   if (e.sk) e.alloc(e.aud, e.sk, sizeof(sortkey) * e.skcap, 0);
+  if (e.keys) e.alloc(e.aud, e.keys, sizeof(keyslot) * KEY_SLOTS, 0);
   if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
