@@ -88,6 +88,12 @@ static inline const char *json_first_stop(const char *p, uint64_t m) {
 static inline const char *json_utf8_next(const char *p) {
   const unsigned char *u = (const unsigned char *)p;
   unsigned c = u[0];
+  /* First the three-byte forms whose second byte may be any continuation
+   * (CJK text is made of them). */
+  if (c >= 0xE1 && c <= 0xEF && c != 0xED) {
+    if ((u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return NULL;
+    return p + 3;
+  }
   if (c >= 0xC2 && c <= 0xDF) {
     if ((u[1] & 0xC0) != 0x80) return NULL;
     return p + 2;

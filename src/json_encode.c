@@ -39,7 +39,7 @@ typedef struct {
  * A slot keeps, for such an address, the key as it is written ("key":), so
  * that a repeated key costs a lookup and a copy. Set up once a document has
  * shown enough keys to repay it. */
-#define KEY_SLOTS 64
+#define KEY_SLOTS 256
 #define KEY_SLOT_MAX 40
 #define KEY_CACHE_AFTER 32
 typedef struct {
@@ -283,7 +283,13 @@ static void put_string(jenc *e, const char *s, size_t n) {
       do {
         const char *q = json_utf8_next(p);
         if (!q) enc_fail(e, "invalid UTF-8 in string");
-        while (p < q) *o++ = *p++;
+        if (end - p >= 4) {
+          memcpy(o, p, 4); /* a whole character of at most 4 bytes, in one move */
+          o += q - p;
+          p = q;
+        } else {
+          while (p < q) *o++ = *p++;
+        }
       } while (p < end && (unsigned char)*p >= 0x80);
     } else {
       e->len = (size_t)(o - e->buf);
@@ -409,15 +415,21 @@ static void put_key_text(jenc *e, const char *s, size_t n) {
   else putc_(e, ':');
 }
 
-/* The key's slot, or NULL when the key is not cached. */
+/* The key's slot, or NULL when the key is not cached: the slot holding it,
+ * else the one to fill. Two slots per address (h, h ^ 1), so that the
+ * hundred-odd keys of a document rarely evict each other. */
 static keyslot *key_slot(jenc *e, const char *s, size_t n) {
+  keyslot *k;
   if (n > KEY_SLOT_MAX || e->indent) return NULL;
   if (!e->keys) {
     if (++e->keys_seen < KEY_CACHE_AFTER) return NULL;
     e->keys = (keyslot *)enc_realloc(e, NULL, 0, sizeof(keyslot) * KEY_SLOTS);
     memset(e->keys, 0, sizeof(keyslot) * KEY_SLOTS);
   }
-  return &e->keys[((uintptr_t)s >> 4) % KEY_SLOTS];
+  k = &e->keys[(((uint64_t)(uintptr_t)s * UINT64_C(0x9E3779B97F4A7C15)) >> 32) % KEY_SLOTS];
+  if (k->s == s || !k->s) return k;
+  k = &e->keys[(k - e->keys) ^ 1];
+  return k;
 }
 
 /* The key s[0..n), the bytes of a key string of the table being encoded. */
