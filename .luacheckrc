@@ -6,4 +6,5 @@ codes = true
 -- specs run under busted, which provides describe/it/assert/spy/lazy_setup...
 files["spec/"] = { std = "+busted" }
 
-exclude_files = { "build/", "luarocks-tree/", "lua_modules/", ".luarocks/" }
+-- bench/peers/ holds other projects, fetched for benchmarking (git-ignored).
+exclude_files = { "build/", "luarocks-tree/", "lua_modules/", ".luarocks/", "bench/peers/" }

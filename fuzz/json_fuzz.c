@@ -5,7 +5,10 @@
  * decoded with and without opts. Whatever decodes must re-encode (unless it
  * holds a float too large for a double), and the encoding must be a fixed
  * point: encode(decode(encode(v))) == encode(v), pretty-printed or not. The
- * raw input, encoded as a JSON string, must decode back to itself.
+ * raw input, encoded as a JSON string, must decode back to itself. A float
+ * at the top level must equal what the C library's strtod reads from the
+ * same text (the harness runs in the C locale), and encode to a text that
+ * decodes back to the same bits.
  *
  * With key_case = "snake" an input must fail exactly as without it, and
  * otherwise give what renaming the keys of the plain result gives (a
@@ -198,6 +201,26 @@ static void check_cached(lua_State *L, int input, int plain, const char *key_cas
   lua_settop(L, top0);
 }
 
+/* The decoder's own number conversion against strtod, for an input that
+ * decodes to a float: same bits, and the encoding reads back exactly. */
+static void check_float(lua_State *L, int input, int value) {
+  size_t n;
+  const char *s = lua_tolstring(L, input, &n);
+  double want, got = (double)lua_tonumber(L, value);
+  int base = lua_gettop(L);
+  if (strlen(s) != n) return; /* an embedded '\0' never decodes anyway */
+  want = strtod(s, NULL);
+  if (memcmp(&want, &got, sizeof got) != 0) fail("float differs from strtod", s);
+  call2(L, "encode", value, 0);
+  if (!lua_isnil(L, -2)) {
+    lua_pop(L, 1);
+    call2(L, "decode", base + 1, 0);
+    want = (double)lua_tonumber(L, -2);
+    if (!lua_isnumber(L, -2) || memcmp(&want, &got, sizeof got) != 0) fail("float does not round-trip", lua_tostring(L, base + 1));
+  }
+  lua_settop(L, base);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = luaL_newstate();
   int input, plain, pretty, bigs, snake, base;
@@ -222,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   base = lua_gettop(L);
 
   call2(L, "decode", input, 0);
+  if (lua_type(L, -2) == LUA_TNUMBER && !lua_isinteger(L, -2)) check_float(L, input, base + 1);
   if (!lua_isnil(L, -2)) {
     check_reencode(L, base + 1, plain);
     check_reencode(L, base + 1, pretty);

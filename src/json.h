@@ -1,6 +1,7 @@
 /* Shared pieces of dwell.core.json: the decoder (json_decode.c), the encoder
- * (json_encode.c), locale-independent number conversion (json_num.c) and the
- * module table (json.c).
+ * (json_encode.c), locale-independent number conversion (json_dtoa.c,
+ * json_strtod.c and json_bigdec.c, see json_num.h) and the module table
+ * (json.c).
  *
  * Both codecs run their work inside lua_pcall on a state struct that lives in
  * the calling C frame: every error (malformed input, out of memory, a Lua
@@ -27,15 +28,18 @@ int dwell_json_encode(lua_State *L);
  * raises an argument error when it is not an integer in range. */
 int dwell_json_opt_depth(lua_State *L, int opts);
 
-/* Correctly rounded conversion of a JSON number literal s[0..n) (already
- * validated) to a double, whatever the C locale. `scratch` must hold n + 8
- * bytes plus the length of the locale's decimal point. */
-double dwell_json_strtod(const char *s, size_t n, char *scratch);
-size_t dwell_json_strtod_scratch(size_t n);
+/* The double nearest to a JSON number literal s[0..n) (already validated),
+ * ties to even, whatever the C locale. The decoder passes what it read on
+ * the way: w, the first 19 significant digits as an integer, q, the decimal
+ * exponent of its last digit, cut, whether digits followed that were not
+ * taken into w, and neg, the sign. */
+double dwell_json_decimal_to_double(const char *s, size_t n, uint64_t w, long q, int cut, int neg);
 
 /* Shortest text that reads back as d (finite), with '.' as decimal point and
- * at least one of '.', 'e' so that it decodes as a float again. out must hold
- * 32 bytes. Returns the length. */
+ * at least one of '.', 'e' so that it decodes as a float again. out must have
+ * room for JSON_DOUBLE_ROOM bytes (the text is at most 24; the rest is
+ * scratch). Returns the length. */
+#define JSON_DOUBLE_ROOM 48
 size_t dwell_json_fmt_double(double d, char *out);
 
 /* ---- byte-level helpers shared by both codecs -------------------------- */
@@ -84,6 +88,12 @@ static inline const char *json_first_stop(const char *p, uint64_t m) {
 static inline const char *json_utf8_next(const char *p) {
   const unsigned char *u = (const unsigned char *)p;
   unsigned c = u[0];
+  /* First the three-byte forms whose second byte may be any continuation
+   * (CJK text is made of them). */
+  if (c >= 0xE1 && c <= 0xEF && c != 0xED) {
+    if ((u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return NULL;
+    return p + 3;
+  }
   if (c >= 0xC2 && c <= 0xDF) {
     if ((u[1] & 0xC0) != 0x80) return NULL;
     return p + 2;

@@ -12,7 +12,7 @@
  *    also skips the scan;
  *  - sizing each new table like the last value of the same key (or, failing
  *    that, the last table at the same depth);
- *  - parsing integers and short decimals exactly without strtod.
+ *  - parsing numbers exactly without strtod (json_strtod.c).
  * The Lua side (interning new strings, inserting keys, allocation) is what
  * remains; see bench/json.lua.
  *
@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "json.h"
+#include "json_num.h"
 
 #if defined(__GNUC__)
 #define NOINLINE __attribute__((noinline))
@@ -76,7 +77,7 @@ typedef struct {
   lua_State *L;
   const char *start, *end, *p;
   int depth, max_depth, big_string;
-  char *scratch; /* unescaped strings and slow-path numbers */
+  char *scratch; /* unescaped strings, snake_case keys */
   size_t scap;
   lua_Alloc alloc;
   void *aud;
@@ -202,18 +203,98 @@ static NOINLINE void parse_number(jdec *d) {
     lua_pushnumber(d->L, neg ? -v : v);
     return;
   }
-  {
-    size_t n = (size_t)(p - s);
-    char *buf = scratch_reserve(d, dwell_json_strtod_scratch(n));
-    lua_pushnumber(d->L, dwell_json_strtod(s, n, buf));
-  }
+  lua_pushnumber(d->L, dwell_json_decimal_to_double(s, (size_t)(p - s), m, e10, truncated, neg));
 }
 
-/* The common case inline: an integer of at most 19 digits that fits int64.
- * Returns 0, having consumed nothing, for anything else (parse_number then
- * reads the literal again, reporting errors and handling the rest). */
-static ALWAYS_INLINE int parse_int(jdec *d) {
-  const char *p = d->p;
+/* The digits at the start of a word x of eight input bytes (loaded with
+ * memcpy, little-endian), and their value: eight at a time is what makes the
+ * 15 to 17 digit fractions of coordinates cheap. A byte that is not a digit
+ * gets its high bit set: above '9' by the addition, below '0' by the borrow
+ * of the subtraction (which can only disturb the bytes after it). */
+#ifdef JSON_LITTLE_ENDIAN
+static inline int leading_digits(uint64_t x) {
+  uint64_t stops = ((x + JSON_ONES * (0x80 - '9' - 1)) | (x - JSON_ONES * '0')) & JSON_HIGHS;
+  return stops ? __builtin_ctzll(stops) >> 3 : 8;
+}
+
+/* The value of the first k (0..8) digits of x. They are moved to the top of
+ * the word (zero bytes below count as leading zeros), then combined in
+ * pairs, fours and eights by multiplications. */
+static inline uint64_t digits_value(uint64_t x, int k) {
+  if (k == 0) return 0;
+  x = (x - JSON_ONES * '0') << (8 * (8 - k));
+  x = x * 10 + (x >> 8);
+  return (((x & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064)) +
+          (((x >> 16) & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x0000271000000001))) >> 32;
+}
+
+static const uint64_t POW10_INT[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+#endif
+
+/* Continues parse_num past the integer part (m, nd digits) of the literal
+ * at s, with p at '.', 'e' or 'E': the fraction and exponent of a float of
+ * at most 19 digits. Returns 0, having consumed nothing, for anything else
+ * (parse_number then reads the literal again). */
+static ALWAYS_INLINE int parse_float_tail(jdec *d, const char *s, const char *p, uint64_t m, int nd, int neg) {
+  long q = 0;
+  if (*p == '.') {
+    const char *f = ++p;
+    if (!is_digit(*p)) return 0;
+#ifdef JSON_LITTLE_ENDIAN
+    /* Whole words of eight digits, then the digits that start the next. */
+    while (d->end - p >= 8) {
+      uint64_t x;
+      int k;
+      memcpy(&x, p, 8);
+      k = leading_digits(x);
+      if (nd + k > 19) break;
+      m = m * POW10_INT[k] + digits_value(x, k);
+      p += k;
+      nd += k;
+      if (k < 8) break;
+    }
+#endif
+    while (is_digit(*p) && nd < 19) {
+      m = m * 10 + (uint64_t)(*p++ - '0');
+      nd++;
+    }
+    if (is_digit(*p)) return 0; /* more digits than w holds */
+    q = -(long)(p - f);
+  }
+  if (*p == 'e' || *p == 'E') {
+    long ex = 0;
+    int eneg = 0;
+    p++;
+    if (*p == '+' || *p == '-') eneg = *p++ == '-';
+    if (!is_digit(*p)) return 0;
+    do {
+      if (ex < 100000) ex = ex * 10 + (*p - '0');
+      p++;
+    } while (is_digit(*p));
+    q += eneg ? -ex : ex;
+  }
+  d->p = p;
+  if (m <= (UINT64_C(1) << 53) && q >= -POW10_EXACT && q <= POW10_EXACT) {
+    /* Both operands are exact doubles, so one IEEE operation rounds correctly. */
+    double v = q >= 0 ? (double)m * POW10[q] : (double)m / POW10[-q];
+    lua_pushnumber(d->L, neg ? -v : v);
+  } else if (m == 0) {
+    lua_pushnumber(d->L, neg ? -0.0 : 0.0);
+  } else {
+    uint64_t bits;
+    /* q is within +-100019 here. */
+    if (json_eisel_lemire(m, (int)q, &bits)) lua_pushnumber(d->L, json_bits_double(bits | ((uint64_t)neg << 63)));
+    else lua_pushnumber(d->L, dwell_json_bigdec_to_double(s, (size_t)(p - s)));
+  }
+  return 1;
+}
+
+/* The common cases inline: an integer of at most 19 digits that fits int64,
+ * or (through parse_float_tail) a float of at most 19 digits. Returns 0,
+ * having consumed nothing, for anything else (parse_number then reads the
+ * literal again, reporting errors and handling the rest). */
+static ALWAYS_INLINE int parse_num(jdec *d) {
+  const char *s = d->p, *p = s;
   uint64_t m;
   int neg = *p == '-', nd = 1;
   p += neg;
@@ -229,7 +310,8 @@ static ALWAYS_INLINE int parse_int(jdec *d) {
       m = m * 10 + (uint64_t)(*p++ - '0');
     }
   }
-  if (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E') return 0;
+  if (*p == '.' || *p == 'e' || *p == 'E') return parse_float_tail(d, s, p, m, nd, neg);
+  if (is_digit(*p)) return 0;
   if (m > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
   d->p = p;
   if (!neg) lua_pushinteger(d->L, (lua_Integer)m);
@@ -712,7 +794,7 @@ static ALWAYS_INLINE void parse_value_t(jdec *d, const int snake) {
       break;
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-      if (!parse_int(d)) parse_number(d);
+      if (!parse_num(d)) parse_number(d);
       return;
     default:
       break;

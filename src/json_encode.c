@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "json.h"
+#include "json_num.h"
 
 #define ARRAY_MT 2 /* stack index of array_mt in encode_inner */
 #define LOCAL_BUF 2048
@@ -32,6 +33,21 @@ typedef struct {
   size_t n;
 } sortkey;
 
+/* Object keys repeat across the rows of a page, and each is the same Lua
+ * string every time. The key strings are owned by the tables being encoded,
+ * so during one encode the address of a key's bytes stands for those bytes.
+ * A slot keeps, for such an address, the key as it is written ("key":), so
+ * that a repeated key costs a lookup and a copy. Set up once a document has
+ * shown enough keys to repay it. */
+#define KEY_SLOTS 256
+#define KEY_SLOT_MAX 40
+#define KEY_CACHE_AFTER 32
+typedef struct {
+  const char *s; /* NULL: empty */
+  size_t n;      /* bytes of text */
+  char text[KEY_SLOT_MAX + 8]; /* the quoted key and ':', then room for fixed-size copies */
+} keyslot;
+
 typedef struct {
   lua_State *L;
   lua_Alloc alloc;
@@ -43,6 +59,8 @@ typedef struct {
   int frcap;
   sortkey *sk;
   size_t sklen, skcap;
+  keyslot *keys; /* KEY_SLOTS slots, or NULL */
+  int keys_seen;  /* until the slots are set up */
   frame frlocal[LOCAL_FRAMES];
   char local[LOCAL_BUF];
 } jenc;
@@ -148,81 +166,163 @@ static const char DIGITS2[] =
   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
   "8081828384858687888990919293949596979899";
 
+/* Decimal digits of u: log10 from the bit length, corrected by one
+ * comparison. */
+static int uint_digits(uint64_t u) {
+  static const uint64_t POW10[20] = {
+    UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+    UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+    UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+    UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+    UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+    UINT64_C(10000000000000000000),
+  };
+  int t;
+  if (u == 0) return 1;
+  t = ((64 - json_clz64(u)) * 1233) >> 12;
+  return t + (t < 20 && u >= POW10[t]);
+}
+
+/* Writes v at out (room for 24 bytes) straight into place, two digits at a
+ * time from the end; returns the length. */
 static size_t fmt_int(lua_Integer v, char *out) {
-  char tmp[24];
-  char *q = tmp + sizeof tmp;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   size_t n;
+  char *q;
+  if (v < 0) *out++ = '-';
+  n = (size_t)uint_digits(u);
+  q = out + n;
   while (u >= 100) {
     unsigned r = (unsigned)(u % 100);
     u /= 100;
     q -= 2;
     memcpy(q, DIGITS2 + 2 * r, 2);
   }
-  if (u >= 10) {
-    q -= 2;
-    memcpy(q, DIGITS2 + 2 * u, 2);
-  } else {
-    *--q = (char)('0' + u);
-  }
-  if (v < 0) *--q = '-';
-  n = (size_t)(tmp + sizeof tmp - q);
-  memcpy(out, q, n);
-  return n;
+  if (u >= 10) memcpy(q - 2, DIGITS2 + 2 * u, 2);
+  else q[-1] = (char)('0' + u);
+  return n + (v < 0);
 }
 
 static void put_float(jenc *e, double v) {
-  char tmp[40];
   if (isnan(v) || isinf(v)) enc_fail(e, "cannot encode NaN or infinity");
-  put(e, tmp, dwell_json_fmt_double(v, tmp));
+  e->len += dwell_json_fmt_double(v, reserve(e, JSON_DOUBLE_ROOM));
 }
 
 static const char HEX[] = "0123456789abcdef";
 
+/* Writes the escape for the ASCII byte c at o; returns its length. */
+static size_t put_escape(char *o, unsigned char c) {
+  o[0] = '\\';
+  switch (c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    default:
+      memcpy(o + 1, "u00", 3);
+      o[4] = HEX[c >> 4];
+      o[5] = HEX[c & 15];
+      return 6;
+  }
+}
+
+/* Scans and copies in one pass: each word of eight bytes is stored as it
+ * is loaded, and counts only up to its first byte that needs a look (an
+ * escape or a UTF-8 sequence to validate). The room reserved is the
+ * string's length plus the quotes; an escape reserves more for itself. */
+/* json_word_stops for four bytes. */
+static inline uint32_t stops4(uint32_t x) {
+  const uint32_t ones = 0x01010101u, highs = 0x80808080u;
+  return ((x - ones * 0x20) | ((x ^ (ones * '"')) - ones) | ((x ^ (ones * '\\')) - ones) | x) & highs;
+}
+
+/* A string of 4 to 7 bytes with nothing to escape or validate, as two
+ * overlapping 4-byte words (reading only inside the string). */
+static inline int put_short(char *o, const char *s, size_t n) {
+  uint32_t a, b;
+  memcpy(&a, s, 4);
+  memcpy(&b, s + n - 4, 4);
+  if (stops4(a) | stops4(b)) return 0;
+  memcpy(o, &a, 4);
+  memcpy(o + n - 4, &b, 4);
+  o[n] = '"';
+  return 1;
+}
+
 static void put_string(jenc *e, const char *s, size_t n) {
-  const char *p = s, *end = s + n, *run = s;
-  putc_(e, '"');
-  while (p < end) {
+  const char *p = s, *end = s + n;
+  char *o = reserve(e, n + 2), *o0;
+  *o++ = '"';
+  if (n >= 4 && n < 8 && put_short(o, s, n)) {
+    e->len += n + 2;
+    return;
+  }
+  o0 = o;
+  for (;;) {
     unsigned char c;
     while (end - p >= 8) {
-      uint64_t x;
+      uint64_t x, m;
       memcpy(&x, p, 8);
-      if (json_word_special(x)) break;
+      memcpy(o, &x, 8);
+      m = json_word_stops(x);
+      if (m) {
+        const char *q = json_first_stop(p, m);
+        o += q - p;
+        p = q;
+        goto stop;
+      }
       p += 8;
+      o += 8;
     }
-    if (p >= end) break;
+    if (p < end && n >= 8 && o - o0 == p - s) {
+      /* The last few bytes as the last word of the string, overlapping
+       * bytes already copied (the same bytes as in the string, as long as no
+       * escape was written; they hold no stop, so the mask is enough). */
+      uint64_t x, m;
+      size_t r = (size_t)(end - p);
+      memcpy(&x, end - 8, 8);
+      memcpy(o - (8 - r), &x, 8);
+      m = json_word_stops(x) >> (8 * (8 - r)) << (8 * (8 - r));
+      if (!m) {
+        o += r;
+        p = end;
+      } else {
+        const char *q = json_first_stop(end - 8, m);
+        o += q - p;
+        p = q;
+      }
+    }
+    while (p < end && !json_byte_stops((unsigned char)*p)) *o++ = *p++;
+    if (p == end) break;
+  stop:
     c = (unsigned char)*p;
     if (c >= 0x80) {
-      /* Lua strings end in '\0', which is never a continuation byte. */
-      const char *q = json_utf8_next(p);
-      if (!q) enc_fail(e, "invalid UTF-8 in string");
-      p = q;
-    } else if (c == '"' || c == '\\' || c < 0x20) {
-      char *o;
-      put(e, run, (size_t)(p - run));
-      o = reserve(e, 6);
-      o[0] = '\\';
-      switch (c) {
-        case '"': o[1] = '"'; e->len += 2; break;
-        case '\\': o[1] = '\\'; e->len += 2; break;
-        case '\b': o[1] = 'b'; e->len += 2; break;
-        case '\f': o[1] = 'f'; e->len += 2; break;
-        case '\n': o[1] = 'n'; e->len += 2; break;
-        case '\r': o[1] = 'r'; e->len += 2; break;
-        case '\t': o[1] = 't'; e->len += 2; break;
-        default:
-          memcpy(o + 1, "u00", 3);
-          o[4] = HEX[c >> 4];
-          o[5] = HEX[c & 15];
-          e->len += 6;
-      }
-      run = ++p;
+      /* A run of non-ASCII characters (CJK text) is validated character by
+       * character without going back to the word scan. Lua strings end in
+       * '\0', which is never a continuation byte. */
+      do {
+        const char *q = json_utf8_next(p);
+        if (!q) enc_fail(e, "invalid UTF-8 in string");
+        if (end - p >= 4) {
+          memcpy(o, p, 4); /* a whole character of at most 4 bytes, in one move */
+          o += q - p;
+          p = q;
+        } else {
+          while (p < q) *o++ = *p++;
+        }
+      } while (p < end && (unsigned char)*p >= 0x80);
     } else {
+      e->len = (size_t)(o - e->buf);
+      o = reserve(e, 6 + (size_t)(end - p) + 1);
+      o += put_escape(o, c);
       p++;
     }
   }
-  put(e, run, (size_t)(end - run));
-  putc_(e, '"');
+  *o++ = '"';
+  e->len = (size_t)(o - e->buf);
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -248,11 +348,18 @@ static void push_frame(jenc *e, const void *ptr) {
   e->depth++;
 }
 
-static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
+static void put_separator(jenc *e, lua_Integer i) {
+  if (i > 1) putc_(e, ',');
+  if (e->indent) newline(e);
+}
+
+/* The array check and the elements in two passes: counting every key with
+ * lua_next (the border n says 1..n are non-nil only if nothing else is
+ * there), then the elements by index. For the tables that encode_array
+ * finds out of order, and the errors it leaves to this pass. */
+static void encode_array_checked(jenc *e, int idx, lua_Integer n, const void *ptr) {
   lua_State *L = e->L;
   lua_Integer i, count = 0;
-  frame *f;
-  /* The border n says 1..n are non-nil only if nothing else is there. */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -269,16 +376,50 @@ static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
   }
   push_frame(e, ptr);
   for (i = 1; i <= n; i++) {
-    if (i > 1) putc_(e, ',');
-    if (e->indent) newline(e);
-    f = &e->fr[e->depth - 1];
-    f->index = i;
+    put_separator(e, i);
+    e->fr[e->depth - 1].index = i;
     if (lua_rawgeti(L, idx, i) == LUA_TNIL) enc_fail(e, "sparse array (nil element)");
     encode_value(e, lua_gettop(L));
     lua_pop(L, 1);
   }
   e->depth--;
   if (e->indent) newline(e);
+  putc_(e, ']');
+}
+
+/* One pass: lua_next visits the array part in index order, so a proper
+ * array usually comes out as the keys 1, 2, ... n and then the end, each
+ * with its value, which is encoded at once. At the first key out of that
+ * order (integer keys stored in the hash part, holes, other keys) the output
+ * goes back to the '[' and encode_array_checked starts over. */
+static void encode_array(jenc *e, int idx, lua_Integer n, const void *ptr) {
+  lua_State *L = e->L;
+  size_t mark = e->len;
+  int top = lua_gettop(L), depth = e->depth;
+  lua_Integer i = 0;
+  putc_(e, '[');
+  push_frame(e, ptr);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) != i + 1 || i == n) {
+      lua_settop(L, top);
+      e->len = mark;
+      e->depth = depth;
+      encode_array_checked(e, idx, n, ptr);
+      return;
+    }
+    put_separator(e, ++i);
+    e->fr[depth].index = i;
+    encode_value(e, top + 2);
+    lua_pop(L, 1);
+  }
+  e->depth = depth;
+  if (i != n) { /* fewer keys than the border: cannot be, but let the checked pass say so */
+    e->len = mark;
+    encode_array_checked(e, idx, n, ptr);
+    return;
+  }
+  if (n > 0 && e->indent) newline(e);
   putc_(e, ']');
 }
 
@@ -291,14 +432,57 @@ static void key_fail(jenc *e, int key) {
   enc_fail(e, what);
 }
 
-static void put_key(jenc *e, int key, int first) {
-  size_t n;
-  const char *s = lua_tolstring(e->L, key, &n);
-  if (!first) putc_(e, ',');
-  if (e->indent) newline(e);
+static void put_key_text(jenc *e, const char *s, size_t n) {
   put_string(e, s, n);
   if (e->indent) put(e, ": ", 2);
   else putc_(e, ':');
+}
+
+/* The key's slot, or NULL when the key is not cached: the slot holding it,
+ * else the one to fill. Two slots per address (h, h ^ 1), so that the
+ * hundred-odd keys of a document rarely evict each other. */
+static keyslot *key_slot(jenc *e, const char *s, size_t n) {
+  keyslot *k;
+  if (n > KEY_SLOT_MAX || e->indent) return NULL;
+  if (!e->keys) {
+    if (++e->keys_seen < KEY_CACHE_AFTER) return NULL;
+    e->keys = (keyslot *)enc_realloc(e, NULL, 0, sizeof(keyslot) * KEY_SLOTS);
+    memset(e->keys, 0, sizeof(keyslot) * KEY_SLOTS);
+  }
+  k = &e->keys[(((uint64_t)(uintptr_t)s * UINT64_C(0x9E3779B97F4A7C15)) >> 32) % KEY_SLOTS];
+  if (k->s == s || !k->s) return k;
+  k = &e->keys[(k - e->keys) ^ 1];
+  return k;
+}
+
+/* The key s[0..n), the bytes of a key string of the table being encoded. */
+static void put_key(jenc *e, const char *s, size_t n, int first) {
+  keyslot *k = key_slot(e, s, n);
+  if (k && k->s == s && k->n == n + 3) {
+    /* One reservation for the separator and the key. */
+    char *o = reserve(e, 1 + sizeof k->text);
+    *o = ',';
+    memcpy(o + !first, k->text, sizeof k->text);
+    e->len += !first + k->n;
+    return;
+  }
+  if (!first) putc_(e, ',');
+  if (e->indent) newline(e);
+  if (!k) {
+    put_key_text(e, s, n);
+    return;
+  }
+  {
+    /* Written (and validated) once, then kept if it needed no escape. */
+    size_t at = e->len;
+    put_key_text(e, s, n);
+    k->s = NULL;
+    if (e->len - at == n + 3) {
+      memcpy(k->text, e->buf + at, n + 3);
+      k->s = s;
+      k->n = n + 3;
+    }
+  }
 }
 
 static void put_empty_object(jenc *e) {
@@ -308,10 +492,9 @@ static void put_empty_object(jenc *e) {
 
 static void encode_object(jenc *e, int idx, const void *ptr) {
   lua_State *L = e->L;
-  int first = 1, d = e->depth;
+  int first = 1, d = e->depth, top = lua_gettop(L) + 2; /* where lua_next leaves the value */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    int top = lua_gettop(L);
     if (lua_type(L, top - 1) != LUA_TSTRING) {
       e->depth = d;
       key_fail(e, top - 1);
@@ -321,7 +504,11 @@ static void encode_object(jenc *e, int idx, const void *ptr) {
       push_frame(e, ptr);
     }
     e->fr[d].keyslot = top - 1;
-    put_key(e, top - 1, first);
+    {
+      size_t n;
+      const char *k = lua_tolstring(L, top - 1, &n);
+      put_key(e, k, n, first);
+    }
     first = 0;
     encode_value(e, top);
     lua_pop(L, 1);
@@ -374,7 +561,7 @@ static void encode_object_sorted(jenc *e, int idx, const void *ptr) {
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     e->fr[d].keyslot = lua_gettop(L) - 1;
-    put_key(e, -2, i == 0);
+    put_key(e, k.s, k.n, i == 0); /* the table's own key, not the copy */
     encode_value(e, lua_gettop(L));
     lua_pop(L, 2);
   }
@@ -392,12 +579,15 @@ static void encode_table(jenc *e, int idx) {
   for (i = 0; i < e->depth; i++)
     if (e->fr[i].ptr == ptr) enc_fail(e, "cycle (table contains itself)");
   if (e->depth >= e->max_depth) enc_fail(e, "nesting deeper than max_depth");
-  luaL_checkstack(L, 6, "dwell.json: nesting too deep");
-  if (lua_getmetatable(L, idx)) {
+  /* A level holds at most a table's key and value and two more values
+   * briefly (lua_next, sorted keys); checking once per 16 levels covers them. */
+  if (e->depth % 16 == 0) luaL_checkstack(L, 6 * 16 + 8, "dwell.json: nesting too deep");
+  n = (lua_Integer)lua_rawlen(L, idx);
+  /* A border above 0 makes it an array whatever its metatable says. */
+  if (n == 0 && lua_getmetatable(L, idx)) {
     is_array = lua_rawequal(L, -1, ARRAY_MT);
     lua_pop(L, 1);
   }
-  n = (lua_Integer)lua_rawlen(L, idx);
   if (is_array || n > 0) encode_array(e, idx, n, ptr);
   else if (e->sort_keys) encode_object_sorted(e, idx, ptr);
   else encode_object(e, idx, ptr);
@@ -490,6 +680,8 @@ int dwell_json_encode(lua_State *L) {
   e.frcap = LOCAL_FRAMES;
   e.sk = NULL;
   e.sklen = e.skcap = 0;
+  e.keys = NULL;
+  e.keys_seen = 0;
   if (!lua_isnoneornil(L, 2)) read_opts(L, &e);
   lua_pushcfunction(L, encode_inner);
   lua_pushlightuserdata(L, &e);
@@ -499,6 +691,7 @@ int dwell_json_encode(lua_State *L) {
   if (e.buf != e.local) e.alloc(e.aud, e.buf, e.cap, 0);
   if (e.fr != e.frlocal) e.alloc(e.aud, e.fr, sizeof(frame) * (size_t)e.frcap, 0);
   if (e.sk) e.alloc(e.aud, e.sk, sizeof(sortkey) * e.skcap, 0);
+  if (e.keys) e.alloc(e.aud, e.keys, sizeof(keyslot) * KEY_SLOTS, 0);
   if (rc != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
