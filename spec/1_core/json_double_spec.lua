@@ -4,7 +4,7 @@
 -- library's own correctly rounded conversions (string.format, tonumber), tried at every
 -- precision.
 local json = require "dwell.json"
-local helpers = require "json_helpers"
+local helpers = require "support.json_values"
 
 local function from_bits(u) return (string.unpack("<d", string.pack("<i8", u))) end
 local function to_bits(v) return (string.unpack("<i8", string.pack("<d", v))) end
