@@ -86,6 +86,11 @@ static int is_ident(const char *s, size_t n) {
   return 1;
 }
 
+/* A path this deep is shown by its ends: the first and the last PATH_ENDS
+ * steps around "...(N more)...", so that an error past max_depth does not
+ * carry thousands of "[1]"s. */
+#define PATH_ENDS 8
+
 /* Raises "dwell.json: <what> at $.a[2].b" for the value at the current path.
  * Only keys appear in the message, never values. */
 static void enc_fail(jenc *e, const char *what) {
@@ -98,6 +103,15 @@ static void enc_fail(jenc *e, const char *what) {
   luaL_addstring(&b, " at $");
   for (i = 0; i < e->depth; i++) {
     frame *f = &e->fr[i];
+    if (e->depth > 2 * PATH_ENDS && i == PATH_ENDS) {
+      char num[24];
+      int skipped = e->depth - 2 * PATH_ENDS;
+      luaL_addstring(&b, "...(");
+      luaL_addlstring(&b, num, fmt_int(skipped, num));
+      luaL_addstring(&b, " more)...");
+      i += skipped - 1;
+      continue;
+    }
     if (f->keyslot) {
       size_t n;
       const char *k = lua_tolstring(L, f->keyslot, &n);

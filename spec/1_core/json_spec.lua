@@ -272,6 +272,14 @@ describe("dwell.json", function()
       assert.matches("cycle .* at %$%[1%]$", err_of(self_list))
       assert.matches("cannot encode a thread at %$$", err_of(coroutine.create(print)))
       assert.matches("mixed or sparse table", err_of(setmetatable({ x = 1 }, json.array_mt)))
+      -- past max_depth the path shows its ends, not a thousand "[1]"s
+      local deep = {}
+      local cur = deep
+      for _ = 1, 2000 do cur[1] = {}; cur = cur[1] end
+      local msg = err_of(deep)
+      assert.matches("nesting deeper than max_depth at %$%[1%]%[1%]", msg)
+      assert.matches("%.%.%.%(984 more%)%.%.%.", msg)
+      assert.is_true(#msg < 200, #msg)
     end)
 
     it("does not let a shared (non-cyclic) table count as a cycle", function()
