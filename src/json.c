@@ -19,7 +19,7 @@ int dwell_json_opt_depth(lua_State *L, int opts) {
 }
 
 int dwell_json_open(lua_State *L) {
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__jsontype");
@@ -30,6 +30,8 @@ int dwell_json_open(lua_State *L) {
   lua_setfield(L, -3, "decode");
   lua_pushcclosure(L, dwell_json_encode, 1);
   lua_setfield(L, -2, "encode");
+  lua_pushcfunction(L, dwell_json_snake_key);
+  lua_setfield(L, -2, "snake_key");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   return 1;

@@ -23,6 +23,7 @@
 
 int dwell_json_decode(lua_State *L);
 int dwell_json_encode(lua_State *L);
+int dwell_json_snake_key(lua_State *L);
 
 /* opts.max_depth of the options table at index `opts` (default 1000);
  * raises an argument error when it is not an integer in range. */

@@ -467,9 +467,9 @@ static int has_upper(const char *s, size_t n) {
   return 0;
 }
 
-/* One of the first two gsub passes of dwell.tuya.envelope.snake: "(%l)(%u)"
- * (or, with digit, "(%d)(%u)") -> "%1_%2". Matches do not overlap, as with
- * Lua's gsub. Returns the output length (at most 3n/2). */
+/* One of the first two passes of the snake_case spelling, in Lua pattern
+ * terms "(%l)(%u)" (or, with digit, "(%d)(%u)") -> "%1_%2". Matches do not
+ * overlap, as with Lua's gsub. Returns the output length (at most 3n/2). */
 static size_t snake_pair_pass(const char *in, size_t n, char *out, int digit) {
   size_t i = 0, o = 0;
   while (i < n) {
@@ -515,7 +515,7 @@ static unsigned name_bit(const char *s, size_t n) {
   return (unsigned)(h >> 58);
 }
 
-/* Pushes s[0..n) in snake_case, spelt exactly as envelope.snake does (ASCII
+/* Pushes s[0..n) in snake_case, spelt exactly as json.snake_key does (ASCII
  * letters: Lua's %l, %u and lower() in the C locale), and returns its
  * name_bit. The passes grow the text to at most 3n, so two buffers of
  * 4n + 8 bytes suffice. s must not point into the scratch buffer. */
@@ -529,6 +529,28 @@ static NOINLINE unsigned push_snake(jdec *d, const char *s, size_t n) {
     if (is_upper(a[i])) a[i] = (char)(a[i] - 'A' + 'a');
   lua_pushlstring(d->L, a, m);
   return name_bit(a, m);
+}
+
+/* json.snake_key(s): the snake_case spelling key_case = "snake" gives an
+ * object key ("roomUserId" -> "room_user_id"), for Lua code that renames
+ * keys it did not decode itself (dwell.tuya.envelope.normalize). */
+int dwell_json_snake_key(lua_State *L) {
+  size_t n, m, i;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *a, *b;
+  if (!has_upper(s, n)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  a = (char *)lua_newuserdatauv(L, 8 * n + 16, 0); /* freed by the GC, even if a push raises */
+  b = a + 4 * n + 8;
+  m = snake_pair_pass(s, n, a, 0);
+  m = snake_pair_pass(a, m, b, 1);
+  m = snake_acronym_pass(b, m, a);
+  for (i = 0; i < m; i++)
+    if (is_upper(a[i])) a[i] = (char)(a[i] - 'A' + 'a');
+  lua_pushlstring(L, a, m);
+  return 1;
 }
 
 /* The key on top of the stack was unescaped (so it is not cached): renames

@@ -15,6 +15,11 @@
 -- @tparam[opt] table opts `{ sort_keys = true, indent = 2 }`
 -- @return the JSON text, or nil and a message
 
+--- The snake_case spelling `key_case = "snake"` gives an object key ("roomUserId" ->
+-- "room_user_id"; keys without a capital are returned as they are).
+-- @function snake_key
+-- @string key
+
 --- The JSON null value (equal to `cjson.null`).
 -- @field null
 

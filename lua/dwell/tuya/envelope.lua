@@ -87,26 +87,9 @@ function M.error(env, ctx, status)
   }
 end
 
-local function to_snake(key)
-  if not key:find("%u") then return key end
-  local s = key:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2")
-  return s:lower()
-end
-
--- Key spellings seen so far: a page repeats the same few dozen field names on every row, so a
--- table lookup replaces the pattern matching. Bounded, since map-like results (ids as keys)
--- would otherwise grow it without end.
-local SNAKE, snake_count, SNAKE_MAX = {}, 0, 4096
-
---- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged.
-function M.snake(key)
-  local s = SNAKE[key]
-  if s then return s end
-  s = to_snake(key)
-  if snake_count >= SNAKE_MAX then SNAKE, snake_count = {}, 0 end
-  SNAKE[key], snake_count = s, snake_count + 1
-  return s
-end
+--- "roomUserId" -> "room_user_id", "hkId" -> "hk_id"; snake_case names are unchanged. The
+-- decoder's own renaming (key_case = "snake"), so both spell every key alike.
+M.snake = require("dwell.core").json.snake_key
 local snake = M.snake
 
 --- Copies `v` with every object key in snake_case (snake wins when both spellings are present);
