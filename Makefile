@@ -47,7 +47,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-store bench-loop fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-paging bench-store bench-loop fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -145,6 +145,10 @@ bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard 
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
+
+# A 20,000-row export one page at a time and with pages fetched ahead (ep:each concurrency).
+bench-paging: all
+	$(LUA) bench/paging_ahead.lua
 
 # Requests on the wire for the hostile cases of the pipeline issue (uses spec/support/hostile.lua).
 # The file and Redis stores' CPU per call against the memory store, then what sharing a store

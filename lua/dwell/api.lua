@@ -32,6 +32,7 @@
 local errors = require "dwell.error"
 local paging = require "dwell.paging"
 local retry = require "dwell.retry"
+local transport = require "dwell.transport"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
 
@@ -57,6 +58,8 @@ end
 
 -- `ep.each{...}` (a dot for a colon) would otherwise fail deep inside with "attempt to call a
 -- nil value (method 'pages')": say what to write instead.
+local concurrency_of -- forward, below
+
 local function check_self(self, method)
   if getmetatable(self) ~= Endpoint then
     error(errors.invalid_argument(nil, nil, nil, "endpoint method '" .. method .. "' called without its endpoint: write ep:"
@@ -177,23 +180,63 @@ local function paging_error(self, err, args)
   return err
 end
 
+-- `opts.concurrency` of :pages, :each and :all: an integer >= 1 (1: one page at a time).
+concurrency_of = function(self, opts)
+  local n = type(opts) == "table" and opts.concurrency or 1
+  if math.type(n) ~= "integer" or n < 1 then
+    error(errors.invalid_argument(self.adapter.vendor, self.spec.name, "concurrency", "must be an integer >= 1"), 3)
+  end
+  return n
+end
+
+-- Fetching ahead: once a page says how many are left (its total), the next n pages are fetched
+-- at once (dwell.parallel: each with the pipeline's retries, rate limits and deadline) and
+-- handed out in order. Every page still goes through the style's advance, so the bounds and
+-- the order are those of a sequential read; a page whose position is not the one fetched
+-- (the server's endPosition disagreed) drops what was fetched and goes on one at a time.
+-- Memory: at most n pages.
+local function fetch_ahead(self, p, style, n)
+  local queue, name = {}, style.position(p)
+  local q = {}
+  function q.take(args)
+    local head = table.remove(queue, 1)
+    if head and head.args[name] == args[name] then return head.result, head.err end
+    queue = {}
+    return self:call(args)
+  end
+  function q.fill(args, result)
+    if #queue > 0 then return end
+    local left = style.pages_left(p, args, result)
+    if not left or left < 2 then return end
+    local calls = {}
+    for k = 0, math.min(n, left) - 1 do calls[k + 1] = { self, style.ahead(p, args, k) } end
+    local results, errs = transport.parallel(calls, { concurrency = #calls })
+    for k, c in ipairs(calls) do queue[k] = { args = c[2], result = results[k], err = errs[k] } end
+  end
+  return q
+end
+
 --- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
 -- The error's `page` names the page to resume from (`{ page_no = 7 }`).
 -- @tparam[opt] table args as for call; the paging parameters are filled in
+-- @tparam[opt] table opts `{ concurrency = n }`: fetch up to n pages at once once the total is known
 -- @return an iterator of page, items
-function Endpoint:pages(args)
+function Endpoint:pages(args, opts)
   check_self(self, "pages")
   local p, style = pager(self)
+  local ahead = concurrency_of(self, opts) > 1 and style.ahead and fetch_ahead(self, p, style, concurrency_of(self, opts))
   local cur, state = style.start(p, args), {}
   local asked
   local function step()
     asked = cur
-    local result, err = self:call(cur)
+    local result, err
+    if ahead then result, err = ahead.take(cur) else result, err = self:call(cur) end
     if result == nil then
       error(err or errors.new{ kind = "decode", message = "the call returned no result" }, 0)
     end
     local items = style.items(p, result)
     cur = style.advance(p, cur, result, items, state)
+    if cur and ahead then ahead.fill(cur, result) end
     return result, items
   end
   return function()
@@ -207,10 +250,11 @@ end
 --- Iterates over items across all pages, fetching lazily one page at a time.
 -- Raises the dwell.error on failure (use :all for nil, err).
 -- @tparam[opt] table args as for call
+-- @tparam[opt] table opts `{ concurrency = n }` as for pages
 -- @return an iterator of items
-function Endpoint:each(args)
+function Endpoint:each(args, opts)
   check_self(self, "each")
-  local next_page = self:pages(args)
+  local next_page = self:pages(args, opts)
   local items, i = nil, 0
   return function()
     while true do
@@ -228,12 +272,13 @@ end
 
 --- Every item of every page as one list, or nil, err.
 -- @tparam[opt] table args as for call
+-- @tparam[opt] table opts `{ concurrency = n }` as for pages
 -- @return a list, or nil and a dwell.error
-function Endpoint:all(args)
+function Endpoint:all(args, opts)
   check_self(self, "all")
   local out = {}
   local ok, err = pcall(function()
-    for item in self:each(args) do out[#out + 1] = item end
+    for item in self:each(args, opts) do out[#out + 1] = item end
   end)
   if not ok then
     if errors.is(err) then return nil, err end

@@ -151,6 +151,19 @@ M.page_number = {
     a[p.page] = args[p.page] + 1
     return a
   end,
+  -- For fetching ahead (ep:each(args, { concurrency = n })): the position field, the args of
+  -- the k-th page after `args`, and how many pages are left from `args` on, by the total.
+  position = function(p) return p.page end,
+  ahead = function(p, args, k)
+    local a = copy(args)
+    a[p.page] = args[p.page] + k
+    return a
+  end,
+  pages_left = function(p, args, result)
+    local total = tonumber(field(result, p.total or { "total_count", "total_record", "total" }))
+    if not total then return nil end
+    return math.ceil(total / args[p.size]) - (args[p.page] - (p.first or 1))
+  end,
 }
 
 --- DocuSign: startPosition / count with endPosition, resultSetSize,
@@ -182,6 +195,18 @@ M.offset = {
     local a = copy(args)
     a[start_name] = next_start
     return a
+  end,
+  position = function(p) return p.start or "start_position" end,
+  ahead = function(p, args, k)
+    local start_name = p.start or "start_position"
+    local a = copy(args)
+    a[start_name] = args[start_name] + k * args[p.size or "count"]
+    return a
+  end,
+  pages_left = function(p, args, result)
+    local total = tonumber(result.totalRowCount)
+    if not total then return nil end
+    return math.ceil((total - args[p.start or "start_position"]) / args[p.size or "count"])
   end,
 }
 

@@ -1,0 +1,108 @@
+-- ep:each(args, { concurrency = n }): pages fetched ahead, n at a time, once the first page
+-- says how many there are; items in exactly the sequential order; an error stops the read at
+-- the page that failed, with the pages before it delivered.
+local dwell = require "dwell"
+local errors = require "dwell.error"
+local hostile = require "support.hostile"
+
+local C = "/v1.0/iot-02/community"
+local PAGE = C .. "/room-users"
+
+-- A Tuya gateway with 95 room users, 10 a page; page `bad` (if any) answers 1106.
+local function gateway(bad)
+  local h = hostile.start{}
+  h:script("GET", "/v1.0/token", { { status = 200, body = { success = true, t = 1,
+    result = { access_token = "AT-ahead-0123456789", expire_time = 7200 } } } })
+  h:script("GET", PAGE, { { fn = ([[return function(req)
+    local page, size = tonumber(req.params.page_no), tonumber(req.params.page_size)
+    if page == %d then return 200, {}, { success = false, code = 1106, msg = "denied", t = 1 } end
+    local data = {}
+    for i = (page - 1) * size + 1, math.min(95, page * size) do data[#data + 1] = { room_user_id = "ru" .. i } end
+    return 200, {}, { success = true, t = 1, result = { data = data, total = 95 } }
+  end]]):format(bad or -1) } })
+  return h
+end
+
+local function client(h, hooks)
+  local cfg = { client_id = "cid", secret = "secret-0123456789", base_url = h.url, retry = { attempts = 1 } }
+  for k, v in pairs(hooks or {}) do cfg[k] = v end
+  return assert(dwell.tuya(cfg))
+end
+
+local function ids(ep, opts)
+  local out = {}
+  for u in ep:each({ block_id = "1", page_size = 10 }, opts) do out[#out + 1] = u.room_user_id end
+  return out
+end
+
+describe("paging ahead", function()
+  it("gives the same items in the same order as one page at a time, with one request a page", function()
+    local h <close> = gateway()
+    local seq = ids(client(h).community.room_users)
+    assert.equal(95, #seq)
+    assert.equal(10, h:count("GET", PAGE))
+    for _, n in ipairs{ 2, 8, 64 } do
+      local g <close> = gateway()
+      assert.same(seq, ids(client(g).community.room_users, { concurrency = n }))
+      assert.equal(10, g:count("GET", PAGE))
+    end
+  end)
+
+  it("has the pages of a batch all on the wire before the first of them is answered", function()
+    local h <close> = gateway()
+    local events = {}
+    local tuya = client(h, {
+      on_request = function(info) if info.url:find("room%-users") then events[#events + 1] = "send" end end,
+      on_response = function(info) if info.url:find("room%-users") then events[#events + 1] = "answer" end end,
+    })
+    assert.equal(95, #ids(tuya.community.room_users, { concurrency = 8 }))
+    -- page 1 alone, then pages 2..9 sent together, then page 10
+    assert.same({ "send", "answer", "send", "send", "send", "send", "send", "send", "send", "send" },
+      { table.unpack(events, 1, 10) })
+  end)
+
+  it("stops at the page that failed, after delivering the pages before it", function()
+    local h <close> = gateway(5)
+    local got = {}
+    local ok, err = pcall(function()
+      for u in client(h).community.room_users:each({ block_id = "1", page_size = 10 }, { concurrency = 8 }) do
+        got[#got + 1] = u.room_user_id
+      end
+    end)
+    assert.is_false(ok)
+    assert.is_true(errors.is(err), tostring(err))
+    assert.equal("forbidden", err.kind)
+    assert.same({ page_no = 5 }, err.page)
+    assert.equal(40, #got)
+    assert.equal("ru40", got[40])
+  end)
+
+  it("reads offset pages (Rooms startPosition/count) ahead in the same order", function()
+    local S = require "support.rooms"
+    local sb = S.start()
+    local rooms = S.client(sb)
+    local function users(opts)
+      local out = {}
+      for u in rooms.rooms.users.list:each({ room_id = 1001, count = 20 }, opts) do out[#out + 1] = u.userId end
+      return out
+    end
+    local seq = users()
+    local before = #S.requests(sb, "/restapi/", "GET")
+    local ahead = users{ concurrency = 4 }
+    local sent = #S.requests(sb, "/restapi/", "GET") - before
+    sb:stop()
+    assert.is_true(#seq > 40)
+    assert.same(seq, ahead)
+    assert.equal(math.ceil(#seq / 20), sent)
+  end)
+
+  it("refuses a concurrency that is not an integer >= 1", function()
+    local h <close> = gateway()
+    local ep = client(h).community.room_users
+    local ok, err = pcall(ep.each, ep, { block_id = "1" }, { concurrency = 0 })
+    assert.is_false(ok)
+    assert.equal("invalid_argument", err.kind)
+    assert.equal("concurrency", err.param)
+    assert.equal(0, h:count("GET", PAGE))
+  end)
+end)
