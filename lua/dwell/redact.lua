@@ -38,10 +38,27 @@ local function redact_query(q, extra)
   end))
 end
 
+--- The user-info of a URL ("user:password" of "https://user:password@host/"), a secret of
+-- its own, or nil.
+function M.userinfo(url)
+  return type(url) == "string" and url:match("^%a[%w+.-]*://([^/?#@]*)@") or nil
+end
+
+--- The URL without its user-info.
+function M.without_userinfo(url)
+  return (url:gsub("^(%a[%w+.-]*://)[^/?#@]*@", "%1"))
+end
+
+--- Tuya's refresh token travels in the path (/v1.0/token/{refresh_token}), where no query or
+-- header name says it is secret: `s` (a URL or a line naming one) with that segment masked.
+function M.token_path(s)
+  return (s:gsub("(/v1%.0/token/)[^?#%s\"]+", "%1" .. M.MASK))
+end
+
 --- The URL with user-info removed and secret query values masked.
 function M.url(url, extra)
   if type(url) ~= "string" then return url end
-  url = url:gsub("^(%a[%w+.-]*://)[^/?#@]*@", "%1")
+  url = M.without_userinfo(url)
   local base, query, frag = url:match("^([^?#]*)%??([^#]*)(#?.*)$")
   if not base then return url end
   if query == "" then return base .. frag end

@@ -8,12 +8,11 @@
 --
 -- `DWELL_TRACE=1` turns it on for every client made through `dwell.tuya/rooms/ruckus`.
 local errors = require "dwell.error"
+local redact = require "dwell.redact"
 
 local M = {}
 
-local function realtime()
-  return require("dwell.core").http.monotonic()
-end
+local realtime = require("dwell.core").http.monotonic
 
 --- Every string of a client configuration that must never be shown (tokens, secrets, keys).
 function M.secrets_of(cfg)
@@ -32,15 +31,12 @@ function M.secrets_of(cfg)
   end
   -- user-info of a base URL ("user:password@")
   for _, u in ipairs{ cfg.base_url, cfg.auth_base_url } do
-    add(type(u) == "string" and u:match("^%a[%w+.-]*://([^/?#@]*)@") or nil)
+    add(redact.userinfo(u))
   end
   return out
 end
 
--- Tuya's refresh token travels in the path (/v1.0/token/{refresh_token}).
-local function scrub(s)
-  return (s:gsub("(/v1%.0/token/)[^?#%s\"]+", "%1[redacted]"))
-end
+local scrub = redact.token_path
 
 local function visible(s)
   return (s:gsub("\\", "\\\\"):gsub("\n", "\\n"):gsub("\r", "\\r"):gsub("%c", function(c)

@@ -173,7 +173,7 @@ function Loop:_drive(fd, what)
   if not results then return self:_fail_all(n) end
   self:_deliver(results)
   self:_flush()
-  self:_raise_pending()
+  self:_raise_deferred()
 end
 
 --- Called by the backend: fd is ready for `what` ("in", "out", "inout", "err" or nil).
@@ -191,13 +191,15 @@ end
 --- Called by a backend after resuming a coroutine that raised (`err` with its traceback).
 function Loop:_resume_failed(err, co)
   if self.on_error then return self.on_error(err, co) end
-  self.pending_error = self.pending_error or err
+  self.deferred_error = self.deferred_error or err
 end
 
-function Loop:_raise_pending()
-  local e = self.pending_error
+-- Raises, outside the backend's callbacks, the first error a resumed coroutine raised when no
+-- on_error was given (raising inside a luv or cqueues callback would tear the loop down).
+function Loop:_raise_deferred()
+  local e = self.deferred_error
   if e ~= nil then
-    self.pending_error = nil
+    self.deferred_error = nil
     error(e, 0)
   end
 end
@@ -309,7 +311,7 @@ function Loop:close(failure)
     c.in_flight, c.cancelled = c.in_flight - 1, c.cancelled + 1
     self.backend:deliver(waiting[id], nil, failure or cancelled(true))
   end
-  self:_raise_pending()
+  self:_raise_deferred()
 end
 
 function Loop.__close(t) t:close() end

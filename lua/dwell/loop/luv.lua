@@ -97,7 +97,7 @@ local function backend(uv, engine)
       b.sleepers[tm] = nil
       tm:close()
       resume(co)
-      engine:_raise_pending()
+      engine:_raise_deferred()
     end)
     return suspend()
   end
@@ -111,7 +111,7 @@ local function backend(uv, engine)
       for _, co in ipairs(batch) do resume(co) end
     end
     if not b.closed then idle:stop() end
-    engine:_raise_pending()
+    engine:_raise_deferred()
   end
 
   function b.wake(_, co)

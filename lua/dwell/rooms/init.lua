@@ -27,7 +27,8 @@ local config = require "dwell.rooms.config"
 local credential = require "dwell.credential"
 local pipeline = require "dwell.pipeline"
 local ratelimit = require "dwell.rooms.ratelimit"
-local redact_url = require("dwell.redact").url
+local redact = require "dwell.redact"
+local redact_url = redact.url
 local request = require "dwell.rooms.request"
 local store = require "dwell.store"
 local rerrors = require "dwell.rooms.errors"
@@ -139,10 +140,6 @@ local function host_of(t)
   return nil
 end
 
--- The user-info of a URL ("user:password"): a secret of its own.
-local function userinfo_of(u)
-  return type(u) == "string" and u:match("^%a[%w+.-]*://([^/?#@]*)@") or nil
-end
 
 --- Creates a client; nil, dwell.error (invalid_argument) on bad configuration.
 -- The client is the endpoint tree (`rooms.rooms.users.list`, ...; docs/reference/rooms.md) plus
@@ -192,7 +189,7 @@ function M.new(cfg)
   a.auth = auth.new{ access_token = cfg.access_token, jwt = cfg.jwt, auth_code = cfg.auth_code,
     auth_base_url = auth_base, now = now }
   local secrets = a.auth.secrets -- the same list: a rotated refresh token joins it
-  for _, u in ipairs{ base, auth_base } do secrets[#secrets + 1] = userinfo_of(u) end
+  for _, u in ipairs{ base, auth_base } do secrets[#secrets + 1] = redact.userinfo(u) end
   for _, v in ipairs(store.secrets(shared)) do secrets[#secrets + 1] = v end
   -- A token is the integration's for one user (JWT) in one account: the store key names them
   -- (ids, never secrets), so clients of other users never share it.

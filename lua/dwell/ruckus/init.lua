@@ -22,7 +22,8 @@ local endpoints = require "dwell.ruckus.endpoints"
 local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
-local redact_url = require("dwell.redact").url
+local redact = require "dwell.redact"
+local redact_url = redact.url
 local store = require "dwell.store"
 local transport = require "dwell.transport"
 local validate = require "dwell.validate"
@@ -198,7 +199,7 @@ function M.new(opts)
   -- A ready token next to a hashed secret is used until refused, then replaced by a login
   -- (unless the store already holds one: another process's login is as good).
   if can_login and opts.token and not a.credential:peek() then a.credential:update{ token = opts.token, gen = 1 } end
-  local secrets = { opts.hashed_secret or false, base:match("^%a[%w+.-]*://([^/?#@]*)@") or false }
+  local secrets = { opts.hashed_secret or false, redact.userinfo(base) or false }
   for _, v in ipairs(store.secrets(shared)) do secrets[#secrets + 1] = v end
   a.pipeline = pipeline.new{ profile = M.PROFILE, state = a, credential = a.credential,
     transport = opts.transport or transport.new(transport.client_options(opts)),

@@ -16,7 +16,8 @@ local credential = require "dwell.credential"
 local errors = require "dwell.error"
 local pipeline = require "dwell.pipeline"
 local store = require "dwell.store"
-local redact_url = require("dwell.redact").url
+local redact = require "dwell.redact"
+local redact_url = redact.url
 local retry = require "dwell.retry"
 local url = require "dwell.url"
 local config = require "dwell.tuya.config"
@@ -28,11 +29,6 @@ local token = require "dwell.tuya.token"
 local M = {}
 
 M.REGIONS = config.REGIONS
-
--- The user-info of a base URL ("user:password"): a secret of its own.
-local function userinfo_of(u)
-  return type(u) == "string" and u:match("^%a[%w+.-]*://([^/?#@]*)@") or nil
-end
 
 local Adapter = {}
 Adapter.__index = Adapter
@@ -245,7 +241,7 @@ function M.new(cfg)
   a.now = cfg.clock and cfg.clock.now or default_now()
   a.tree = api.build(endpoints, a)
   -- Store keys name the account (client id and gateway, without any user-info), never a secret.
-  local account = cfg.client_id .. "@" .. base:gsub("^(%a[%w+.-]*://)[^/?#@]*@", "%1")
+  local account = cfg.client_id .. "@" .. redact.without_userinfo(base)
   local host = host_of(cfg.transport)
   local shared
   shared, err = store.for_client(cfg, host, "tuya")
@@ -262,7 +258,7 @@ function M.new(cfg)
     limiter = store.limiter(shared, "tuya:" .. account, cfg.rate_limit.capacity, cfg.rate_limit.refill_per_second,
       cfg.clock)
   end
-  local secrets = { secret, userinfo_of(cfg.base_url) }
+  local secrets = { secret, redact.userinfo(cfg.base_url) }
   for _, v in pairs(store.secrets(shared)) do secrets[#secrets + 1] = v end
   a.pipeline = pipeline.new{
     profile = profile.profile, state = a, transport = make_transport(cfg), credential = a.credential,

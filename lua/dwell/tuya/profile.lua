@@ -8,11 +8,9 @@ local request = require "dwell.tuya.request"
 
 local M = {}
 
--- The refresh token travels in the path (/v1.0/token/{refresh_token}), where the transport's
--- query-name masking cannot see it: hook data gets it masked here.
-local function scrub_url(s)
-  return (s:gsub("(/v1%.0/token/)[^?#%s\"]+", "%1[redacted]"))
-end
+-- The refresh token travels in the path, where the transport's query-name masking cannot see
+-- it: hook data gets it masked here (dwell.redact.token_path).
+local scrub_url = require("dwell.redact").token_path
 
 local function redact(info)
   if type(info) ~= "table" or type(info.url) ~= "string" then return info end
