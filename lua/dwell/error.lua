@@ -14,6 +14,11 @@ M.KINDS = {
   transport = true, decode = true, store = true,
 }
 
+--- The kind an HTTP status says, where it says one (every vendor reads its statuses alike; what
+-- other statuses mean is each vendor's): a 400 is the server refusing the request's content.
+M.STATUS_KINDS = { [400] = "rejected", [401] = "auth", [403] = "forbidden", [404] = "not_found",
+  [429] = "rate_limited" }
+
 local Error = {}
 Error.__index = Error
 Error.__name = "dwell.error"

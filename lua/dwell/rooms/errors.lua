@@ -14,9 +14,8 @@ local REASON = { [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidd
   [409] = "Conflict", [429] = "Too Many Requests", [500] = "Internal Server Error", [502] = "Bad Gateway",
   [503] = "Service Unavailable", [504] = "Gateway Timeout" }
 
--- A 400 is the server refusing the request's content: `rejected` (invalid_argument is the local
--- check before any I/O); other 4xx are `api`, anything else `http`.
-local KINDS = { [400] = "rejected", [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" }
+-- dwell.error's kinds by status; other 4xx are `api`, anything else `http`.
+local KINDS = errors.STATUS_KINDS
 
 local function kind_for(status)
   return KINDS[status] or (status >= 400 and status < 500 and "api") or "http"

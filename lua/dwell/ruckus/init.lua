@@ -50,8 +50,7 @@ M.PROFILE = profile.new{
   -- docs/vendors/ruckus.md §3: every JSON type is decoded alike; CSS and PNG come back as strings.
   accept = { json = "application/json, application/hal+json, application/vnd.ruckus.v1+json",
     css = "text/css, application/json", png = "image/png, application/json" },
-  -- A 400 is the server refusing the request's content (invalid_argument is the local check).
-  kinds = { [400] = "rejected", [401] = "auth", [403] = "forbidden", [404] = "not_found", [429] = "rate_limited" },
+  kinds = errors.STATUS_KINDS,
   redact = { "authorization", "hashedSecret" },
 }
 
