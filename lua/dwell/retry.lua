@@ -56,6 +56,16 @@ function M.after(headers)
   return math.max(0, at - ref)
 end
 
+--- The pipeline's verdict on an HTTP status that says "try again" (dwell.pipeline): a 429 was
+-- not processed, so any request waits (Retry-After) and is sent again; 502/503/504 may have
+-- been processed, so they are transient (sent again only when repeatable). nil for any other
+-- status: the vendor reads it.
+function M.status_verdict(resp, err)
+  if resp.status == 429 then return { wait = M.after(resp.headers), err = err } end
+  if M.RETRY_STATUS[resp.status] then return { transient = true, wait = M.after(resp.headers), err = err } end
+  return nil
+end
+
 -- ---- backoff ------------------------------------------------------------------------------
 
 --- Checks a `retry` option: true, or the rule it breaks.

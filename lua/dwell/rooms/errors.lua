@@ -89,8 +89,7 @@ function M.verdict(spec, resp, limits)
   end
   local err = M.from_response(spec.name, resp)
   if resp.status == 401 then return { reauth = true, err = err } end
-  if retry.RETRY_STATUS[resp.status] then return { transient = true, wait = retry.after(resp.headers), err = err } end
-  return { fail = err }
+  return retry.status_verdict(resp, err) or { fail = err }
 end
 
 return M

@@ -103,9 +103,7 @@ function M.new(facts)
       ctx.accept_any = true
       return { again = true, err = err }
     end
-    if status == 429 then return { wait = retry.after(resp.headers), err = err } end
-    if retry.RETRY_STATUS[status] then return { transient = true, wait = retry.after(resp.headers), err = err } end
-    return { fail = err }
+    return retry.status_verdict(resp, err) or { fail = err }
   end
 
   return P

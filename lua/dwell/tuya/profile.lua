@@ -38,10 +38,8 @@ end
 function M.profile.classify(a, spec, resp)
   local env, derr = envelope.decode(resp, json, { endpoint = spec.name, snake_keys = not a.raw_keys })
   if not env then
-    -- HTTP-level: 429 was not processed; 502/503/504 may have been.
-    if resp.status == 429 then return { wait = retry.after(resp.headers), err = derr } end
-    if retry.RETRY_STATUS[resp.status] then return { transient = true, wait = retry.after(resp.headers), err = derr } end
-    return { fail = derr }
+    -- HTTP-level, not an envelope (dwell.retry.status_verdict).
+    return retry.status_verdict(resp, derr) or { fail = derr }
   end
   -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
   -- A success without a result is still a success: `ep(args)` never answers nil without an error.
