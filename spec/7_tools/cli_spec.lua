@@ -118,6 +118,24 @@ describe("dwell <vendor> <endpoint> --all", function()
     assert.are.same(expected, ids)
   end)
 
+  it("--concurrency N: the same items in the same order, each page read once", function()
+    local out = all(nil, "--concurrency 3")
+    local ids = {}
+    for i, line in ipairs(lines(out)) do ids[i] = assert(json.decode(line)).room_user_id end
+    assert.are.same(expected, ids)
+  end)
+
+  it("--concurrency: refused when not a positive integer or without --all", function()
+    for _, bad in ipairs{ "--all --concurrency 0", "--all --concurrency two", "--all --concurrency 1.5" } do
+      local _, err, rc = dwell(("tuya community.room_users block_id=%s %s"):format(block, bad), env)
+      assert.are.equal(2, rc, bad)
+      assert.truthy(err:find("--concurrency: must be an integer >= 1", 1, true), err)
+    end
+    local _, err, rc = dwell(("tuya community.room_users block_id=%s --concurrency 4"):format(block), env)
+    assert.are.equal(2, rc)
+    assert.truthy(err:find("--concurrency needs --all", 1, true), err)
+  end)
+
   it("json: one array", function()
     local out = all("json")
     local doc = assert(json.decode(out))

@@ -33,11 +33,20 @@ Settings come from options, then DWELL_* environment variables, then the profile
 ($XDG_CONFIG_HOME/dwell/config, [default] or --profile NAME / DWELL_PROFILE).
 DWELL_TRACE=1 is --trace for every call (and for any Lua script using dwell).]]
 
+-- argparse converter: nil plus a message fails the parse with that message (exit status 2)
+local function positive_integer(s)
+  local n = math.tointeger(tonumber(s))
+  if not n or n < 1 then return nil, "--concurrency: must be an integer >= 1, got '" .. s .. "'" end
+  return n
+end
+
 local function call_options(cmd)
   cmd:option("-f --format", "Output format: json (default for one result), jsonl (default for --all), csv, table.")
     :choices(require("dwell.cli.output").FORMATS)
   cmd:option("--fields", "Columns of csv and table, comma-separated (default: the union of the items' keys).")
   cmd:flag("-a --all", "Read every page, streaming items as they come (a progress line when stderr is a terminal).")
+  cmd:option("-c --concurrency", "With --all: fetch up to N pages at once once the total is known (items keep their order).")
+    :convert(positive_integer)
   cmd:flag("-n --dry-run", "Print the prepared request, secrets masked; send nothing.")
   cmd:flag("--trace", "Every request and response on stderr, masked (Tuya: the string-to-sign too).")
   cmd:option("-p --profile", "Profile of the profile file (default: DWELL_PROFILE, else 'default').")
@@ -193,6 +202,9 @@ local function run_endpoint(vendor, name, o)
   if o.all and not spec.paging then
     return M.fail(errors.invalid_argument(vendor, name, nil, "--all: this endpoint is not paged (one call, one result)"))
   end
+  if o.concurrency and not o.all then
+    return M.fail(errors.invalid_argument(vendor, name, "concurrency", "--concurrency needs --all"))
+  end
   local fields = split_fields(o.fields)
   local resolved, from = profile.resolve(vendor, { profile = o.profile })
   if not resolved then return M.fail(from) end
@@ -235,7 +247,7 @@ local function run_endpoint(vendor, name, o)
   end
   local w = output.writer{ format = o.format or "jsonl", fields = fields, many = true }
   local ok, perr = pcall(function()
-    for page, items in ep:pages(args) do
+    for page, items in ep:pages(args, { concurrency = o.concurrency or 1 }) do
       for _, item in ipairs(items) do w:item(item) end
       io.stdout:flush()
       if prog then prog:page(page, #items) end
