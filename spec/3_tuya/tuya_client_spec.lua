@@ -49,6 +49,31 @@ describe("tuya client over HTTP", function()
     assert.equal(1, count_requests(sb, "^/v1%.0/token$"))
   end)
 
+  it("a listing shows a room user created or removed since the previous listing", function()
+    local B = block.block_id
+    local first = assert(tuya.community.room_users{ block_id = B, page_no = 1, page_size = 50 })
+    local a, b = first.data[1], first.data[#first.data]
+    local tree
+    for _, u in ipairs(first.data) do
+      if u.tree_id ~= a.tree_id then tree = u.tree_id end
+    end
+    assert.truthy(tree, "two rooms on the first page")
+    local made = assert(tuya.community.room_user.create{ block_id = B, householder_id = a.householder_id,
+      room_user_type = "TENANT", tree_id = tree })
+    local again = assert(tuya.community.room_users{ block_id = B, page_no = 1, page_size = 50 })
+    assert.equal(first.total_count + 1, again.total_count)
+    assert.equal(made.room_user_id, again.data[1].room_user_id, "newest first")
+    assert(tuya.community.room_user.delete{ block_id = B, room_user_id = made.room_user_id })
+    assert(tuya.community.room_user.delete{ block_id = B, room_user_id = b.room_user_id })
+    local after = assert(tuya.community.room_users{ block_id = B, page_no = 1, page_size = 50 })
+    assert.equal(first.total_count - 1, after.total_count)
+    for _, u in ipairs(after.data) do
+      assert.are_not.equal(made.room_user_id, u.room_user_id)
+      assert.are_not.equal(b.room_user_id, u.room_user_id)
+    end
+    assert.equal(first.data[1].room_user_id, after.data[1].room_user_id)
+  end)
+
   it("iterates every page with :each and filters as documented", function()
     local n, seen = 0, {}
     for u in tuya.community.room_users:each{ block_id = block.block_id, page_size = 17 } do

@@ -66,6 +66,7 @@ function M.new(config, now_ms)
   local self = setmetatable({
     next_id = math.tointeger(config.id_base) or 1382581044365020000,
     blocks = {}, block_order = {}, trees = {}, householders = {}, room_users = {}, members = {},
+    sorted = setmetatable({}, { __mode = "k" }), -- block -> field_order_by -> { n, list }
     member_order = {}, structures = {}, structure_order = {}, roles = {}, housekeepers = {},
     members_count = config.members or 45, now_ms = now_ms,
   }, Community)
@@ -196,17 +197,45 @@ function Community:filter_room_user(ru, params, q)
   return matches_person(q, h.real_name, h.mobile)
 end
 
+-- A block's room users in the order field_order_by asks, sorted once per order and kept until
+-- the block gains a room user: gmt_create never changes and the list only grows (removal clears
+-- the record, not the id), so a 20,000-row export does not sort 20,000 rows for each of its
+-- 200 pages.
+function Community:sorted_room_users(block, params)
+  local by = params.field_order_by or ""
+  local cached = self.sorted[block] and self.sorted[block][by]
+  if cached and cached.n == #block.room_user_list then return cached.list end
+  local list = {}
+  for _, id in ipairs(block.room_user_list) do
+    local ru = self.room_users[id]
+    if ru then list[#list + 1] = ru end
+  end
+  local ok, code, msg = order(list, params, "room_user_id")
+  if not ok then return nil, code, msg end
+  self.sorted[block] = self.sorted[block] or {}
+  self.sorted[block][by] = { n = #block.room_user_list, list = list }
+  return list
+end
+
+local ROOM_USER_FILTERS = { "tree_id", "mobile_or_name" }
+for _, list in ipairs{ EQUAL_FILTERS, PERSON_FILTERS } do
+  for _, n in ipairs(list) do ROOM_USER_FILTERS[#ROOM_USER_FILTERS + 1] = n end
+end
+
 function Community:list_room_users(params)
   local req, code, msg = self:list_request(params)
   if not req then return nil, code, msg end
+  local sorted
+  sorted, code, msg = self:sorted_room_users(req.block, params)
+  if not sorted then return nil, code, msg end
+  local filtered = any_set(params, ROOM_USER_FILTERS)
   local hits = {}
-  for _, id in ipairs(req.block.room_user_list) do
-    local ru = self.room_users[id]
-    if ru and self:filter_room_user(ru, params, req.q) then hits[#hits + 1] = ru end
+  for _, ru in ipairs(sorted) do
+    -- a room user removed since the sort is skipped like any other miss
+    if self.room_users[ru.room_user_id] == ru and (not filtered or self:filter_room_user(ru, params, req.q)) then
+      hits[#hits + 1] = ru
+    end
   end
-  local ok
-  ok, code, msg = order(hits, params, "room_user_id")
-  if not ok then return nil, code, msg end
   return { total_count = #hits, data = self:page_view(hits, req, self.room_user_view) }
 end
 
