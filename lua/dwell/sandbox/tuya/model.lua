@@ -21,9 +21,9 @@ local TYPE_TEXT = { HOUSEHOLDER = "Owner", FAMILY = "Family member", TENANT = "T
   RELATIVES = "Relative", COLLEAGUE = "Colleague", DECORATOR = "Decorator", BABYSITTER = "Babysitter",
   OTHER = "Other" }
 
+local array_mt = require("dwell.core").json.array_mt
 local function array(t)
-  local json = require("dwell.core").json
-  return setmetatable(t or {}, json and json.array_mt or nil)
+  return setmetatable(t or {}, array_mt)
 end
 
 local function copy(t)
@@ -42,23 +42,33 @@ function Community:id()
   return string.format("%d", self.next_id)
 end
 
+-- Tree nodes are never renamed or moved, and only rooms (leaves) come and go, so a node's
+-- parents and address are worked out once, on first use (every row of a room-users page
+-- shows both).
+local function path_of(self, tree_id)
+  local node = self.trees[tree_id]
+  if not node then return { parents = {}, address = "" } end
+  local path = self.paths[node]
+  if path then return path end
+  local parents, names, at = {}, { node.name }, node
+  while at.parent do
+    parents[#parents + 1] = at.parent
+    at = self.trees[at.parent]
+    if not at then break end
+    table.insert(names, 1, at.name)
+  end
+  path = { parents = parents, address = table.concat(names, " ") }
+  self.paths[node] = path
+  return path
+end
+
 --- The list of parent ids of a tree node, nearest first.
 function Community:parents(tree_id)
-  local out, node = {}, self.trees[tree_id]
-  while node and node.parent do
-    out[#out + 1] = node.parent
-    node = self.trees[node.parent]
-  end
-  return out
+  return { table.unpack(path_of(self, tree_id).parents) }
 end
 
 function Community:address(tree_id)
-  local names, node = {}, self.trees[tree_id]
-  while node do
-    table.insert(names, 1, node.name)
-    node = node.parent and self.trees[node.parent]
-  end
-  return table.concat(names, " ")
+  return path_of(self, tree_id).address
 end
 
 --- Builds the seeded world.
@@ -67,6 +77,7 @@ function M.new(config, now_ms)
     next_id = math.tointeger(config.id_base) or 1382581044365020000,
     blocks = {}, block_order = {}, trees = {}, householders = {}, room_users = {}, members = {},
     sorted = setmetatable({}, { __mode = "k" }), room_users_version = 0, -- see sorted_room_users
+    paths = setmetatable({}, { __mode = "k" }),                         -- see path_of
     member_order = {}, structures = {}, structure_order = {}, roles = {}, housekeepers = {},
     members_count = config.members or 45, now_ms = now_ms,
   }, Community)
@@ -109,7 +120,7 @@ end
 function Community:room_user_view(ru)
   local h = self.householders[ru.householder_id] or {}
   local parents = array()
-  for i, p in ipairs(self:parents(ru.tree_id)) do parents[i] = { parent_id = p } end
+  for i, p in ipairs(path_of(self, ru.tree_id).parents) do parents[i] = { parent_id = p } end
   local room = self.trees[ru.tree_id] or {}
   return {
     room_user_id = ru.room_user_id, user_id = h.user_id, householder_id = ru.householder_id,
