@@ -44,6 +44,13 @@ describe("tuya client over HTTP", function()
     assert.is_string(u.real_name)
     assert.is_true(math.type(u.room_user_stage) == "integer")
     assert.is_nil(page.success) -- unwrapped
+    -- the room's place: its parents nearest first, and the names from the top down
+    assert.is_true(#u.parent_id_list >= 2, "a floor and a building above the room")
+    assert.is_string(u.parent_id_list[1].parent_id)
+    assert.equal(" " .. u.space_tree_name, u.room_address:sub(-#u.space_tree_name - 1))
+    local again = assert(tuya.community.room_users{ block_id = block.block_id, page_no = 1, page_size = 20 })
+    assert.are.same(u.parent_id_list, again.data[1].parent_id_list)
+    assert.equal(u.room_address, again.data[1].room_address)
     -- one token, obtained once, then reused
     tuya.community.room_users{ block_id = block.block_id, page_no = 2, page_size = 20 }
     assert.equal(1, count_requests(sb, "^/v1%.0/token$"))
