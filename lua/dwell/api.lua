@@ -32,6 +32,7 @@
 local errors = require "dwell.error"
 local paging = require "dwell.paging"
 local retry = require "dwell.retry"
+local scheduler = require "dwell.scheduler"
 local transport = require "dwell.transport"
 local url = require "dwell.url"
 local validate = require "dwell.validate"
@@ -189,13 +190,37 @@ concurrency_of = function(self, opts)
   return n
 end
 
--- Fetching ahead: once a page says how many are left (its total), the next n pages are fetched
--- at once (dwell.parallel: each with the pipeline's retries, rate limits and deadline) and
--- handed out in order. Every page still goes through the style's advance, so the bounds and
--- the order are those of a sequential read; a page whose position is not the one fetched
--- (the server's endPosition disagreed) drops what was fetched and goes on one at a time.
--- Memory: at most n pages.
-local function fetch_ahead(self, p, style, n)
+-- Fetching ahead: once a page says how many are left (its total), the pages after it are
+-- fetched while the reader works on it, up to n in flight (each with the pipeline's retries,
+-- rate limits and deadline), and handed out in order. Every page still goes through the
+-- style's advance, so the bounds and the order are those of a sequential read; a page whose
+-- position is not the one fetched (the server's endPosition disagreed) drops what was fetched
+-- and goes on one at a time. Memory: at most n pages. Stopping (the end, an error, a `break`)
+-- cancels what is still in flight.
+--
+-- Outside a scheduler task the pages stay in flight between reads (transport.window); inside
+-- one (ep:each within dwell.parallel) the next n are fetched together by dwell.parallel, so
+-- the task's siblings keep running while it waits.
+local function window_ahead(self, p, style, n)
+  local name, w = style.position(p), transport.window()
+  local q = {}
+  function q.take(args)
+    local head = w:peek()
+    if head and head.args[name] == args[name] then return w:take() end
+    w:close()
+    return self:call(args)
+  end
+  function q.fill(args, result)
+    local left = style.pages_left(p, args, result)
+    if not left or left < 2 and w:size() == 0 then return end
+    for k = w:size(), math.min(n, left) - 1 do w:push(self, style.ahead(p, args, k)) end
+    w:kick()
+  end
+  function q.close() w:close() end
+  return q
+end
+
+local function batch_ahead(self, p, style, n)
   local queue, name = {}, style.position(p)
   local q = {}
   function q.take(args)
@@ -213,7 +238,13 @@ local function fetch_ahead(self, p, style, n)
     local results, errs = transport.parallel(calls, { concurrency = #calls })
     for k, c in ipairs(calls) do queue[k] = { args = c[2], result = results[k], err = errs[k] } end
   end
+  function q.close() queue = {} end
   return q
+end
+
+local function fetch_ahead(self, p, style, n)
+  if scheduler.current() then return batch_ahead(self, p, style, n) end
+  return window_ahead(self, p, style, n)
 end
 
 --- Iterates over pages: `for page, items in ep:pages(args)`. Raises the dwell.error on failure.
@@ -236,15 +267,23 @@ function Endpoint:pages(args, opts)
     end
     local items = style.items(p, result)
     cur = style.advance(p, cur, result, items, state)
-    if cur and ahead then ahead.fill(cur, result) end
+    if ahead then
+      if cur then ahead.fill(cur, result) else ahead.close() end
+    end
     return result, items
   end
+  -- the fourth value of a generic for: closed when the loop ends, by a break or an error too
+  local closer = setmetatable({}, { __close = function() if ahead then ahead.close() end end })
   return function()
     if not cur then return nil end
     local ok, result, items = pcall(step)
-    if not ok then cur = nil; error(paging_error(self, result, asked), 0) end
+    if not ok then
+      cur = nil
+      if ahead then ahead.close() end
+      error(paging_error(self, result, asked), 0)
+    end
     return result, items
-  end
+  end, nil, nil, closer
 end
 
 --- Iterates over items across all pages, fetching lazily one page at a time.
@@ -254,7 +293,7 @@ end
 -- @return an iterator of items
 function Endpoint:each(args, opts)
   check_self(self, "each")
-  local next_page = self:pages(args, opts)
+  local next_page, _, _, closer = self:pages(args, opts)
   local items, i = nil, 0
   return function()
     while true do
@@ -267,7 +306,7 @@ function Endpoint:each(args, opts)
       if page == nil then return nil end
       i = 0
     end
-  end
+  end, nil, nil, closer
 end
 
 --- Every item of every page as one list, or nil, err.

@@ -41,10 +41,12 @@ local routes = {}                                 -- transfer id -> scheduler
 local Scheduler = {}
 Scheduler.__index = Scheduler
 
---- A new scheduler; opts.clock defaults to the system clock.
+--- A new scheduler; opts.clock defaults to the system clock. opts.background: requests always
+-- go to curl multi, so that kick() never waits for an answer.
 function M.new(opts)
   return setmetatable({
     clock = (opts and opts.clock) or M.system_clock,
+    background = opts and opts.background,
     ready = {}, ready_head = 1, ready_tail = 0, -- queue of { co, n, ... }
     timers = {},                     -- sorted by wake time: { at, seq, co }
     seq = 0,
@@ -60,6 +62,11 @@ end
 function M.current()
   local co = coroutine.running()
   return owner[co]
+end
+
+-- What a task's request returns once its scheduler is cancelled (see Scheduler:cancel).
+local function cancelled(sent)
+  return { kind = "cancelled", sent = sent, message = "cancelled: the reader stopped before this answer was needed" }
 end
 
 local function push_ready(self, co, ...)
@@ -151,8 +158,12 @@ end
 local function perform_pending(self)
   local pending = self.pending
   self.pending = {}
+  if self.cancelling then
+    for _, p in ipairs(pending) do push_ready(self, p[1], nil, cancelled(false)) end
+    return
+  end
   local s = shared_session()
-  if #pending == 1 and self.n_inflight == 0 and #self.timers == 0 then
+  if #pending == 1 and self.n_inflight == 0 and #self.timers == 0 and not self.background then
     local ok, resp, err = pcall(s.request, s, pending[1][2])
     if ok then push_ready(self, pending[1][1], resp, err) else push_ready(self, pending[1][1], nil, nil, resp) end
     return
@@ -173,7 +184,7 @@ end
 
 local function fire_timers(self, now)
   local fired = false
-  while self.timers[1] and self.timers[1][1] <= now do
+  while self.timers[1] and (self.cancelling or self.timers[1][1] <= now) do
     local t = table.remove(self.timers, 1)
     push_ready(self, t[3])
     fired = true
@@ -202,8 +213,9 @@ local function wait(self)
   end
 end
 
---- Runs until every task has finished.
-function Scheduler:run()
+--- Runs until done() is true (checked whenever nothing is ready to run) or every task has
+-- finished; tasks still waiting stay as they are, for a later run.
+function Scheduler:run_until(done)
   while true do
     drain_ready(self)
     if #self.inbox > 0 then
@@ -212,13 +224,40 @@ function Scheduler:run()
       for _, r in ipairs(inbox) do deliver(self, r) end
     elseif #self.pending > 0 then
       perform_pending(self)
-    elseif self.tasks == 0 then
+    elseif self.tasks == 0 or (done and done()) then
       return
     elseif not fire_timers(self, self.clock.now()) then
       wait(self)
       fire_timers(self, self.clock.now())
     end
   end
+end
+
+--- Runs until every task has finished.
+function Scheduler:run()
+  return self:run_until(nil)
+end
+
+--- Starts what is ready and puts its requests on the wire, without waiting for any answer.
+function Scheduler:kick()
+  self:run_until(function() return true end)
+  if self.n_inflight > 0 then dispatch(self, assert(shared_session():poll(0))) end
+end
+
+--- Ends every task early and waits for them to unwind: transfers in flight are cancelled,
+-- requests not yet sent and any sent later fail with a `cancelled` transport error (never
+-- resent), sleeps end at once. Each task finishes through its own code, so locks it holds are
+-- released as on any failure.
+function Scheduler:cancel()
+  self.cancelling = true
+  local s = shared_session()
+  for id, co in pairs(self.inflight) do
+    s:cancel(id)
+    routes[id] = nil
+    push_ready(self, co, nil, cancelled(true))
+  end
+  self.inflight, self.n_inflight = {}, 0
+  self:run()
 end
 
 --- Cancels this scheduler's transfers in flight (after a task raised).

@@ -366,4 +366,61 @@ function M.parallel(calls, opts)
   return results, errs
 end
 
+-- ---- an ordered window of calls -----------------------------------------
+
+local Window = {}
+Window.__index = Window
+
+--- transport.window(): calls kept in flight in the background while the caller works on
+-- earlier results (ep:each's reading ahead). `w:push(callable, args)` adds a call and
+-- `w:kick()` starts those added, their requests on the wire at once; `w:take()` waits for the oldest call not yet taken and
+-- returns its result, err; `w:close()` cancels the rest (each ends with a `cancelled`
+-- transport error, never resent). Outside a scheduler task only: it runs a scheduler of
+-- its own, which moves only inside push and take.
+-- @function window
+function M.window(opts)
+  return setmetatable({ sched = scheduler.new{ clock = opts and opts.clock, background = true }, queue = {}, head = 1, tail = 0 },
+    Window)
+end
+
+function Window:push(callable, args)
+  local e = { args = args }
+  self.tail = self.tail + 1
+  self.queue[self.tail] = e
+  self.sched:spawn(function() return xpcall(callable, traceback, args) end, function(ok, xok, v, err)
+    e.done = true
+    if not ok then e.raised = xok
+    elseif not xok then
+      if errors.is(v) then e.err = v else e.raised = v end
+    elseif v == nil then e.err = err
+    else e.result = v end
+  end)
+  return e
+end
+
+--- Puts the requests of the calls pushed so far on the wire, without waiting for answers.
+function Window:kick() self.sched:kick() end
+
+--- How many calls were pushed and not yet taken.
+function Window:size() return self.tail - self.head + 1 end
+
+--- The oldest call not yet taken, as { args = args as pushed }, or nil.
+function Window:peek() return self.queue[self.head] end
+
+function Window:take()
+  local e = assert(self.queue[self.head], "dwell.transport: take from an empty window")
+  self.queue[self.head], self.head = nil, self.head + 1
+  self.sched:run_until(function() return e.done end)
+  if e.raised then
+    self:close()
+    error(e.raised, 0)
+  end
+  return e.result, e.err
+end
+
+function Window:close()
+  if self:size() > 0 or self.sched.tasks > 0 then self.sched:cancel() end
+  self.queue, self.head, self.tail = {}, 1, 0
+end
+
 return M

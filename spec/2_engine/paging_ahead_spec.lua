@@ -96,6 +96,57 @@ describe("paging ahead", function()
     assert.equal(math.ceil(#seq / 20), sent)
   end)
 
+  it("keeps n pages in flight while the reader works (a window, not batches), never more", function()
+    local h <close> = gateway()
+    local in_flight, most, sends, seen_at = 0, 0, 0, {}
+    local tuya = client(h, {
+      on_request = function(info)
+        if not info.url:find("room%-users") then return end
+        sends, in_flight = sends + 1, in_flight + 1
+        most = math.max(most, in_flight)
+      end,
+      on_response = function(info) if info.url:find("room%-users") then in_flight = in_flight - 1 end end,
+    })
+    local n = 0
+    for _ in tuya.community.room_users:each({ block_id = "1", page_size = 10 }, { concurrency = 3 }) do
+      n = n + 1
+      if n % 10 == 1 then seen_at[#seen_at + 1] = sends end
+    end
+    assert.equal(95, n)
+    assert.equal(10, sends)
+    assert.equal(3, most)
+    -- when the reader starts page k (k >= 2), pages up to k + 3 have been sent: the window
+    -- moves on with each page taken, where batches of 3 would stand at page 4 until page 5
+    for k = 2, 10 do assert.equal(math.min(k + 3, 10), seen_at[k], "sent by the start of page " .. k) end
+  end)
+
+  it("a break cancels the pages still in flight: each ends as cancelled, nothing more is sent", function()
+    local h <close> = gateway()
+    local outcomes = {}
+    local tuya = client(h, {
+      on_response = function(info)
+        if info.url:find("room%-users") then outcomes[#outcomes + 1] = info.error or info.status end
+      end,
+    })
+    local n = 0
+    for _ in tuya.community.room_users:each({ block_id = "1", page_size = 10 }, { concurrency = 4 }) do
+      n = n + 1
+      if n == 15 then break end
+    end
+    local sent = h:count("GET", PAGE)
+    assert.is_true(sent <= 6, "page 1, then at most pages 2..6 by the break: " .. sent)
+    assert.equal(sent, #outcomes, "every request sent has an outcome")
+    local done = 0
+    for _, o in ipairs(outcomes) do
+      assert.is_true(o == 200 or o == "cancelled", tostring(o))
+      if o == 200 then done = done + 1 end
+    end
+    assert.is_true(done >= 2, "the pages read were answered")
+    -- the client is usable afterwards, and nothing left behind is sent later
+    assert(tuya.community.room_users{ block_id = "1", page_no = 1, page_size = 10 })
+    assert.equal(sent + 1, h:count("GET", PAGE))
+  end)
+
   it("refuses a concurrency that is not an integer >= 1", function()
     local h <close> = gateway()
     local ep = client(h).community.room_users
