@@ -122,8 +122,9 @@ describe("paging ahead", function()
 
   it("a break cancels the pages still in flight: each ends as cancelled, nothing more is sent", function()
     local h <close> = gateway()
-    local outcomes = {}
+    local outcomes, started = {}, 0
     local tuya = client(h, {
+      on_request = function(info) if info.url:find("room%-users") then started = started + 1 end end,
       on_response = function(info)
         if info.url:find("room%-users") then outcomes[#outcomes + 1] = info.error or info.status end
       end,
@@ -134,8 +135,10 @@ describe("paging ahead", function()
       if n == 15 then break end
     end
     local sent = h:count("GET", PAGE)
-    assert.is_true(sent <= 6, "page 1, then at most pages 2..6 by the break: " .. sent)
-    assert.equal(sent, #outcomes, "every request sent has an outcome")
+    -- (a cancelled request may still reach the server a moment later; it is never sent twice)
+    assert.is_true(started <= 6, "page 1, then at most pages 2..6 by the break: " .. started)
+    assert.is_true(sent <= started, "a request cancelled before it left never reaches the server")
+    assert.equal(started, #outcomes, "every request started has an outcome")
     local done = 0
     for _, o in ipairs(outcomes) do
       assert.is_true(o == 200 or o == "cancelled", tostring(o))
@@ -144,7 +147,8 @@ describe("paging ahead", function()
     assert.is_true(done >= 2, "the pages read were answered")
     -- the client is usable afterwards, and nothing left behind is sent later
     assert(tuya.community.room_users{ block_id = "1", page_no = 1, page_size = 10 })
-    assert.equal(sent + 1, h:count("GET", PAGE))
+    assert.equal(started, #outcomes)
+    assert.is_true(h:count("GET", PAGE) <= started, "no request of the read was sent again")
   end)
 
   it("refuses a concurrency that is not an integer >= 1", function()
