@@ -1,4 +1,4 @@
--- The one layout of a vendor emulation (issue 17, docs/internals.md "Sandbox"): each vendor is
+-- The one layout of a vendor emulation (docs/internals.md "Sandbox"): each vendor is
 -- a folder dwell/sandbox/<vendor>/ whose init.lua is the route set, over a gateway, a model and
 -- a seed; and no sandbox module requires a client module, so that a client bug cannot hide
 -- behind the same bug in its emulator (the sandbox checks signatures and JWTs with code of its
