@@ -4,6 +4,8 @@
 -- behind the same bug in its emulator (the sandbox checks signatures and JWTs with code of its
 -- own over dwell.core's primitives).
 
+local read = require("support.shell").read_all
+
 local VENDORS = { "tuya", "rooms", "ruckus" }
 
 -- Client modules (and their submodules) the sandbox must not use.
@@ -34,13 +36,6 @@ local function lua_files(dir)
   for line in p:lines() do out[#out + 1] = line end
   p:close()
   return out
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
 end
 
 describe("sandbox vendor skeleton", function()
