@@ -58,4 +58,52 @@ function M.jwt_parse(token)
   return { header = header, claims = claims, input = h .. "." .. p, signature = core.base64url_decode(s) or "" }
 end
 
+--- A JSON array: the codec's array metatable, so that an empty list encodes as `[]`, not `{}`.
+function M.array(t)
+  return setmetatable(t or {}, core.json.array_mt)
+end
+
+--- A request's JSON body as a table: `{}` for an empty (or blank) body, nil and a message when
+-- it is not a JSON object or array. The emulations answer that in their own error shape.
+function M.json_body(body)
+  if not body or not body:find("%S") then return {} end
+  local ok, v = pcall(core.json.decode, body)
+  if not ok or type(v) ~= "table" then return nil, "the request body is not valid JSON" end
+  return v
+end
+
+--- An emulated clock: `now()` is the sandbox's clock (env.now, which `sb:control("sandbox",
+-- "clock")` moves for every set) plus an offset of the emulation's own, which its controls move
+-- (`advance`) and a reset puts back.
+function M.clock(now)
+  local c = { offset = 0 }
+  function c.now() return now() + c.offset end
+  function c.advance(seconds) c.offset = c.offset + (seconds or 0); return c.now() end
+  function c.reset() c.offset = 0 end
+  return c
+end
+
+--- A fixed-window counter for rate limits: the window opens at the first call and lasts `span`
+-- seconds; `roll(now)` opens a new one once it has passed. `used` and `start` are read by the
+-- emulation for its limit headers.
+function M.window(span)
+  local w = { span = span, used = 0 }
+  function w.roll(now)
+    if not w.start or now >= w.start + span then w.start, w.used = now, 0 end
+    return w
+  end
+  function w.reset() w.start, w.used = nil, 0 end
+  return w
+end
+
+--- Random hex for tokens and ids. The lookup of core.random_hex happens at each call, not at
+-- load: with several lanes the router swaps in a generator seeded per request, so every lane
+-- issues the same token.
+function M.random_hex(n)
+  return core.random_hex(n)
+end
+
+--- The seeded picker for seed data (dwell.sandbox.rng: the same ids on every platform).
+M.picker = require("dwell.sandbox.rng").picker
+
 return M

@@ -4,7 +4,8 @@
 -- 400s; null clears a field), and the room templates.
 local json = require("dwell.core").json
 local lookups = require "dwell.sandbox.rooms.lookups"
-local reply = require "dwell.sandbox.rooms.reply"
+local gateway = require "dwell.sandbox.rooms.gateway"
+local params = require "dwell.sandbox.rooms.params"
 
 local M = {}
 
@@ -42,11 +43,11 @@ for i, f in ipairs(FIELDS) do by_api[f[1]] = f; f.index = i end
 local function field_view(f)
   local cfg = {}
   for k, v in pairs(f[4]) do
-    if k == "options" then cfg.options = reply.list(options(v)) else cfg[k] = v end
+    if k == "options" then cfg.options = params.list(options(v)) else cfg[k] = v end
   end
   cfg.isPublisher = false
-  return { fieldId = reply.guid(0x4aef6100, f.index), fieldDefinitionId = reply.guid(0x0f1e1d00, f.index),
-    title = f[2], apiName = f[1], type = f[3], fields = reply.list(), configuration = cfg,
+  return { fieldId = params.guid(0x4aef6100, f.index), fieldDefinitionId = params.guid(0x0f1e1d00, f.index),
+    title = f[2], apiName = f[1], type = f[3], fields = params.list(), configuration = cfg,
     customData = { isRequiredOnCreate = f[5] == true, isRequiredOnSubmit = f[6] == true } }
 end
 
@@ -55,7 +56,7 @@ local FILTERS = { none = true, isrequiredoncreate = true, isrequiredonsubmit = t
 local function field_set(filter)
   local wanted = {}
   for part in (filter or ""):gmatch("[^,]+") do wanted[part:lower()] = true end
-  local fields = reply.list()
+  local fields = params.list()
   for _, f in ipairs(FIELDS) do
     local keep = next(wanted) == nil or wanted.none or (wanted.isrequiredoncreate and f[5])
       or (wanted.isrequiredonsubmit and f[6])
@@ -105,21 +106,21 @@ local function valid_for(t, office)
   return false
 end
 
-function M.routes(st, account)
+function M.routes(model, account)
   local h = {}
 
   local function room_of(req)
-    local room = st.data.room_by_id[reply.id(req.captures.roomId)]
-    if not room then return nil, reply.not_found("room", "ROOM_NOT_FOUND") end
+    local room = model.data.room_by_id[params.id(req.captures.roomId)]
+    if not room then return nil, gateway.not_found("room", "ROOM_NOT_FOUND") end
     return room
   end
 
   function h.field_set(req)
-    if req.captures.fieldSetId:lower() ~= M.FIELD_SET_ID then return reply.not_found("field set", "FIELD_SET_NOT_FOUND") end
+    if req.captures.fieldSetId:lower() ~= M.FIELD_SET_ID then return gateway.not_found("field set", "FIELD_SET_NOT_FOUND") end
     local filter = (req.params or {}).fieldsCustomDataFilters
     for part in (filter or ""):gmatch("[^,]+") do
       if not FILTERS[part:lower()] then
-        return reply.bad("fieldsCustomDataFilters must be None, IsRequiredOnCreate or IsRequiredOnSubmit")
+        return gateway.bad("fieldsCustomDataFilters must be None, IsRequiredOnCreate or IsRequiredOnSubmit")
       end
     end
     return 200, {}, field_set(filter)
@@ -149,36 +150,36 @@ function M.routes(st, account)
     local data = body.data
     if data == nil or data == json.null then return 200, {}, data_view(room) end
     if type(data) ~= "table" or (getmetatable(data) == json.array_mt and next(data) ~= nil) then
-      return reply.bad("data must be an object of field names and values")
+      return gateway.bad("data must be an object of field names and values")
     end
     for k, v in pairs(data) do
       local f = by_api[k]
-      if not f then return reply.bad("data." .. tostring(k) .. " is not a field of the room's field set") end
+      if not f then return gateway.bad("data." .. tostring(k) .. " is not a field of the room's field set") end
       local rule = v ~= json.null and invalid(f, v)
-      if rule then return reply.bad("data." .. k .. " " .. rule) end
+      if rule then return gateway.bad("data." .. k .. " " .. rule) end
     end
     room.fieldData = room.fieldData or { data = {} }
     room.fieldData.data = room.fieldData.data or {}
     for k, v in pairs(data) do
       if v == json.null then room.fieldData.data[k] = nil else room.fieldData.data[k] = v end
     end
-    room.fieldDataLastUpdatedDate = reply.now(st)
+    room.fieldDataLastUpdatedDate = params.now(model)
     return 200, {}, data_view(room)
   end
 
   function h.room_templates(req)
     local p = req.params or {}
-    local office, err = reply.int(p, "officeId", nil)
-    if err then return reply.bad(err) end
+    local office, err = params.int(p, "officeId", nil)
+    if err then return gateway.bad(err) end
     local enabled
-    enabled, err = reply.bool(p, "onlyEnabled", true)
-    if err then return reply.bad(err) end
+    enabled, err = params.bool(p, "onlyEnabled", true)
+    if err then return gateway.bad(err) end
     local assignable
-    assignable, err = reply.bool(p, "onlyAssignable", false)
-    if err then return reply.bad(err) end
+    assignable, err = params.bool(p, "onlyAssignable", false)
+    if err then return gateway.bad(err) end
     -- Assignable: usable in the current user's (5001's) default office.
     local mine
-    for _, u in ipairs(st.data.company) do
+    for _, u in ipairs(model.data.company) do
       if u.userId == 5001 then mine = u.defaultOfficeId end
     end
     local items = {}
@@ -187,8 +188,8 @@ function M.routes(st, account)
         items[#items + 1] = t
       end
     end
-    return reply.page(req, items, "roomTemplates", function(t)
-      return reply.copy(t, { "roomTemplateId", "name", "taskTemplateCount" })
+    return params.page(req, items, "roomTemplates", function(t)
+      return params.copy(t, { "roomTemplateId", "name", "taskTemplateCount" })
     end)
   end
 

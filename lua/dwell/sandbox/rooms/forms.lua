@@ -3,7 +3,8 @@
 -- revoked), form provider associations, and external form fill sessions.
 local json = require("dwell.core").json
 local offices = require "dwell.sandbox.rooms.offices"
-local reply = require "dwell.sandbox.rooms.reply"
+local gateway = require "dwell.sandbox.rooms.gateway"
+local params = require "dwell.sandbox.rooms.params"
 
 local M = {}
 
@@ -22,10 +23,10 @@ M.libraries, M.forms = {}, {}
 do
   local n = 0
   for li, l in ipairs(LIBRARIES) do
-    local lib = { formsLibraryId = reply.guid(0x301f5600, li), name = l[1], forms = {} }
+    local lib = { formsLibraryId = params.guid(0x301f5600, li), name = l[1], forms = {} }
     for _, name in ipairs(l[3]) do
       n = n + 1
-      local form = { formId = reply.guid(0x5be32400, n), name = name, owner = l[2], library = lib,
+      local form = { formId = params.guid(0x5be32400, n), name = name, owner = l[2], library = lib,
         pages = 1 + n % 4 }
       lib.forms[#lib.forms + 1] = form
       M.forms[#M.forms + 1] = form
@@ -44,23 +45,23 @@ end
 
 local PROVIDERS = { nar = { "NAR Residential", "NAR Commercial", "NAR Disclosures" }, nwmls = { "NWMLS Forms" } }
 
-function M.seed(st)
+function M.seed(model)
   local function group(n, name, form_ids, office_ids)
-    local g = { formGroupId = reply.guid(0x7b879c00, n), name = name, officeIds = office_ids, forms = {} }
+    local g = { formGroupId = params.guid(0x7b879c00, n), name = name, officeIds = office_ids, forms = {} }
     for _, i in ipairs(form_ids) do g.forms[#g.forms + 1] = { form = M.forms[i], isRequired = i % 2 == 1 } end
     return g
   end
-  st.data.form_groups = {
+  model.data.form_groups = {
     group(1, "Listing Packet", { 1, 2, 3 }, { 10, 11 }),
     group(2, "Buyer Packet", { 1, 4 }, { 10 }),
     group(3, "Commercial Packet", { 9, 10 }, { 12 }),
   }
-  st.data.next_form_group, st.data.next_fill_session = 4, 1
+  model.data.next_form_group, model.data.next_fill_session = 4, 1
 end
 
-local function find_group(st, id)
+local function find_group(model, id)
   id = tostring(id):lower()
-  for i, g in ipairs(st.data.form_groups) do
+  for i, g in ipairs(model.data.form_groups) do
     if g.formGroupId == id then return g, i end
   end
   return nil
@@ -74,35 +75,35 @@ local function group_form(entry, with_access)
 end
 
 local function group_view(g)
-  local forms = reply.list()
+  local forms = params.list()
   for i, e in ipairs(g.forms) do forms[i] = group_form(e, true) end
-  local ids = reply.list()
+  local ids = params.list()
   for i, o in ipairs(g.officeIds) do ids[i] = o end
   return { formGroupId = g.formGroupId, name = g.name, officeIds = ids, forms = forms }
 end
 
-function M.routes(st, account)
+function M.routes(model, account)
   local h = {}
 
   local function group_of(req)
-    if not reply.is_uuid(req.captures.formGroupId) then return nil, reply.bad("formGroupId must be a GUID") end
-    local g = find_group(st, req.captures.formGroupId)
-    if not g then return nil, reply.not_found("form group", "FORM_GROUP_NOT_FOUND") end
+    if not params.is_uuid(req.captures.formGroupId) then return nil, gateway.bad("formGroupId must be a GUID") end
+    local g = find_group(model, req.captures.formGroupId)
+    if not g then return nil, gateway.not_found("form group", "FORM_GROUP_NOT_FOUND") end
     return g
   end
 
   local function name_of(body, except)
-    if type(body.name) ~= "string" or body.name == "" then return nil, reply.bad("name is required") end
-    for _, g in ipairs(st.data.form_groups) do
+    if type(body.name) ~= "string" or body.name == "" then return nil, gateway.bad("name is required") end
+    for _, g in ipairs(model.data.form_groups) do
       if g ~= except and g.name:lower() == body.name:lower() then
-        return nil, reply.error(400, "FORM_GROUP_ALREADY_EXISTS", "A form group named " .. body.name .. " exists.")
+        return nil, gateway.error(400, "FORM_GROUP_ALREADY_EXISTS", "A form group named " .. body.name .. " exists.")
       end
     end
     return body.name
   end
 
   function h.groups_list(req)
-    return reply.page(req, st.data.form_groups, "formGroups", function(g)
+    return params.page(req, model.data.form_groups, "formGroups", function(g)
       return { formGroupId = g.formGroupId, name = g.name, formCount = #g.forms }
     end)
   end
@@ -110,10 +111,10 @@ function M.routes(st, account)
   function h.groups_create(_, body)
     local name, s, hd, b = name_of(body)
     if not name then return s, hd, b end
-    local n = st.data.next_form_group
-    st.data.next_form_group = n + 1
-    local g = { formGroupId = reply.guid(0x7b879c00, n), name = name, officeIds = {}, forms = {} }
-    st.data.form_groups[#st.data.form_groups + 1] = g
+    local n = model.data.next_form_group
+    model.data.next_form_group = n + 1
+    local g = { formGroupId = params.guid(0x7b879c00, n), name = name, officeIds = {}, forms = {} }
+    model.data.form_groups[#model.data.form_groups + 1] = g
     return 201, {}, group_view(g)
   end
 
@@ -136,24 +137,24 @@ function M.routes(st, account)
   function h.groups_delete(req)
     local g, s, hd, b = group_of(req)
     if not g then return s, hd, b end
-    local _, i = find_group(st, g.formGroupId)
-    table.remove(st.data.form_groups, i)
+    local _, i = find_group(model, g.formGroupId)
+    table.remove(model.data.form_groups, i)
     return 204, {}, ""
   end
 
   function h.group_forms(req)
     local g, s, hd, b = group_of(req)
     if not g then return s, hd, b end
-    return reply.page(req, g.forms, "forms", function(e) return group_form(e, false) end)
+    return params.page(req, g.forms, "forms", function(e) return group_form(e, false) end)
   end
 
   function h.assign(req, body)
     local g, s, hd, b = group_of(req)
     if not g then return s, hd, b end
-    if not reply.is_uuid(body.formId) then return reply.bad("formId is required and must be a GUID") end
-    if body.isRequired ~= nil and type(body.isRequired) ~= "boolean" then return reply.bad("isRequired must be a boolean") end
+    if not params.is_uuid(body.formId) then return gateway.bad("formId is required and must be a GUID") end
+    if body.isRequired ~= nil and type(body.isRequired) ~= "boolean" then return gateway.bad("isRequired must be a boolean") end
     local form = M.find_form(body.formId)
-    if not form then return reply.error(400, "FORM_NOT_FOUND", "The form is in none of the company's libraries.") end
+    if not form then return gateway.error(400, "FORM_NOT_FOUND", "The form is in none of the company's libraries.") end
     for _, e in ipairs(g.forms) do
       if e.form == form then
         e.isRequired = body.isRequired == true
@@ -174,15 +175,15 @@ function M.routes(st, account)
         return 204, {}, ""
       end
     end
-    return reply.error(400, "FORM_NOT_IN_GROUP", "The form is not in the form group.")
+    return gateway.error(400, "FORM_NOT_IN_GROUP", "The form is not in the form group.")
   end
 
   local function office_access(grant)
     return function(req)
       local g, s, hd, b = group_of(req)
       if not g then return s, hd, b end
-      local id = reply.id(req.captures.officeId)
-      if not offices.find_office(st, id) then return reply.not_found("office", "OFFICE_NOT_FOUND") end
+      local id = params.id(req.captures.officeId)
+      if not offices.find_office(model, id) then return gateway.not_found("office", "OFFICE_NOT_FOUND") end
       local kept = {}
       for _, o in ipairs(g.officeIds) do
         if o ~= id then kept[#kept + 1] = o end
@@ -194,26 +195,26 @@ function M.routes(st, account)
   end
 
   function h.libraries(req)
-    return reply.page(req, M.libraries, "formsLibrarySummaries", function(l)
+    return params.page(req, M.libraries, "formsLibrarySummaries", function(l)
       return { formsLibraryId = l.formsLibraryId, name = l.name, formCount = #l.forms }
     end)
   end
 
   function h.library_forms(req)
-    if not reply.is_uuid(req.captures.formLibraryId) then return reply.bad("formLibraryId must be a GUID") end
+    if not params.is_uuid(req.captures.formLibraryId) then return gateway.bad("formLibraryId must be a GUID") end
     local lib
     for _, l in ipairs(M.libraries) do
       if l.formsLibraryId == req.captures.formLibraryId:lower() then lib = l end
     end
-    if not lib then return reply.not_found("form library", "FORM_LIBRARY_NOT_FOUND") end
-    return reply.page(req, lib.forms, "forms", function(f)
+    if not lib then return gateway.not_found("form library", "FORM_LIBRARY_NOT_FOUND") end
+    return params.page(req, lib.forms, "forms", function(f)
       return { libraryFormId = f.formId, name = f.name, lastUpdatedDate = UPDATED, viewingUserHasAccess = true }
     end)
   end
 
   function h.details(req)
-    local f = reply.is_uuid(req.captures.formId) and M.find_form(req.captures.formId)
-    if not f then return reply.not_found("form", "FORM_NOT_FOUND") end
+    local f = params.is_uuid(req.captures.formId) and M.find_form(req.captures.formId)
+    if not f then return gateway.not_found("form", "FORM_NOT_FOUND") end
     return 200, {}, { formId = f.formId, name = f.name, createdDate = "2023-11-20T08:00:00Z",
       lastUpdatedDate = UPDATED, availableOnDate = "2024-01-01T00:00:00Z", ownerName = f.owner, version = "1",
       numberOfPages = f.pages }
@@ -224,27 +225,27 @@ function M.routes(st, account)
     local items = {}
     for i, name in ipairs(names) do
       items[i] = { associationId = req.captures.providerId:lower() .. "-" .. i, providerId = req.captures.providerId,
-        lastUpdateDate = UPDATED, formProviderAssociationGuid = reply.guid(0xa550c000, i),
+        lastUpdateDate = UPDATED, formProviderAssociationGuid = params.guid(0xa550c000, i),
         formProviderAssociationName = name }
     end
-    return reply.page(req, items, "formProviderAssociations", function(a) return a end)
+    return params.page(req, items, "formProviderAssociations", function(a) return a end)
   end
 
   function h.fill_session(_, body)
-    if math.type(body.roomId) ~= "integer" then return reply.bad("roomId is required") end
-    if not st.data.room_by_id[body.roomId] then return reply.not_found("room", "ROOM_NOT_FOUND") end
+    if math.type(body.roomId) ~= "integer" then return gateway.bad("roomId is required") end
+    if not model.data.room_by_id[body.roomId] then return gateway.not_found("room", "ROOM_NOT_FOUND") end
     local ids = {}
     if body.formId ~= nil and body.formId ~= json.null then ids[#ids + 1] = body.formId end
     if type(body.formIds) == "table" then
       for _, id in ipairs(body.formIds) do ids[#ids + 1] = id end
     end
-    if #ids == 0 then return reply.bad("formId or formIds is required") end
+    if #ids == 0 then return gateway.bad("formId or formIds is required") end
     for _, id in ipairs(ids) do
-      if not M.find_form(id) then return reply.error(400, "FORM_NOT_FOUND", "No library form " .. tostring(id) .. ".") end
+      if not M.find_form(id) then return gateway.error(400, "FORM_NOT_FOUND", "No library form " .. tostring(id) .. ".") end
     end
-    local n = st.data.next_fill_session
-    st.data.next_fill_session = n + 1
-    return 201, {}, { url = "https://forms.sandbox.invalid/fill/" .. reply.guid(0xf111, n) }
+    local n = model.data.next_fill_session
+    model.data.next_fill_session = n + 1
+    return 201, {}, { url = "https://forms.sandbox.invalid/fill/" .. params.guid(0xf111, n) }
   end
 
   return {

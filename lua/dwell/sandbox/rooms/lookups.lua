@@ -1,8 +1,9 @@
---- The Rooms sandbox's lookup lists (GET /v2/<name>, no account) and the account's eSignature
--- permission profiles: seeded, read-only. Ids follow the documented shapes where the swagger
+--- The Rooms sandbox's lookup lists (GET /v2/<name>, no account, transaction sides among them),
+-- the account itself and its eSignature permission profiles: seeded, read-only. Ids follow the documented shapes where the swagger
 -- gives one (stateId "US-OH", countryId "US"/"UK", timeZoneId "eastern", closing statuses of
 -- docs/vendors/rooms.md §5); the rest are sandbox values (unverified against DocuSign's real lists).
-local reply = require "dwell.sandbox.rooms.reply"
+local params = require "dwell.sandbox.rooms.params"
+local seed = require "dwell.sandbox.rooms.seed"
 
 local M = {}
 
@@ -63,16 +64,28 @@ function M.has(name, id)
 end
 
 --- Routes: { method, pattern, handler(req, body), takes_json_body }.
-function M.routes(account)
-  local out = {}
+function M.routes(model, account)
+  local out = {
+    { "GET", account, function()
+      return 200, {}, { companyId = 77, name = "Dwell Realty (sandbox)", companyVersion = "v6",
+        docuSignAccountGuid = model.config.account_id, defaultFieldSetId = "4aef602b-0000-4000-8000-08d76696f678",
+        requireOfficeLibraryAssignments = false }
+    end },
+    { "GET", "/restapi/v2/transaction_sides", function()
+      -- A copy: the seed is never changed, not even by a metatable.
+      local sides = params.list()
+      for i, t in ipairs(seed.TRANSACTION_SIDES) do sides[i] = { transactionSideId = t.transactionSideId, name = t.name } end
+      return 200, {}, { transactionSides = sides }
+    end },
+  }
   for _, l in ipairs(M.LISTS) do
     local key, id_field, rows = l[2], l[3], l[4]
     out[#out + 1] = { "GET", "/restapi/v2/" .. l[1], function()
-      return 200, {}, { [key] = reply.list(pairs_of(id_field, rows)) }
+      return 200, {}, { [key] = params.list(pairs_of(id_field, rows)) }
     end }
   end
   out[#out + 1] = { "GET", account .. "/esign_permission_profiles", function()
-    local list = reply.list()
+    local list = params.list()
     for i, p in ipairs(M.PERMISSION_PROFILES) do
       list[i] = { eSignPermissionProfileId = p.eSignPermissionProfileId, name = p.name,
         settings = { allowAccountManagement = p.settings.allowAccountManagement } }

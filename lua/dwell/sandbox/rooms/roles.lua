@@ -2,14 +2,14 @@
 -- ones created through the API, with their permissions; list (filterContext, filter, paging),
 -- get (includeIsAssigned), create, update, delete.
 --
--- The live list is st.data.roles. The rooms, room-user and company-user handlers
--- (dwell.sandbox.rooms.api) look roles up in seed.ROLES, so seed.ROLES is pointed at the live list
--- on every reset: a created role can be given to an invited user, a deleted one no longer.
--- restore() puts the seeded six back before the seed picks roles for its people.
+-- The live list is the model's (model.data.roles, a copy of the seed made on every reset; the
+-- seed is never changed): the rooms, room-user and company-user routes look roles up there
+-- (model:role), so a created role can be given to an invited user, a deleted one no longer.
 -- Deleting a role still assigned to someone, or the administrators' default role, is refused
 -- with a 400 (sandbox behaviour, unverified against DocuSign).
 local json = require("dwell.core").json
-local reply = require "dwell.sandbox.rooms.reply"
+local gateway = require "dwell.sandbox.rooms.gateway"
+local params = require "dwell.sandbox.rooms.params"
 local seed = require "dwell.sandbox.rooms.seed"
 
 local M = {}
@@ -57,55 +57,32 @@ local function permissions_for(role)
   return out
 end
 
--- The seed as it was when this module loaded (seed.ROLES is repointed at the live list).
-local PRISTINE = {}
-for i, r in ipairs(seed.ROLES) do
-  PRISTINE[i] = { roleId = r.roleId, legacyRoleId = r.legacyRoleId, name = r.name,
-    isDefaultForAdmin = r.isDefaultForAdmin, isExternal = r.isExternal }
-end
-
-local function pristine()
-  local out = {}
-  for i, r in ipairs(PRISTINE) do
-    local x = {}
-    for k, v in pairs(r) do x[k] = v end
-    out[i] = x
-  end
-  return out
-end
-
---- Puts the seeded six back as seed.ROLES (before seed.build picks roles for the seeded people).
-function M.restore()
-  seed.ROLES = pristine()
-end
-
-function M.seed(st)
+function M.seed(model)
   local roles = {}
-  for i, r in ipairs(PRISTINE) do
+  for i, r in ipairs(seed.ROLES) do
     local x = {}
     for k, v in pairs(r) do x[k] = v end
     x.createdDate = CREATED
     x.permissions = permissions_for(x)
     roles[i] = x
   end
-  st.data.roles, st.data.next_role_id = roles, 7
-  seed.ROLES = roles
+  model.data.roles, model.data.next_role_id = roles, 7
 end
 
 local SUMMARY = { "roleId", "legacyRoleId", "name", "isDefaultForAdmin", "isExternal", "createdDate" }
 
-local function find(st, id)
-  for i, r in ipairs(st.data.roles) do
+local function find(model, id)
+  for i, r in ipairs(model.data.roles) do
     if r.roleId == id then return r, i end
   end
   return nil
 end
 
-local function assigned(st, id)
-  for _, u in ipairs(st.data.company) do
+local function assigned(model, id)
+  for _, u in ipairs(model.data.company) do
     if u.roleId == id then return true end
   end
-  for _, room in ipairs(st.data.rooms) do
+  for _, room in ipairs(model.data.rooms) do
     for _, u in ipairs(room.users) do
       if u.roleId == id then return true end
     end
@@ -113,12 +90,12 @@ local function assigned(st, id)
   return false
 end
 
-local function view(st, r, with_assigned)
-  local v = reply.copy(r, SUMMARY)
+local function view(model, r, with_assigned)
+  local v = params.copy(r, SUMMARY)
   local perms = {}
   for _, p in ipairs(M.PERMISSIONS) do perms[p] = r.permissions[p] == true end
   v.permissions = perms
-  if with_assigned then v.isAssigned = assigned(st, r.roleId) end
+  if with_assigned then v.isAssigned = assigned(model, r.roleId) end
   return v
 end
 
@@ -134,48 +111,48 @@ local function permissions_of(body)
   return p
 end
 
-local function name_taken(st, name, except)
-  for _, r in ipairs(st.data.roles) do
+local function name_taken(model, name, except)
+  for _, r in ipairs(model.data.roles) do
     if r ~= except and r.name:lower() == name:lower() then return true end
   end
   return false
 end
 
-function M.routes(st, account)
+function M.routes(model, account)
   local h = {}
 
   local function role_of(req)
-    local r = find(st, reply.id(req.captures.roleId))
-    if not r then return nil, reply.not_found("role", "ROLE_NOT_FOUND") end
+    local r = find(model, params.id(req.captures.roleId))
+    if not r then return nil, gateway.not_found("role", "ROLE_NOT_FOUND") end
     return r
   end
 
   function h.list(req)
     local p = req.params or {}
-    local only, err = reply.bool(p, "onlyAssignable", false)
-    if err then return reply.bad(err) end
+    local only, err = params.bool(p, "onlyAssignable", false)
+    if err then return gateway.bad(err) end
     local ctx = (p.filterContext or "AllRoles"):lower()
     if ctx ~= "allroles" and ctx ~= "assignablerolesbasedonallpermissions"
       and ctx ~= "assignablerolesbasedoncompanypermissions" then
-      return reply.bad("filterContext must be AllRoles, AssignableRolesBasedOnAllPermissions or"
+      return gateway.bad("filterContext must be AllRoles, AssignableRolesBasedOnAllPermissions or"
         .. " AssignableRolesBasedOnCompanyPermissions")
     end
     local items = {}
-    for _, r in ipairs(st.data.roles) do
+    for _, r in ipairs(model.data.roles) do
       local keep = (ctx == "allroles" and not only) or not r.isDefaultForAdmin
       if keep and (not p.filter or r.name:lower():sub(1, #p.filter) == p.filter:lower()) then
         items[#items + 1] = r
       end
     end
-    return reply.page(req, items, "roles", function(r) return reply.copy(r, SUMMARY) end)
+    return params.page(req, items, "roles", function(r) return params.copy(r, SUMMARY) end)
   end
 
   function h.get(req)
     local r, s, hd, b = role_of(req)
     if not r then return s, hd, b end
-    local with, err = reply.bool(req.params or {}, "includeIsAssigned", false)
-    if err then return reply.bad(err) end
-    return 200, {}, view(st, r, with)
+    local with, err = params.bool(req.params or {}, "includeIsAssigned", false)
+    if err then return gateway.bad(err) end
+    return 200, {}, view(model, r, with)
   end
 
   local function fields(body)
@@ -188,47 +165,47 @@ function M.routes(st, account)
 
   function h.create(_, body)
     local perms, err = fields(body)
-    if not perms then return reply.bad(err) end
-    if body.name == nil then return reply.bad("name is required") end
-    if name_taken(st, body.name) then
-      return reply.error(400, "ROLE_ALREADY_EXISTS", "A role named " .. body.name .. " already exists.")
+    if not perms then return gateway.bad(err) end
+    if body.name == nil then return gateway.bad("name is required") end
+    if name_taken(model, body.name) then
+      return gateway.error(400, "ROLE_ALREADY_EXISTS", "A role named " .. body.name .. " already exists.")
     end
-    local id = st.data.next_role_id
-    st.data.next_role_id = id + 1
+    local id = model.data.next_role_id
+    model.data.next_role_id = id + 1
     local r = { roleId = id, legacyRoleId = "custom-" .. id, name = body.name, isDefaultForAdmin = false,
-      isExternal = body.isExternal == true, createdDate = reply.now(st), permissions = {} }
+      isExternal = body.isExternal == true, createdDate = params.now(model), permissions = {} }
     for k, v in pairs(perms) do r.permissions[k] = v end
-    st.data.roles[#st.data.roles + 1] = r
-    return 201, {}, view(st, r, false)
+    model.data.roles[#model.data.roles + 1] = r
+    return 201, {}, view(model, r, false)
   end
 
   function h.update(req, body)
     local r, s, hd, b = role_of(req)
     if not r then return s, hd, b end
     local perms, err = fields(body)
-    if not perms then return reply.bad(err) end
+    if not perms then return gateway.bad(err) end
     if body.name ~= nil then
-      if name_taken(st, body.name, r) then
-        return reply.error(400, "ROLE_ALREADY_EXISTS", "A role named " .. body.name .. " already exists.")
+      if name_taken(model, body.name, r) then
+        return gateway.error(400, "ROLE_ALREADY_EXISTS", "A role named " .. body.name .. " already exists.")
       end
       r.name = body.name
     end
     if body.isExternal ~= nil then r.isExternal = body.isExternal end
     for k, v in pairs(perms) do r.permissions[k] = v end
-    return 200, {}, view(st, r, false)
+    return 200, {}, view(model, r, false)
   end
 
   function h.delete(req)
     local r, s, hd, b = role_of(req)
     if not r then return s, hd, b end
     if r.isDefaultForAdmin then
-      return reply.error(400, "ROLE_IS_DEFAULT", "The administrators' default role cannot be deleted.")
+      return gateway.error(400, "ROLE_IS_DEFAULT", "The administrators' default role cannot be deleted.")
     end
-    if assigned(st, r.roleId) then
-      return reply.error(400, "ROLE_IN_USE", "The role is assigned to users; give them another role first.")
+    if assigned(model, r.roleId) then
+      return gateway.error(400, "ROLE_IN_USE", "The role is assigned to users; give them another role first.")
     end
-    local _, i = find(st, r.roleId)
-    table.remove(st.data.roles, i)
+    local _, i = find(model, r.roleId)
+    table.remove(model.data.roles, i)
     return 204, {}, ""
   end
 

@@ -1,10 +1,11 @@
 --- Deterministic seed data for the Rooms sandbox: the same config always gives
 -- the same people, rooms, room memberships, company users and roles, so specs
 -- and examples can name ids. Room 1001 is large (config.big_room_users, default
--- 260) so that GetRoomUsers needs three pages of 100.
-local M = {}
+-- 260) so that GetRoomUsers needs three pages of 100. Pure data: build returns new
+-- tables every time and nothing here is ever changed (the model copies what it changes).
+local support = require "dwell.sandbox.support"
 
-local rng = require("dwell.sandbox.rng")
+local M = {}
 
 local FIRST = { "Ada", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
   "Keiko", "Liam", "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera",
@@ -43,7 +44,7 @@ end
 
 --- Builds the state: { people, rooms (list), room_by_id, company (list), next_user_id, next_room_id }.
 function M.build(config)
-  local pick = rng.picker(config.seed or 20240601)
+  local pick = support.picker(config.seed or 20240601)
   local big = config.big_room_users or 260
   local people = {}
   for i = 1, math.max(big, 300) do people[i] = person(i, pick) end

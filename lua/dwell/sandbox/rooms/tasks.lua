@@ -1,7 +1,8 @@
 --- The Rooms sandbox's task lists: seeded task list templates, and task lists applied to rooms
 -- from them (listed per room, created, deleted). Applying the same template to a room twice is
 -- refused with a 400 (sandbox behaviour, unverified against DocuSign).
-local reply = require "dwell.sandbox.rooms.reply"
+local gateway = require "dwell.sandbox.rooms.gateway"
+local params = require "dwell.sandbox.rooms.params"
 
 local M = {}
 
@@ -28,8 +29,8 @@ local function template(id)
   return { taskListTemplateId = id, name = t[1], taskCount = #t[2], tasksWithDocumentsCount = docs }
 end
 
-local function apply(st, room_id, template_id, created)
-  local d = st.data
+local function apply(model, room_id, template_id, created)
+  local d = model.data
   local t = M.TEMPLATES[template_id]
   local list = { taskListId = d.next_task_list_id, roomId = room_id, name = t[1], taskListTemplateId = template_id,
     createdDate = created, tasks = {} }
@@ -43,10 +44,10 @@ local function apply(st, room_id, template_id, created)
   return list
 end
 
-function M.seed(st)
-  st.data.task_lists, st.data.next_task_list_id = {}, 701
-  apply(st, 1001, 1, CREATED)
-  apply(st, 1002, 2, CREATED)
+function M.seed(model)
+  model.data.task_lists, model.data.next_task_list_id = {}, 701
+  apply(model, 1001, 1, CREATED)
+  apply(model, 1002, 2, CREATED)
 end
 
 local SUMMARY = { "taskListId", "name", "taskListTemplateId", "submittedForReviewDate", "approvalDate",
@@ -54,27 +55,27 @@ local SUMMARY = { "taskListId", "name", "taskListTemplateId", "submittedForRevie
 local TASK = { "taskId", "name", "requiresApproval", "dueDateTypeId", "dueDateOffset", "fixedDueDate", "ownerUserId",
   "completionDate", "approvalDate", "rejectedDate", "createdDate", "isDocumentTask", "requiresReview" }
 
-function M.routes(st, account)
+function M.routes(model, account)
   local h = {}
 
   local function room_of(req)
-    local room = st.data.room_by_id[reply.id(req.captures.roomId)]
-    if not room then return nil, reply.not_found("room", "ROOM_NOT_FOUND") end
+    local room = model.data.room_by_id[params.id(req.captures.roomId)]
+    if not room then return nil, gateway.not_found("room", "ROOM_NOT_FOUND") end
     return room
   end
 
   function h.templates(req)
     local items = {}
     for id in ipairs(M.TEMPLATES) do items[id] = template(id) end
-    return reply.page(req, items, "taskListTemplates", function(t) return t end)
+    return params.page(req, items, "taskListTemplates", function(t) return t end)
   end
 
   function h.list(req)
     local room, s, hd, b = room_of(req)
     if not room then return s, hd, b end
-    local out = reply.list()
-    for _, l in ipairs(st.data.task_lists) do
-      if l.roomId == room.roomId then out[#out + 1] = reply.copy(l, SUMMARY) end
+    local out = params.list()
+    for _, l in ipairs(model.data.task_lists) do
+      if l.roomId == room.roomId then out[#out + 1] = params.copy(l, SUMMARY) end
     end
     return 200, {}, { taskListSummaries = out }
   end
@@ -83,31 +84,31 @@ function M.routes(st, account)
     local room, s, hd, b = room_of(req)
     if not room then return s, hd, b end
     local id = body.taskListTemplateId
-    if math.type(id) ~= "integer" then return reply.bad("taskListTemplateId is required") end
+    if math.type(id) ~= "integer" then return gateway.bad("taskListTemplateId is required") end
     if not M.TEMPLATES[id] then
-      return reply.error(400, "TASK_LIST_TEMPLATE_NOT_FOUND", "There is no task list template " .. id .. ".")
+      return gateway.error(400, "TASK_LIST_TEMPLATE_NOT_FOUND", "There is no task list template " .. id .. ".")
     end
-    for _, l in ipairs(st.data.task_lists) do
+    for _, l in ipairs(model.data.task_lists) do
       if l.roomId == room.roomId and l.taskListTemplateId == id then
-        return reply.error(400, "TASK_LIST_ALREADY_APPLIED", "The room already has this task list.")
+        return gateway.error(400, "TASK_LIST_ALREADY_APPLIED", "The room already has this task list.")
       end
     end
-    local list = apply(st, room.roomId, id, reply.now(st))
-    local v = reply.copy(list, SUMMARY)
-    v.tasks = reply.list()
-    for i, t in ipairs(list.tasks) do v.tasks[i] = reply.copy(t, TASK) end
+    local list = apply(model, room.roomId, id, params.now(model))
+    local v = params.copy(list, SUMMARY)
+    v.tasks = params.list()
+    for i, t in ipairs(list.tasks) do v.tasks[i] = params.copy(t, TASK) end
     return 201, {}, v
   end
 
   function h.delete(req)
-    local id = reply.id(req.captures.taskListId)
-    for i, l in ipairs(st.data.task_lists) do
+    local id = params.id(req.captures.taskListId)
+    for i, l in ipairs(model.data.task_lists) do
       if l.taskListId == id then
-        table.remove(st.data.task_lists, i)
+        table.remove(model.data.task_lists, i)
         return 204, {}, ""
       end
     end
-    return reply.not_found("task list", "TASK_LIST_NOT_FOUND")
+    return gateway.not_found("task list", "TASK_LIST_NOT_FOUND")
   end
 
   return {

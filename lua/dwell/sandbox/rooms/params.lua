@@ -1,29 +1,15 @@
---- Answers shared by the Rooms sandbox's handler modules for the operations beyond rooms and
--- users (offices, roles, lookups, documents, forms, tasks, fields): ApiError bodies, query
--- integers and booleans as the .NET server binds them, the documented paging fields
--- (docs/vendors/rooms.md §9), JSON arrays that stay arrays, and the emulated clock's timestamps. They repeat
--- dwell.sandbox.rooms.api's private helpers on purpose: that module is not changed here.
+--- Parameter binding for the Rooms model's parts (dwell.sandbox.rooms.model): query integers
+-- and booleans as the .NET server binds them, ids and GUIDs, the documented paging fields
+-- (docs/vendors/rooms.md §9), name filters and sorts, typed JSON bodies, projections, JSON arrays
+-- that stay arrays, and the emulated clock's timestamps. Refusals are the gateway's ApiErrors.
+local gateway = require "dwell.sandbox.rooms.gateway"
+local support = require "dwell.sandbox.support" -- percent-encoding of its own, not the client's
+
 local json = require("dwell.core").json
-local url = require "dwell.sandbox.support" -- percent-encoding of its own, not the client's
 
 local M = {}
 
-function M.list(t)
-  return setmetatable(t or {}, json.array_mt)
-end
-
-function M.error(status, code, message)
-  return status, {}, { errorCode = code, message = message, referenceId = "sbx-" .. code:lower() }
-end
-
-function M.bad(message)
-  return M.error(400, "INVALID_REQUEST_PARAMETER", message)
-end
-
---- A 404 ApiError (as the existing rooms and users routes answer an unknown id).
-function M.not_found(what, code)
-  return M.error(404, code, "The " .. what .. " was not found.")
-end
+M.list = support.array
 
 function M.int(params, name, default, min, max)
   local raw = params[name]
@@ -66,18 +52,9 @@ function M.copy(t, fields)
   return c
 end
 
-function M.now(st)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(st.now()))
-end
-
---- The first key of `body` that is not one of the model's `fields`, if any.
-function M.unknown_field(body, fields)
-  local known = {}
-  for _, f in ipairs(fields) do known[f] = true end
-  for k in pairs(body) do
-    if not known[k] then return tostring(k) end
-  end
-  return nil
+--- The model's clock as an ISO 8601 UTC date-time.
+function M.now(model)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(model.now()))
 end
 
 local function query_without(params, drop)
@@ -87,19 +64,19 @@ local function query_without(params, drop)
   end
   table.sort(keys)
   local parts = {}
-  for i, k in ipairs(keys) do parts[i] = url.encode(k) .. "=" .. url.encode(params[k]) end
+  for i, k in ipairs(keys) do parts[i] = support.encode(k) .. "=" .. support.encode(params[k]) end
   return table.concat(parts, "&")
 end
 
 --- One page of `items` under `key` with the documented paging fields (count 1..100, default
--- 100; startPosition from 0; nextUri/priorUri null at the ends).
-function M.page(req, items, key, project)
+-- 100; startPosition from 0; nextUri/priorUri null at the ends), and `extra` fields if any.
+function M.page(req, items, key, project, extra)
   local p = req.params or {}
   local count, err = M.int(p, "count", 100, 1, 100)
-  if not count then return M.bad(err) end
+  if not count then return gateway.bad(err) end
   local start
   start, err = M.int(p, "startPosition", 0, 0)
-  if not start then return M.bad(err) end
+  if not start then return gateway.bad(err) end
   local out = M.list()
   for i = start + 1, math.min(#items, start + count) do out[#out + 1] = project(items[i]) end
   local n = #out
@@ -108,10 +85,47 @@ function M.page(req, items, key, project)
   local function uri(s)
     return path .. "?startPosition=" .. s .. "&count=" .. count .. (rest ~= "" and ("&" .. rest) or "")
   end
-  return 200, {}, { [key] = out, resultSetSize = n, startPosition = start, endPosition = start + n - 1,
+  local body = { [key] = out, resultSetSize = n, startPosition = start, endPosition = start + n - 1,
     totalRowCount = #items,
     nextUri = (n > 0 and start + n < #items) and uri(start + n) or json.null,
     priorUri = start > 0 and uri(math.max(0, start - count)) or json.null }
+  for k, v in pairs(extra or {}) do body[k] = v end
+  return 200, {}, body
+end
+
+-- Query booleans for the rooms and users routes, which take anything but "true" as false.
+function M.truthy(v)
+  return type(v) == "string" and v:lower() == "true"
+end
+
+function M.starts_with(s, prefix)
+  return type(s) == "string" and s:sub(1, #prefix):lower() == prefix:lower()
+end
+
+--- Whether a person matches a `filter`: the start of the first name, last name or email.
+function M.matches(u, filter)
+  if not filter or filter == "" then return true end
+  return M.starts_with(u.firstName, filter) or M.starts_with(u.lastName, filter) or M.starts_with(u.email, filter)
+end
+
+local SORTS = { firstnameasc = { "firstName", false }, firstnamedesc = { "firstName", true },
+  lastnameasc = { "lastName", false }, lastnamedesc = { "lastName", true },
+  emailasc = { "email", false }, emaildesc = { "email", true } }
+
+M.SORT_ERROR = "sort must be one of FirstNameAsc, LastNameAsc, EmailAsc, FirstNameDesc, LastNameDesc, EmailDesc"
+
+--- People sorted in place by `sort` (or `default`), ties by userId; nil for an unknown sort.
+function M.sorted(items, sort, default)
+  local key = SORTS[(sort or default):lower()]
+  if not key then return nil end
+  local field, desc = key[1], key[2]
+  table.sort(items, function(a, b)
+    local x, y = (a[field] or ""):lower(), (b[field] or ""):lower()
+    if x == y then return a.userId < b.userId end
+    if desc then return x > y end
+    return x < y
+  end)
+  return items
 end
 
 --- Checks a JSON body's fields against { field = "string" | "integer" | "boolean" | "uuid" |
@@ -125,7 +139,7 @@ function M.typed(body, types)
       elseif t == "uuid" then ok = M.is_uuid(v)
       elseif t == "array" or t == "object" then ok = type(v) == "table"
       else ok = type(v) == t end
-      if not ok then return M.bad(field .. " must be " .. (t == "integer" and "an integer" or ("a " .. t))) end
+      if not ok then return gateway.bad(field .. " must be " .. (t == "integer" and "an integer" or ("a " .. t))) end
     end
   end
   return nil
