@@ -36,9 +36,10 @@
 #define MAX_HEADER_BYTES (256 * 1024)
 /* Buffers above this are freed after use instead of kept for the next call. */
 #define KEEP_BUFFER_BYTES (1024 * 1024)
-/* Idle connections a session keeps. libcurl's default ties this to the number
- * of transfers running (or 5 for an easy handle) and closes connections after
- * a burst of parallel requests that the next burst could have reused. */
+/* Idle connections a session keeps at least. libcurl's default ties this to
+ * the number of transfers running (or 5 for an easy handle) and closes
+ * connections after a burst of parallel requests that the next burst could
+ * have reused. session:limit_connections raises it for wider runs. */
 #define MAX_CONNECTS 64L
 
 /* ---- one-time initialisation ------------------------------------------ */
@@ -878,6 +879,22 @@ static int s_cancel(lua_State *L) {
   return 1;
 }
 
+/* session:limit_connections(n): at most n connections open at once on the
+ * multi handle, to one host or in all, and at least n kept idle for reuse;
+ * a transfer that would need an (n+1)th connection waits in libcurl's queue
+ * for one to come free instead of opening it. 0 lifts the limit and restores
+ * the default idle cache. Without this, a run of n > MAX_CONNECTS transfers
+ * closes connections it is about to need and opens one per request. */
+static int s_limit_connections(lua_State *L) {
+  session_t *s = check_session(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n >= 0 && n <= INT_MAX, 2, "must be an integer in 0..INT_MAX");
+  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n > MAX_CONNECTS ? (long)n : MAX_CONNECTS);
+  curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
+  curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+  return 0;
+}
+
 static int s_pending(lua_State *L) {
   session_t *s = check_session(L);
   lua_pushinteger(L, s->nactive);
@@ -944,7 +961,8 @@ static int c_sleep(lua_State *L) {
 int dwell_http_open(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"request", s_request}, {"submit", s_submit}, {"poll", s_poll}, {"cancel", s_cancel},
-    {"pending", s_pending}, {"close", session_gc}, {NULL, NULL}};
+    {"pending", s_pending}, {"limit_connections", s_limit_connections}, {"close", session_gc},
+    {NULL, NULL}};
   static const luaL_Reg funcs[] = {
     {"new_session", new_session}, {"monotonic", c_monotonic}, {"realtime", c_realtime}, {"sleep", c_sleep}, {NULL, NULL}};
   pthread_once(&init_once, global_init);
