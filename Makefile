@@ -142,7 +142,7 @@ install: modules
 	$(if $(INST_BINDIR),install -m 0755 bin/dwell bin/dwell-sandbox $(DESTDIR)$(INST_BINDIR)/)
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
-bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store) $(if $(wildcard bench/loop.lua),bench-loop)
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/parallel.lua),bench-parallel) $(if $(wildcard bench/store.lua),bench-store) $(if $(wildcard bench/loop.lua),bench-loop)
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
