@@ -946,7 +946,10 @@ static int s_poll(lua_State *L) {
   if (ps->timer_at >= 0 && ps->timer_at <= now_ms()) mc = run_timer(ps);
   for (;;) {
     double left;
-    if (ps->failed) return dwell_fail(L, "dwell.core.http: out of memory");
+    if (ps->failed) {
+      ps->failed = 0;
+      return dwell_fail(L, "dwell.core.http: out of memory");
+    }
     if (mc < 0) return dwell_fail(L, "dwell.core.http: poll: %s", strerror(errno));
     if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror((CURLMcode)mc));
     n += dwell_session_collect(L, s, out, n);
