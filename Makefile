@@ -47,7 +47,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-wire bench-paging bench-store bench-loop fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-parallel bench-wire bench-paging bench-store bench-loop fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -142,7 +142,7 @@ install: modules
 	$(if $(INST_BINDIR),install -m 0755 bin/dwell bin/dwell-sandbox $(DESTDIR)$(INST_BINDIR)/)
 
 # Every benchmark that exists in this tree; each prints figures, none asserts speed.
-bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/store.lua),bench-store) $(if $(wildcard bench/loop.lua),bench-loop)
+bench: bench-crypto $(if $(wildcard bench/json.lua),bench-json) $(if $(wildcard bench/http.lua),bench-http) $(if $(wildcard bench/parallel.lua),bench-parallel) $(if $(wildcard bench/store.lua),bench-store) $(if $(wildcard bench/loop.lua),bench-loop)
 
 bench-crypto: all
 	$(LUA) bench/crypto.lua
@@ -180,6 +180,14 @@ $(BUILD)/bench/json_count: bench/json_count.c
 bench-http: all $(BUILD)/bench/raw_curl
 	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
 	$(LUA) bench/http.lua $(BUILD)/bench/raw_curl
+
+# dwell.parallel at concurrency 16/64/256 against bench/delay_server.c (fixed latency), with curl -Z.
+bench-parallel: all $(BUILD)/bench/delay_server
+	$(LUA) bench/parallel.lua $(BUILD)/bench/delay_server $(BENCH_ARGS)
+
+$(BUILD)/bench/delay_server: bench/delay_server.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) -Wall -Wextra -Werror $< -o $@
 
 $(BUILD)/bench/raw_curl: bench/raw_curl.c
 	@mkdir -p $(dir $@)

@@ -14,6 +14,7 @@
  * both lists. */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,9 +37,10 @@
 #define MAX_HEADER_BYTES (256 * 1024)
 /* Buffers above this are freed after use instead of kept for the next call. */
 #define KEEP_BUFFER_BYTES (1024 * 1024)
-/* Idle connections a session keeps. libcurl's default ties this to the number
- * of transfers running (or 5 for an easy handle) and closes connections after
- * a burst of parallel requests that the next burst could have reused. */
+/* Idle connections a session keeps at least. libcurl's default ties this to
+ * the number of transfers running (or 5 for an easy handle) and closes
+ * connections after a burst of parallel requests that the next burst could
+ * have reused. session:limit_connections raises it for wider runs. */
 #define MAX_CONNECTS 64L
 
 /* ---- one-time initialisation ------------------------------------------ */
@@ -111,6 +113,22 @@ typedef struct dwell_xfer {
 
 typedef dwell_session session_t;
 
+/* A plain session (new_session) drives its multi handle through the
+ * multi-socket interface with its own poll(): curl_multi_perform visits every
+ * transfer and polls each one's socket on every call, which at a few hundred
+ * transfers costs more than the transfers; socket_action only runs the ones
+ * whose socket is ready or whose timer is due. The callbacks only update the
+ * poll set and the timer below. */
+typedef struct {
+  session_t s; /* first: the transfers, as in any session */
+  struct pollfd *fds; /* the sockets curl wants watched */
+  size_t nfds, cap;
+  struct pollfd *ready; /* poll()'s ready ones, copied out before curl runs */
+  size_t ready_cap;
+  double timer_at; /* monotonic ms when curl's timer is due; < 0: none */
+  int failed;      /* the poll set could not grow */
+} poll_session;
+
 static void xfer_destroy(xfer_t *x) {
   if (x->easy) curl_easy_cleanup(x->easy);
   free(x->url);
@@ -157,8 +175,13 @@ void dwell_session_release(session_t *s) {
 }
 
 static int session_gc(lua_State *L) {
-  session_t *s = luaL_checkudata(L, 1, SESSION_MT);
-  if (!s->closed) dwell_session_release(s);
+  poll_session *ps = luaL_checkudata(L, 1, SESSION_MT);
+  /* libcurl may still call on_socket while the handles go: the set is freed after */
+  if (!ps->s.closed) dwell_session_release(&ps->s);
+  free(ps->fds);
+  free(ps->ready);
+  ps->fds = ps->ready = NULL;
+  ps->nfds = ps->cap = ps->ready_cap = 0;
   return 0;
 }
 
@@ -828,30 +851,112 @@ int dwell_session_collect(lua_State *L, session_t *s, int out, lua_Integer n) {
   return got;
 }
 
+/* ---- the poll set (multi-socket callbacks) ------------------------------ */
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+  poll_session *ps = userp;
+  size_t i;
+  (void)easy;
+  (void)socketp;
+  for (i = 0; i < ps->nfds && ps->fds[i].fd != fd; i++) {
+  }
+  if (what == CURL_POLL_REMOVE) {
+    if (i < ps->nfds) ps->fds[i] = ps->fds[--ps->nfds];
+    return 0;
+  }
+  if (i == ps->nfds) {
+    if (ps->nfds == ps->cap) {
+      size_t cap = ps->cap ? ps->cap * 2 : 16;
+      struct pollfd *p = realloc(ps->fds, cap * sizeof *p);
+      if (!p) {
+        ps->failed = 1;
+        return -1;
+      }
+      ps->fds = p;
+      ps->cap = cap;
+    }
+    ps->fds[ps->nfds].fd = fd;
+    ps->nfds++;
+  }
+  ps->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  ps->fds[i].revents = 0;
+  return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
+  poll_session *ps = userp;
+  (void)multi;
+  ps->timer_at = timeout_ms < 0 ? -1.0 : now_ms() + (double)timeout_ms;
+  return 0;
+}
+
+static CURLMcode run_timer(poll_session *ps) {
+  int running;
+  ps->timer_at = -1.0; /* curl sets it again if it wants */
+  return curl_multi_socket_action(ps->s.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+/* Waits up to ms for a socket or curl's timer and lets curl act on what is
+ * ready. Returns CURLM_OK or curl's error; -1 with errno when poll failed. */
+static int wait_and_act(poll_session *ps, double ms) {
+  size_t i, nready = 0;
+  int rc, running;
+  double t = now_ms();
+  if (ps->timer_at >= 0 && ps->timer_at - t < ms) ms = ps->timer_at - t;
+  if (ms < 0) ms = 0;
+  if (ms > (double)INT_MAX) ms = (double)INT_MAX - 1.0;
+  rc = poll(ps->fds, (nfds_t)ps->nfds, (int)(ms + 0.999));
+  if (rc < 0) return errno == EINTR ? CURLM_OK : -1;
+  if (rc > 0) {
+    /* Copied out first: socket_action changes the set while it runs. */
+    if (ps->ready_cap < (size_t)rc) {
+      struct pollfd *p = realloc(ps->ready, (size_t)rc * sizeof *p);
+      if (!p) return CURLM_OUT_OF_MEMORY;
+      ps->ready = p;
+      ps->ready_cap = (size_t)rc;
+    }
+    for (i = 0; i < ps->nfds && nready < (size_t)rc; i++)
+      if (ps->fds[i].revents) ps->ready[nready++] = ps->fds[i];
+    for (i = 0; i < nready; i++) {
+      short re = ps->ready[i].revents;
+      int mask = ((re & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) | ((re & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+                 ((re & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+      CURLMcode mc = curl_multi_socket_action(ps->s.multi, ps->ready[i].fd, mask, &running);
+      if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET) return mc;
+      if (re & POLLNVAL) on_socket(NULL, ps->ready[i].fd, CURL_POLL_REMOVE, ps, NULL); /* closed behind our back */
+    }
+  }
+  if (ps->timer_at >= 0 && ps->timer_at <= now_ms()) return run_timer(ps);
+  return CURLM_OK;
+}
+
 /* session:poll(timeout_ms) -> { {id=, resp=} | {id=, err=}, ... }, active
  * Waits up to timeout_ms for at least one transfer to finish; returns at once
  * when nothing is in flight. */
 static int s_poll(lua_State *L) {
-  session_t *s = check_session(L);
+  poll_session *ps = (poll_session *)check_session(L);
+  session_t *s = &ps->s;
   lua_Integer timeout = luaL_optinteger(L, 2, 0);
   double deadline = now_ms() + (double)(timeout < 0 ? 0 : timeout);
   lua_Integer n = 0;
-  int out;
+  int out, mc = CURLM_OK;
   lua_newtable(L);
   out = lua_gettop(L);
+  /* Transfers submitted since the last call: curl asked for a timer of 0. */
+  if (ps->timer_at >= 0 && ps->timer_at <= now_ms()) mc = run_timer(ps);
   for (;;) {
-    int running = 0;
     double left;
-    CURLMcode mc = curl_multi_perform(s->multi, &running);
-    if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
+    if (ps->failed) {
+      ps->failed = 0;
+      return dwell_fail(L, "dwell.core.http: out of memory");
+    }
+    if (mc < 0) return dwell_fail(L, "dwell.core.http: poll: %s", strerror(errno));
+    if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror((CURLMcode)mc));
     n += dwell_session_collect(L, s, out, n);
     if (n > 0 || s->nactive == 0) break;
     left = deadline - now_ms();
     if (left <= 0) break;
-    /* curl_multi_poll takes an int; a longer wait is done in int-sized steps. */
-    if (left > (double)INT_MAX) left = (double)INT_MAX - 1.0;
-    mc = curl_multi_poll(s->multi, NULL, 0, (int)(left + 0.999), NULL);
-    if (mc != CURLM_OK) return dwell_fail(L, "dwell.core.http: %s", curl_multi_strerror(mc));
+    mc = wait_and_act(ps, left);
   }
   lua_pushinteger(L, s->nactive);
   return 2;
@@ -876,6 +981,22 @@ static int s_cancel(lua_State *L) {
   lua_Integer id = luaL_checkinteger(L, 2);
   lua_pushboolean(L, dwell_session_cancel(s, id));
   return 1;
+}
+
+/* session:limit_connections(n): at most n connections open at once on the
+ * multi handle, to one host or in all, and at least n kept idle for reuse;
+ * a transfer that would need an (n+1)th connection waits in libcurl's queue
+ * for one to come free instead of opening it. 0 lifts the limit and restores
+ * the default idle cache. Without this, a run of n > MAX_CONNECTS transfers
+ * closes connections it is about to need and opens one per request. */
+static int s_limit_connections(lua_State *L) {
+  session_t *s = check_session(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n >= 0 && n <= INT_MAX, 2, "must be an integer in 0..INT_MAX");
+  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n > MAX_CONNECTS ? (long)n : MAX_CONNECTS);
+  curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
+  curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+  return 0;
 }
 
 static int s_pending(lua_State *L) {
@@ -904,11 +1025,16 @@ int dwell_session_init(lua_State *L, session_t *s, int share_connections) {
 }
 
 static int new_session(lua_State *L) {
-  session_t *s = lua_newuserdatauv(L, sizeof *s, 0);
-  memset(s, 0, sizeof *s);
+  poll_session *ps = lua_newuserdatauv(L, sizeof *ps, 0);
+  memset(ps, 0, sizeof *ps);
+  ps->timer_at = -1.0;
   luaL_setmetatable(L, SESSION_MT);
   /* a half-made session is closed by __gc like any other */
-  if (dwell_session_init(L, s, 1)) return 2;
+  if (dwell_session_init(L, &ps->s, 1)) return 2;
+  curl_multi_setopt(ps->s.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(ps->s.multi, CURLMOPT_SOCKETDATA, ps);
+  curl_multi_setopt(ps->s.multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(ps->s.multi, CURLMOPT_TIMERDATA, ps);
   return 1;
 }
 
@@ -944,7 +1070,8 @@ static int c_sleep(lua_State *L) {
 int dwell_http_open(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"request", s_request}, {"submit", s_submit}, {"poll", s_poll}, {"cancel", s_cancel},
-    {"pending", s_pending}, {"close", session_gc}, {NULL, NULL}};
+    {"pending", s_pending}, {"limit_connections", s_limit_connections}, {"close", session_gc},
+    {NULL, NULL}};
   static const luaL_Reg funcs[] = {
     {"new_session", new_session}, {"monotonic", c_monotonic}, {"realtime", c_realtime}, {"sleep", c_sleep}, {NULL, NULL}};
   pthread_once(&init_once, global_init);

@@ -35,6 +35,26 @@ local function shared_session()
   return session
 end
 
+-- Connections for the dwell.parallel runs in progress: the sum of their concurrencies (nested
+-- runs add up, as their tasks do). While it is above 0 the shared session opens at most that
+-- many connections and keeps as many idle (see session:limit_connections); back at 0 it has no
+-- limit and the default idle cache.
+local reserved = 0
+
+--- Reserves n connections for a run of up to n tasks at once; returns a to-be-closed value
+-- that gives them back (`local _ <close> = scheduler.reserve_connections(n)`).
+function M.reserve_connections(n)
+  reserved = reserved + n
+  shared_session():limit_connections(reserved)
+  local released = false
+  return setmetatable({}, { __close = function()
+    if released then return end
+    released = true
+    reserved = reserved - n
+    if session then session:limit_connections(reserved) end
+  end })
+end
+
 local owner = setmetatable({}, { __mode = "k" }) -- task coroutine -> scheduler
 local routes = {}                                 -- transfer id -> scheduler
 

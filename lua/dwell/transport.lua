@@ -335,6 +335,8 @@ function M.parallel(calls, opts)
   local sched = current or scheduler.new{ clock = opts.clock }
   local parent = current and coroutine.running()
   local next_i, running, finished, raised = 1, 0, 0, nil
+  -- As many connections as tasks run at once: kept for reuse, never more opened.
+  local _ <close> = scheduler.reserve_connections(math.min(conc, n))
 
   local start_next
   local function on_done(i, ok, xok, v, err)

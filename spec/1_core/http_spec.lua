@@ -127,6 +127,34 @@ describe("dwell.core.http", function()
       assert.are.equal(6, sb:stats().connections_total)
     end)
 
+    it("limit_connections(n) opens at most n connections and queues the other transfers; 0 lifts it", function()
+      local sb <close> = start{ latency_ms = 50 * support.slow }
+      local function wave()
+        local ids, got = {}, {}
+        for i = 1, 6 do ids[assert(session:submit{ url = sb.url .. "/static/" .. i })] = i end
+        while next(ids) do
+          for _, r in ipairs(assert(session:poll(1000))) do
+            assert.is_nil(r.err)
+            got[ids[r.id]] = #r.resp.body
+            ids[r.id] = nil
+          end
+        end
+        return got
+      end
+      session:limit_connections(2)
+      assert.are.same({ 1, 2, 3, 4, 5, 6 }, wave())
+      local st = sb:stats()
+      assert.are.equal(2, st.connections_total)
+      assert.are.equal(2, st.max_in_flight)
+      session:limit_connections(0)
+      sb:reset()
+      assert.are.same({ 1, 2, 3, 4, 5, 6 }, wave())
+      st = sb:stats()
+      assert.are.equal(6, st.max_in_flight)
+      assert.are.equal(6, st.max_connections) -- the two kept and four new
+      assert.has_error(function() session:limit_connections(-1) end)
+    end)
+
     it("returns an empty list at once when nothing is in flight", function()
       local results, active = session:poll(5000)
       assert.are.same({}, results)
