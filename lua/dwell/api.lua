@@ -202,12 +202,12 @@ end
 -- one (ep:each within dwell.parallel) the next n are fetched together by dwell.parallel, so
 -- the task's siblings keep running while it waits.
 local function window_ahead(self, p, style, n)
-  local name, w = style.position(p), transport.window()
+  local name, w = style.position(p), transport.window{ concurrency = n }
   local q = {}
   function q.take(args)
     local head = w:peek()
     if head and head.args[name] == args[name] then return w:take() end
-    w:close()
+    w:cancel()
     return self:call(args)
   end
   function q.fill(args, result)

@@ -376,13 +376,17 @@ Window.__index = Window
 --- transport.window(): calls kept in flight in the background while the caller works on
 -- earlier results (ep:each's reading ahead). `w:push(callable, args)` adds a call and
 -- `w:kick()` starts those added, their requests on the wire at once; `w:take()` waits for the oldest call not yet taken and
--- returns its result, err; `w:close()` cancels the rest (each ends with a `cancelled`
--- transport error, never resent). Outside a scheduler task only: it runs a scheduler of
--- its own, which moves only inside push and take.
+-- returns its result, err; `w:cancel()` cancels the rest (each ends with a `cancelled`
+-- transport error, never resent) and `w:close()` also gives back the connections it holds. Outside a scheduler task only: it runs a scheduler of
+-- its own, which moves only inside push and take. opts: { concurrency = n (the calls it will
+-- hold at most), clock }.
 -- @function window
 function M.window(opts)
-  return setmetatable({ sched = scheduler.new{ clock = opts and opts.clock, background = true }, queue = {}, head = 1, tail = 0 },
-    Window)
+  opts = opts or {}
+  return setmetatable({ sched = scheduler.new{ clock = opts.clock, background = true },
+    queue = {}, head = 1, tail = 0,
+    -- as dwell.parallel: connections kept for its calls, never more opened (given back by close)
+    connections = scheduler.reserve_connections(opts.concurrency or 1) }, Window)
 end
 
 function Window:push(callable, args)
@@ -414,15 +418,31 @@ function Window:take()
   self.queue[self.head], self.head = nil, self.head + 1
   self.sched:run_until(function() return e.done end)
   if e.raised then
-    self:close()
+    self:cancel()
     error(e.raised, 0)
   end
   return e.result, e.err
 end
 
-function Window:close()
-  if self:size() > 0 or self.sched.tasks > 0 then self.sched:cancel() end
+--- Cancels the calls not yet taken; the window stays usable.
+function Window:cancel()
+  if self:size() > 0 or self.sched.tasks > 0 then
+    self.sched:cancel()
+    self.sched = scheduler.new{ clock = self.sched.clock, background = true }
+  end
   self.queue, self.head, self.tail = {}, 1, 0
+end
+
+--- Cancels the calls not yet taken and gives the window's connections back.
+function Window:close()
+  self:cancel()
+  getmetatable(self.connections).__close()
+end
+
+-- A window dropped without close (an iterator abandoned outside a for loop) still gives its
+-- connections back.
+function Window:__gc()
+  if self.connections then getmetatable(self.connections).__close() end
 end
 
 return M
