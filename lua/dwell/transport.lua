@@ -374,12 +374,14 @@ local Window = {}
 Window.__index = Window
 
 --- transport.window(): calls kept in flight in the background while the caller works on
--- earlier results (ep:each's reading ahead). `w:push(callable, args)` adds a call and
--- `w:kick()` starts those added, their requests on the wire at once; `w:take()` waits for the oldest call not yet taken and
--- returns its result, err; `w:cancel()` cancels the rest (each ends with a `cancelled`
--- transport error, never resent) and `w:close()` also gives back the connections it holds. Outside a scheduler task only: it runs a scheduler of
--- its own, which moves only inside push and take. opts: { concurrency = n (the calls it will
--- hold at most), clock }.
+-- earlier results (ep:each's reading ahead).
+-- * `w:push(callable, args)` adds a call; `w:kick()` starts those added, their requests on
+--   the wire at once, without waiting for answers;
+-- * `w:take()` waits for the oldest call not yet taken and returns its result, err;
+-- * `w:cancel()` cancels the rest (each ends with a `cancelled` transport error, never
+--   resent); `w:close()` also gives back the connections the window holds.
+-- Outside a scheduler task only: it runs a scheduler of its own, which moves only inside
+-- kick and take. opts: { concurrency = n (the calls it holds at most), clock }.
 -- @function window
 function M.window(opts)
   opts = opts or {}
