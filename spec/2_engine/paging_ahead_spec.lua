@@ -151,6 +151,19 @@ describe("paging ahead", function()
     assert.is_true(h:count("GET", PAGE) <= started, "no request of the read was sent again")
   end)
 
+  it("inside dwell.parallel tasks, reads ahead too and gives each read its items in order", function()
+    local h <close> = gateway()
+    local ep = client(h).community.room_users
+    local seq = ids(ep)
+    local function read(opts) return ids(ep, opts) end
+    local results, errs = dwell.parallel({ { read, { concurrency = 4 } }, { read, { concurrency = 3 } } },
+      { concurrency = 2 })
+    assert.are.same({}, errs)
+    assert.same(seq, results[1])
+    assert.same(seq, results[2])
+    assert.equal(30, h:count("GET", PAGE), "ten pages for each of the three reads")
+  end)
+
   it("refuses a concurrency that is not an integer >= 1", function()
     local h <close> = gateway()
     local ep = client(h).community.room_users
