@@ -38,6 +38,36 @@ local function lua_files(dir)
   return out
 end
 
+-- A source with its comments dropped (so that a comment may name what the code must not use).
+local function code_of(src)
+  return (src:gsub("%-%-%[(=*)%[.-%]%1%]", ""):gsub("%-%-[^\n]*", ""))
+end
+
+-- What the vendor folders must get from support.lua instead of carrying a copy: decoding a body
+-- as JSON, marking a JSON array, drawing random hex from the core.
+local LOCAL_COPIES = {
+  { "json%.decode", "decodes JSON itself (support.json_body / json_value)" },
+  { "setmetatable%s*%b()", "array_mt", "marks a JSON array itself (support.array)" },
+  { "core%.random_hex", "draws random hex from the core (support.random_hex, which lanes reseed)" },
+}
+
+local function local_copies(src)
+  local out, code = {}, code_of(src)
+  for _, rule in ipairs(LOCAL_COPIES) do
+    if #rule == 2 then
+      if code:find(rule[1]) then out[#out + 1] = rule[2] end
+    else
+      for call in code:gmatch(rule[1]) do
+        if call:find(rule[2], 1, true) then out[#out + 1] = rule[3]; break end
+      end
+    end
+  end
+  return out
+end
+
+-- The generators' constants (MINSTD, the ANSI C LCG, splitmix64 / xorshift64*): only rng.lua has them.
+local GENERATOR_CONSTANTS = { "48271", "1103515245", "0x9E3779B97F4A7C15", "0x2545F4914F6CDD1D" }
+
 describe("sandbox vendor skeleton", function()
   for _, vendor in ipairs(VENDORS) do
     it(vendor .. ": the route set is <vendor>/init.lua over gateway, model and seed modules", function()
@@ -94,5 +124,44 @@ describe("sandbox vendor skeleton", function()
     for _, r in ipairs(seed.ROLES) do assert.is_nil(r.permissions) end
     assert.is_true(controls.reset())
     assert.equal(6, before)
+  end)
+
+  it("finds a local copy in the forms it scans for, not in comments", function()
+    assert.same({ "decodes JSON itself (support.json_body / json_value)",
+      "marks a JSON array itself (support.array)",
+      "draws random hex from the core (support.random_hex, which lanes reseed)" }, local_copies([==[
+      local ok, v = pcall(core.json.decode, req.body)
+      local list = setmetatable(t or {}, json.array_mt)
+      local tid = core.random_hex(16)
+    ]==]))
+    assert.same({}, local_copies([==[
+      -- not core.json.decode, nor setmetatable(t, json.array_mt), nor core.random_hex
+      --[[ json.decode ]]
+      if getmetatable(data) == json.array_mt then return support.json_body(req.body) end
+    ]==]))
+  end)
+
+  for _, vendor in ipairs(VENDORS) do
+    it(vendor .. ": JSON bodies, JSON arrays and random hex come from support.lua", function()
+      local found = {}
+      for _, path in ipairs(lua_files("lua/dwell/sandbox/" .. vendor)) do
+        for _, what in ipairs(local_copies(read(path))) do found[#found + 1] = path .. ": " .. what end
+      end
+      assert.same({}, found)
+    end)
+  end
+
+  it("keeps the seeded generators in rng.lua alone, and no sandbox module uses math.random", function()
+    local found = {}
+    for _, path in ipairs(lua_files("lua/dwell/sandbox")) do
+      local code = code_of(read(path))
+      if code:find("math%.random") then found[#found + 1] = path .. ": math.random" end
+      if path ~= "lua/dwell/sandbox/rng.lua" then
+        for _, k in ipairs(GENERATOR_CONSTANTS) do
+          if code:lower():find(k:lower(), 1, true) then found[#found + 1] = path .. ": " .. k end
+        end
+      end
+    end
+    assert.same({}, found)
   end)
 end)

@@ -13,6 +13,7 @@
 --                        -- takes effect, then the response is lost/replaced)
 -- "truncate" always runs the handler and sends half of its body.
 local routes = require "dwell.sandbox.routes"
+local rng = require "dwell.sandbox.rng"
 
 local M = {}
 
@@ -35,19 +36,10 @@ local function check_int(i, f, name, lo, hi)
   end
 end
 
--- splitmix64 seeding + xorshift64*: a small, reproducible stream per fault.
+-- A small, reproducible stream per fault: xorshift64* (dwell.sandbox.rng) as a float in [0, 1).
 local function new_rng(seed)
-  local x = seed + 0x9E3779B97F4A7C15
-  x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
-  x = (x ~ (x >> 27)) * 0x94D049BB133111EB
-  x = x ~ (x >> 31)
-  if x == 0 then x = 1 end
-  return function()
-    x = x ~ (x >> 12)
-    x = x ~ (x << 25)
-    x = x ~ (x >> 27)
-    return ((x * 0x2545F4914F6CDD1D) >> 11) / 9007199254740992.0
-  end
+  local step = rng.xorshift(seed)
+  return function() return (step() >> 11) / 9007199254740992.0 end
 end
 
 local function parse_match(i, match)

@@ -16,6 +16,8 @@
 --          seed = 1, record_limit = 10000, record_bytes = 32 MiB, record_body_bytes = 64 KiB }
 local routes = require "dwell.sandbox.routes"
 local faults = require "dwell.sandbox.faults"
+local rng = require "dwell.sandbox.rng"
+local support = require "dwell.sandbox.support"
 local json = require "dwell.sandbox.json"
 local core = require "dwell.core"
 
@@ -28,12 +30,7 @@ local real_random_hex = core.random_hex
 --- What a handler called as a read (ctx.read_only) returns to be run as a write instead.
 M.WRITE = setmetatable({}, { __name = "dwell.sandbox.WRITE", __tostring = function() return "WRITE" end })
 
-local function deep_copy(v)
-  if type(v) ~= "table" then return v end
-  local t = {}
-  for k, x in pairs(v) do t[k] = deep_copy(x) end
-  return setmetatable(t, getmetatable(v))
-end
+local deep_copy = support.copy
 
 local function load_set(name)
   if type(name) ~= "string" or not name:match("^[%w_]+$") then
@@ -181,22 +178,13 @@ end
 local Router = {}
 Router.__index = Router
 
--- A random stream for one request that every lane replays alike (splitmix64 seeding,
--- xorshift64* steps): tokens issued by a write are the same on every replica.
+-- A random stream for one request that every lane replays alike (xorshift64*,
+-- dwell.sandbox.rng): tokens issued by a write are the same on every replica.
 local function seeded_hex(seed)
-  local x = seed + 0x9E3779B97F4A7C15
-  x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
-  x = (x ~ (x >> 27)) * 0x94D049BB133111EB
-  x = x ~ (x >> 31)
-  if x == 0 then x = 1 end
+  local step = rng.xorshift(seed)
   return function(n)
     local out = {}
-    for i = 1, (n or 16) do
-      x = x ~ (x >> 12)
-      x = x ~ (x << 25)
-      x = x ~ (x >> 27)
-      out[i] = ("%02x"):format(((x * 0x2545F4914F6CDD1D) >> 56) & 0xff)
-    end
+    for i = 1, (n or 16) do out[i] = ("%02x"):format((step() >> 56) & 0xff) end
     return table.concat(out)
   end
 end

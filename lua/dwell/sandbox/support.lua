@@ -63,13 +63,23 @@ function M.array(t)
   return setmetatable(t or {}, core.json.array_mt)
 end
 
---- A request's JSON body as a table: `{}` for an empty (or blank) body, nil and a message when
--- it is not a JSON object or array. The emulations answer that in their own error shape.
-function M.json_body(body)
-  if not body or not body:find("%S") then return {} end
-  local ok, v = pcall(core.json.decode, body)
+--- A JSON object or array decoded from `text`, or nil and a message for anything else (a
+-- blank text too). The emulations answer that in their own error shape.
+function M.json_value(text)
+  local ok, v = pcall(core.json.decode, text or "")
   if not ok or type(v) ~= "table" then return nil, "the request body is not valid JSON" end
   return v
+end
+
+--- A request's JSON body as a table: `{}` for an empty (or blank) body, else `json_value`.
+function M.json_body(body)
+  if not body or not body:find("%S") then return {} end
+  return M.json_value(body)
+end
+
+--- Whether a request body is empty or only white space.
+function M.blank(body)
+  return not body or not body:find("%S")
 end
 
 --- An emulated clock: `now()` is the sandbox's clock (env.now, which `sb:control("sandbox",
@@ -78,7 +88,11 @@ end
 function M.clock(now)
   local c = { offset = 0 }
   function c.now() return now() + c.offset end
+  -- Milliseconds as integers (Tuya's clock): the sandbox's clock in whole milliseconds plus the
+  -- offset in whole milliseconds, so that an offset set in ms adds exactly.
+  function c.now_ms() return math.floor(now() * 1000) + math.floor(c.offset * 1000 + 0.5) end
   function c.advance(seconds) c.offset = c.offset + (seconds or 0); return c.now() end
+  function c.set(seconds) c.offset = seconds or 0 end
   function c.reset() c.offset = 0 end
   return c
 end
@@ -96,6 +110,50 @@ function M.window(span)
   return w
 end
 
+--- A token bucket for rate limits: it starts full with `capacity` calls (at the first call) and
+-- gets `rate` back per second, up to `capacity`. `take(now)` spends one and returns true, or
+-- false when less than one is left.
+function M.bucket(capacity, rate)
+  local b = {}
+  function b.take(now)
+    if not b.at then b.tokens, b.at = capacity, now end
+    b.tokens = math.min(capacity, b.tokens + (now - b.at) * rate)
+    b.at = now
+    if b.tokens < 1 then return false end
+    b.tokens = b.tokens - 1
+    return true
+  end
+  function b.reset() b.tokens, b.at = nil, nil end
+  return b
+end
+
+--- A queue of injected answers for an emulation's `fault` control: `push(kind, count)` queues
+-- `count` (default 1) requests' worth of `kind`; `take()` returns the kind the next request
+-- meets (and uses it up), or nil; `pending()` whether one waits. The emulation keeps the kinds
+-- (which answers it can give) and checks them before pushing.
+function M.fault_queue()
+  local q, list = {}, {}
+  function q.push(kind, count) list[#list + 1] = { kind = kind, count = count or 1 } end
+  function q.pending() return list[1] ~= nil end
+  function q.take()
+    local f = list[1]
+    if not f then return nil end
+    f.count = f.count - 1
+    if f.count <= 0 then table.remove(list, 1) end
+    return f.kind
+  end
+  function q.reset() list = {} end
+  return q
+end
+
+--- A deep copy of plain data; every table keeps its metatable (a JSON array stays one).
+function M.copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = M.copy(x) end
+  return setmetatable(t, getmetatable(v))
+end
+
 --- Random hex for tokens and ids. The lookup of core.random_hex happens at each call, not at
 -- load: with several lanes the router swaps in a generator seeded per request, so every lane
 -- issues the same token.
@@ -103,7 +161,9 @@ function M.random_hex(n)
   return core.random_hex(n)
 end
 
---- The seeded picker for seed data (dwell.sandbox.rng: the same ids on every platform).
-M.picker = require("dwell.sandbox.rng").picker
+local rng = require "dwell.sandbox.rng"
+--- The seeded generators (dwell.sandbox.rng): `picker` for seed data (the same ids on every
+-- platform), `lcg` (RUCKUS's ids and tokens), `xorshift` (fault choices, per-request hex).
+M.picker, M.lcg, M.xorshift = rng.picker, rng.lcg, rng.xorshift
 
 return M

@@ -2,6 +2,7 @@
 -- the per-property rate limit, the property id, the unit token, the request's JSON body, content
 -- negotiation (406) and Spring's ErrorResource shape.
 local json = require "dwell.sandbox.json"
+local support = require "dwell.sandbox.support"
 local seed = require "dwell.sandbox.ruckus.seed"
 
 local M = {}
@@ -12,11 +13,7 @@ M.UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%
 local REASONS = { [400] = "BAD_REQUEST", [401] = "UNAUTHORIZED", [404] = "NOT_FOUND",
   [406] = "NOT_ACCEPTABLE", [415] = "UNSUPPORTED_MEDIA_TYPE", [429] = "TOO_MANY_REQUESTS", [500] = "INTERNAL_SERVER_ERROR" }
 
-local array_mt = json.array_mt
-
-function M.arr(t)
-  return array_mt and setmetatable(t, array_mt) or t
-end
+M.arr = support.array
 
 --- c: the route set's context ({ config, env, property_id, limit, state, ... }; c.state is
 -- replaced on reset, so it is read at each call). Returns the shared pieces.
@@ -60,19 +57,15 @@ function M.new(c)
   local function take(req)
     if not limit then return true end
     local key = (req.captures.propertyId or ""):lower()
-    local now = env.now()
     local b = c.state.buckets[key]
     if not b then
-      b = { tokens = limit.capacity, at = now }
+      b = support.bucket(limit.capacity, limit.rate)
       c.state.buckets[key] = b
     end
-    b.tokens = math.min(limit.capacity, b.tokens + (now - b.at) * limit.rate)
-    b.at = now
-    if b.tokens < 1 then
+    if not b.take(env.now()) then
       c.state.limited = c.state.limited + 1
       return false
     end
-    b.tokens = b.tokens - 1
     return true
   end
 
@@ -99,9 +92,9 @@ function M.new(c)
     return t ~= nil and not t.revoked and env.now() < t.expires
   end
 
+  -- Spring's order: a missing body (required or not), then the content type, then the JSON.
   local function json_body(req, required)
-    local body = req.body or ""
-    if body:match("^%s*$") then
+    if support.blank(req.body) then
       if required then return nil, { fail(400, "Missing or invalid request body", { "Required request body is missing" }) } end
       return {}
     end
@@ -109,8 +102,8 @@ function M.new(c)
     if not (ctype:find("application/json", 1, true) or ctype:find("application/vnd.ruckus.v1+json", 1, true)) then
       return nil, { fail(415, "Content type '" .. ctype .. "' not supported") }
     end
-    local v = json.decode(body)
-    if type(v) ~= "table" then
+    local v = support.json_value(req.body)
+    if not v then
       return nil, { fail(400, "Missing or invalid request body", { "JSON parse error" }) }
     end
     return v

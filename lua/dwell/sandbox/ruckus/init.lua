@@ -23,6 +23,7 @@
 local seed = require "dwell.sandbox.ruckus.seed"
 local gateway = require "dwell.sandbox.ruckus.gateway"
 local model = require "dwell.sandbox.ruckus.model"
+local support = require "dwell.sandbox.support"
 
 return function(config, env)
   config = config or {}
@@ -31,18 +32,13 @@ return function(config, env)
   -- What gateway, model and seed share; c.state (everything mutable) is rebuilt by controls.reset.
   local c = { config = config, env = env, property_id = (config.property_id or seed.DEFAULT_PROPERTY):lower(),
               hashed_secret = config.hashed_secret or seed.DEFAULT_SECRET, ttl = config.token_ttl or 3600,
-              limit = limit, rand = seed.generator(config.seed or 20240501) }
+              limit = limit, rand = support.lcg(config.seed or 20240501) }
   local function reset() c.state = seed.build(c) end
   reset()
   local property_id = c.property_id
   local routes = model.routes(c, gateway.new(c))
 
-  local function copy(v)
-    if type(v) ~= "table" then return v end
-    local out = {}
-    for k, x in pairs(v) do out[k] = copy(x) end
-    return out
-  end
+  local copy = support.copy
 
   local controls = {
     credentials = function()

@@ -1,19 +1,10 @@
 --- Seed data for the RUCKUS sandbox (dwell.sandbox.ruckus): the unit, its users and devices,
--- from a deterministic generator so that ids are stable across runs yet not in insertion order.
+-- from a deterministic generator (c.rand, support.lcg) so that ids are stable across runs yet
+-- not in insertion order (sorting by userId then means something).
 local M = {}
 
 M.DEFAULT_PROPERTY = "6d1b6a3e-8f0c-4c59-9a38-2f1e7c5d4b10"
 M.DEFAULT_SECRET = "dwell-sandbox-unit-secret-7c2f0a9e"
-
--- A deterministic pseudo-random generator so that seeded ids are stable across runs yet
--- not in insertion order (sorting by userId then means something).
-function M.generator(seed)
-  local state = seed
-  return function()
-    state = (state * 1103515245 + 12345) % 2147483648
-    return state
-  end
-end
 
 function M.uuid(rand)
   local h = {}

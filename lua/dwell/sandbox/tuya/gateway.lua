@@ -20,7 +20,7 @@
 --           summary().
 local core = require "dwell.core"
 -- The emulation's own query parsing (not the client's dwell.url): signatures are checked
--- against what this code reads off the wire.
+-- against what this code reads off the wire; its JSON bodies, clock, fault queue and tokens.
 local support = require "dwell.sandbox.support"
 
 --- Default sandbox credentials (also returned by controls.credentials()).
@@ -53,8 +53,8 @@ return function(config, env)
   config = config or {}
   local creds = { client_id = config.client_id or DEFAULT_CLIENT_ID, secret = config.secret or DEFAULT_SECRET }
   local state = {
-    offset_ms = 0, skew_ms = config.skew_ms or 900000, ttl = config.token_ttl or 7200,
-    tokens = {}, refresh = {}, faults = {}, live = nil,
+    skew_ms = config.skew_ms or 900000, ttl = config.token_ttl or 7200,
+    tokens = {}, refresh = {}, faults = support.fault_queue(), live = nil,
     stats = { requests = 0, grants = 0, refreshes = 0, sign_invalid = 0, expired = 0, skewed = 0, faults = 0,
       revoked = 0, invalid = 0 },
     -- what reads counted on this lane alone (with several lanes, a write runs on all of them)
@@ -65,16 +65,17 @@ return function(config, env)
     local t = (ctx and ctx.read_only) and state.read_stats or state.stats
     t[name] = t[name] + 1
   end
-  local clock = env and env.now or os.time
-  local function now_ms() return math.floor(clock() * 1000) + state.offset_ms end
+  -- The emulated clock in whole milliseconds: the sandbox's plus set_clock_offset's.
+  local clock = support.clock(env and env.now or os.time)
+  local now_ms = clock.now_ms
   local community = require("dwell.sandbox.tuya.model").new(config, now_ms)
 
   local function envelope(result, token_api)
     if config.camel_keys and not token_api then result = camelize(result) end
-    return 200, {}, { success = true, result = result, t = now_ms(), tid = core.random_hex(16) }
+    return 200, {}, { success = true, result = result, t = now_ms(), tid = support.random_hex(16) }
   end
   local function fail(code, msg)
-    return 200, {}, { success = false, code = code, msg = msg, t = now_ms(), tid = core.random_hex(16) }
+    return 200, {}, { success = false, code = code, msg = msg, t = now_ms(), tid = support.random_hex(16) }
   end
 
   local scheme = config.sign_scheme or "hmac"
@@ -176,7 +177,7 @@ return function(config, env)
         state.stats.revoked = state.stats.revoked + 1
       end
     end
-    local tok = { access_token = core.random_hex(16), refresh_token = core.random_hex(16),
+    local tok = { access_token = support.random_hex(16), refresh_token = support.random_hex(16),
       expires_at = now_ms() + state.ttl * 1000, uid = "bay1700000000dwellsbx" }
     state.tokens[tok.access_token] = tok
     state.refresh[tok.refresh_token] = tok
@@ -221,14 +222,12 @@ return function(config, env)
   local function business(handler)
     return function(req, ctx)
       -- A GET runs as a read (possibly on another lane) unless a queued fault must be consumed.
-      if ctx and ctx.read_only and state.faults[1] then return ctx.WRITE end
+      if ctx and ctx.read_only and state.faults.pending() then return ctx.WRITE end
       count(ctx, "requests")
-      local fault = state.faults[1]
+      local fault = state.faults.take()
       if fault then
-        fault.count = fault.count - 1
-        if fault.count <= 0 then table.remove(state.faults, 1) end
         state.stats.faults = state.stats.faults + 1
-        return FAULTS[fault.kind](now_ms())
+        return FAULTS[fault](now_ms())
       end
       local status, headers, body = admit(req, false, ctx)
       if status then return status, headers, body end
@@ -236,8 +235,9 @@ return function(config, env)
       if req.body and req.body ~= "" then
         local ctype = req.headers["content-type"] or ""
         if not ctype:lower():find("application/json", 1, true) then return fail(1006, "content type is not supported") end
-        local ok, decoded = pcall(core.json.decode, req.body)
-        if not ok or type(decoded) ~= "table" then return fail(1109, "param is illegal: the body is not a JSON object") end
+        -- any body sent is read, a blank one too (which is not JSON)
+        local decoded = support.json_value(req.body)
+        if not decoded then return fail(1109, "param is illegal: the body is not a JSON object") end
         q.body = decoded
       end
       local result, code, msg = handler(q)
@@ -282,13 +282,13 @@ return function(config, env)
     for _, tok in pairs(state.tokens) do tok.expires_at = now_ms() - 1; n = n + 1 end
     return { expired = n }
   end
-  function controls.set_clock_offset(args) state.offset_ms = math.tointeger((args or {}).ms) or 0; return true end
+  function controls.set_clock_offset(args) clock.set((math.tointeger((args or {}).ms) or 0) / 1000); return true end
   function controls.set_skew(args) state.skew_ms = math.tointeger((args or {}).ms) or 900000; return true end
   function controls.set_token_ttl(args) state.ttl = math.tointeger((args or {}).seconds) or 7200; return true end
   function controls.fault(args)
     args = args or {}
     if not FAULTS[args.kind] then error("unknown fault kind " .. tostring(args.kind)) end
-    state.faults[#state.faults + 1] = { kind = args.kind, count = math.tointeger(args.count) or 1 }
+    state.faults.push(args.kind, math.tointeger(args.count) or 1)
     return true
   end
   function controls.stats()

@@ -21,18 +21,8 @@ local TYPE_TEXT = { HOUSEHOLDER = "Owner", FAMILY = "Family member", TENANT = "T
   RELATIVES = "Relative", COLLEAGUE = "Colleague", DECORATOR = "Decorator", BABYSITTER = "Babysitter",
   OTHER = "Other" }
 
-local array_mt = require("dwell.core").json.array_mt
-local function array(t)
-  return setmetatable(t or {}, array_mt)
-end
-
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t) do
-    if type(v) == "table" then c[k] = copy(v); setmetatable(c[k], getmetatable(v)) else c[k] = v end
-  end
-  return c
-end
+local support = require "dwell.sandbox.support"
+local array, copy = support.array, support.copy
 
 local Community = {}
 Community.__index = Community

@@ -3,10 +3,8 @@
 -- Functions answer value | nil, code, msg (or true | nil, code, msg for pure checks).
 local M = {}
 
-local function array(t)
-  local json = require("dwell.core").json
-  return setmetatable(t or {}, json and json.array_mt or nil)
-end
+local support = require "dwell.sandbox.support"
+local array = support.array
 
 local ILLEGAL = 1109
 M.ILLEGAL = ILLEGAL

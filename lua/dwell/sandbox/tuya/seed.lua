@@ -4,7 +4,7 @@
 -- ids; the draws happen in a fixed order, so reordering the code below changes every id.
 local M = {}
 
-local rng = require("dwell.sandbox.rng")
+local support = require("dwell.sandbox.support")
 
 M.TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "COLLEAGUE", "DECORATOR",
   "BABYSITTER", "OTHER" }
@@ -135,7 +135,7 @@ end
 --- Fills a new community (world tables empty, world:id() ready) from config: seed (20240601),
 -- epoch_ms, blocks (3), residents_per_block (160); members_count is already on the world.
 function M.populate(world, config)
-  local pick = rng.picker(config.seed or 20240601)
+  local pick = support.picker(config.seed or 20240601)
   local t0 = math.tointeger(config.epoch_ms) or 1700000000000
   for b = 1, config.blocks or 3 do
     local block = { block_id = world:id(), block_name = BLOCK_NAMES[(b - 1) % #BLOCK_NAMES + 1], rooms = {},
