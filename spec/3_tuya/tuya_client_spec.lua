@@ -226,6 +226,10 @@ describe("tuya client over HTTP", function()
     assert.is_nil(r)
     assert.equal("http", err.kind)
     assert.equal(502, err.status)
+    -- a fault the emulation does not have is refused by name, with no source position
+    local none, why = sb:control("tuya", "fault", { kind = "nope" })
+    assert.is_nil(none)
+    assert.equal("unknown fault kind nope", why)
   end)
 
   it("keeps secrets out of hooks", function()

@@ -287,7 +287,7 @@ return function(config, env)
   function controls.set_token_ttl(args) state.ttl = math.tointeger((args or {}).seconds) or 7200; return true end
   function controls.fault(args)
     args = args or {}
-    if not FAULTS[args.kind] then error("unknown fault kind " .. tostring(args.kind)) end
+    if not FAULTS[args.kind] then error("unknown fault kind " .. tostring(args.kind), 0) end
     state.faults.push(args.kind, math.tointeger(args.count) or 1)
     return true
   end
