@@ -32,8 +32,15 @@ return function(config, env)
   -- What gateway, model and seed share; c.state (everything mutable) is rebuilt by controls.reset.
   local c = { config = config, env = env, property_id = (config.property_id or seed.DEFAULT_PROPERTY):lower(),
               hashed_secret = config.hashed_secret or seed.DEFAULT_SECRET, ttl = config.token_ttl or 3600,
-              limit = limit, rand = support.lcg(config.seed or 20240501) }
-  local function reset() c.state = seed.build(c) end
+              limit = limit }
+  -- a reset starts the seeded generator over too, so ids after it are those of a fresh start
+  -- (c.rand stays the same function: the routes hold it)
+  local gen
+  function c.rand() return gen() end
+  local function reset()
+    gen = support.lcg(config.seed or 20240501)
+    c.state = seed.build(c)
+  end
   reset()
   local property_id = c.property_id
   local routes = model.routes(c, gateway.new(c))
