@@ -73,6 +73,7 @@ end
 
 -- Declared values have been checked, so every one has a text form (url.value_text).
 local function text(v)
+  if type(v) == "string" then return v end
   return (assert(url.value_text(v)))
 end
 

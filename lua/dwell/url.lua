@@ -39,10 +39,14 @@ end
 --- The text a query, header or path value travels as: strings as they are, numbers exactly,
 -- booleans as true/false, a list of those joined with commas (how these APIs take lists).
 -- nil and the rule for anything else (tables that are not lists of scalars, NaN, functions).
+-- The text of small integers (page numbers and sizes, flags), made once.
+local SMALL = {}
+for i = 0, 1023 do SMALL[i] = tostring(i) end
+
 function M.value_text(v)
   local t = type(v)
   if t == "string" then return v end
-  if math.type(v) == "integer" then return tostring(v) end
+  if math.type(v) == "integer" then return SMALL[v] or tostring(v) end
   if t == "number" then
     local s = float_text(v)
     if s then return s end
