@@ -182,6 +182,11 @@ bench-call-count: all $(BUILD)/bench/json_count
 	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
 	$(LUA) bench/signed_call_count.lua $(BUILD)/bench/json_count
 
+# Sequential ep:each over 20 pages of 100 Tuya room users against the same pages fetched by hand.
+bench-each-count: all $(BUILD)/bench/json_count
+	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
+	$(LUA) bench/each_count.lua $(BUILD)/bench/json_count
+
 # nginx-light is a bench-only extra, installed on demand.
 bench-http: all $(BUILD)/bench/raw_curl
 	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap

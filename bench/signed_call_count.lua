@@ -29,9 +29,7 @@ local CATEGORIES = {
   { "crypto", { "c_hmac_sha256_hex", "c_hmac_sha256", "c_sha256_hex", "c_sha256", "c_random_hex" } },
 }
 
-local function tree_paths(tree)
-  return tree .. "/lua/?.lua;" .. tree .. "/lua/?/init.lua;;", tree .. "/build/?.so;;"
-end
+local cg = dofile(here .. "/callgrind.lua")
 
 -- ---- inside valgrind ----------------------------------------------------------------------
 
@@ -59,37 +57,14 @@ end
 
 -- ---- the driver ---------------------------------------------------------------------------
 
-local function run(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-
 -- One valgrind run of `n` calls: { total, decode, transfer, crypto, kb }.
 local function count(host, tree, base, n)
-  local lpath, cpath = tree_paths(tree)
-  local file = os.tmpname()
-  local cmd = string.format("LUA_PATH='%s' LUA_CPATH='%s' valgrind --tool=callgrind --collect-atstart=no "
-    .. "--callgrind-out-file=%s %s %s inner %s %d 2>&1", lpath, cpath, file, host, arg[0], base, n)
-  local out, ok = run(cmd)
-  local total = out:match("Collected : (%d+)")
-  if not ok or not total or total == "0" then error("no callgrind total from: " .. cmd .. "\n" .. out) end
-  local r = { total = tonumber(total), kb = tonumber(out:match("allocated%-kb ([%d.]+)")) }
-  local ann = run("callgrind_annotate --inclusive=yes --threshold=100 " .. file .. " 2>&1")
-  os.remove(file)
-  local incl = {}
-  for line in ann:gmatch("[^\n]+") do
-    -- "  10,593,198 (52.09%)  src/json_decode.c:dwell_json_decode [.../core.so]"; a name with
-    -- 'N behind it is a recursion level, not the whole cost.
-    local num, fn = line:match("^%s*([%d,]+)%s+%b()%s+%S*:([%w_]+)$")
-    if not num then num, fn = line:match("^%s*([%d,]+)%s+%b()%s+%S*:([%w_]+) %[") end
-    if num then incl[fn] = math.max(incl[fn] or 0, tonumber((num:gsub(",", "")))) end
-  end
-  for _, c in ipairs(CATEGORIES) do
+  local c = cg.count(host, tree, string.format("%s inner %s %d", arg[0], base, n), { inclusive = true })
+  local r = { total = c.total, kb = tonumber(c.out:match("allocated%-kb ([%d.]+)")) }
+  for _, cat in ipairs(CATEGORIES) do
     local sum = 0
-    for _, fn in ipairs(c[2]) do sum = sum + (incl[fn] or 0) end
-    r[c[1]] = sum
+    for _, fn in ipairs(cat[2]) do sum = sum + (c.incl[fn] or 0) end
+    r[cat[1]] = sum
   end
   return r
 end
@@ -104,7 +79,7 @@ end
 
 local function driver(host, n)
   -- This tree's modules (to write the pages), as `make` sets them, also for a direct run.
-  package.path, package.cpath = tree_paths(here .. "/..")
+  package.path, package.cpath = cg.tree_paths(here .. "/..")
   local nginx = dofile(here .. "/nginx.lua")
   local pages = dofile(here .. "/tuya_pages.lua")
   local base, stop = nginx.start({ ["token.json"] = pages.token_page(), ["room_users.json"] = pages.room_users_page(20) }, {
