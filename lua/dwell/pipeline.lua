@@ -187,8 +187,10 @@ end
 --- Runs one call: spec (a normalised declaration: method, name, repeatable, auth), req (the
 -- engine's request), opts { deadline = d (shared with an outer call), deadline_ms, attempts }.
 -- Returns the result or nil, dwell.error.
+local NO_OPTS = {}
+
 function Pipeline:execute(spec, req, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   local deadline = opts.deadline or self:deadline(opts.deadline_ms)
   local ctx = { attempt = 0, secrets = {}, deadline = deadline }
   local budget = opts.attempts or self.policy.attempts
