@@ -13,6 +13,15 @@ local function run(cmd)
   return out, ok
 end
 
+--- The checkouts to count: those in DWELL_TREE (separated by ':'), then `this` (the tree the
+-- bench belongs to), last.
+function M.trees(this)
+  local trees = {}
+  for t in (os.getenv("DWELL_TREE") or ""):gmatch("[^:]+") do trees[#trees + 1] = t end
+  trees[#trees + 1] = this
+  return trees
+end
+
 --- LUA_PATH and LUA_CPATH of a checkout with its own `make all`.
 function M.tree_paths(tree)
   return tree .. "/lua/?.lua;" .. tree .. "/lua/?/init.lua;;", tree .. "/build/?.so;;"

@@ -54,9 +54,7 @@ local function driver(host, pages, rows)
     "location = /v1.0/token { try_files /token.json =404; }",
     "location = " .. tp.ROOM_USERS .. " { try_files /page_$arg_page_no.json =404; }",
   })
-  local trees = {}
-  for t in (os.getenv("DWELL_TREE") or ""):gmatch("[^:]+") do trees[#trees + 1] = t end
-  trees[#trees + 1] = here .. "/.."
+  local trees = cg.trees(here .. "/..")
   local ok, err = xpcall(function()
     print(("instructions of reading %d pages of %d Tuya room users (callgrind), sequential ep:each"
       .. " against the same pages fetched by hand"):format(pages, rows))

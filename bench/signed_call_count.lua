@@ -86,9 +86,7 @@ local function driver(host, n)
     "location = /v1.0/token { try_files /token.json =404; }",
     "location = " .. pages.ROOM_USERS .. " { try_files /room_users.json =404; }",
   })
-  local trees = {}
-  for t in (os.getenv("DWELL_TREE") or ""):gmatch("[^:]+") do trees[#trees + 1] = t end
-  trees[#trees + 1] = here .. "/.."
+  local trees = cg.trees(here .. "/..")
   local ok, err = xpcall(function()
     print(("instructions per full signed Tuya call (callgrind, (count(%d) - count(%d)) / %d calls; collector"
       .. " stopped, see the header)"):format(2 * n, n, n))

@@ -333,31 +333,32 @@ end
 -- optional filters and a call gives a few). Anything out of the ordinary (an unknown name, a
 -- parameter given under both spellings, a value that breaks a rule, a required one missing)
 -- returns nil: check_fields then finds the same first violation in declaration order.
+-- Puts p's checked value v into out; false when v breaks a rule.
+local function put_checked(out, p, v)
+  if v == json_null and p.nullable then
+    out[p.name] = v
+    return true
+  end
+  local cv, rule = check_value(p, v, p.name)
+  if rule then return false end
+  out[p.name] = cv
+  return true
+end
+
 local function check_given(params, args)
   local sh = shape(params)
   local by_key, out = sh.by_key, {}
   for k, v in next, args do
     local p = by_key[k]
-    if not p or (k ~= p.name and args[p.name] ~= nil) then return nil end
-    if v == json_null and p.nullable then
-      out[p.name] = v
-    else
-      local cv, rule = check_value(p, v, p.name)
-      if rule then return nil end
-      out[p.name] = cv
-    end
+    if not p or (k ~= p.name and args[p.name] ~= nil) or not put_checked(out, p, v) then return nil end
   end
   for _, p in ipairs(sh.absent) do
     if out[p.name] == nil then
       local v = absent_value(p, args, sh.named)
       if v == nil then
         if p.required then return nil end
-      elseif v == json_null and p.nullable then
-        out[p.name] = v
-      else
-        local cv, rule = check_value(p, v, p.name)
-        if rule then return nil end
-        out[p.name] = cv
+      elseif not put_checked(out, p, v) then
+        return nil
       end
     end
   end
