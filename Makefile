@@ -47,7 +47,7 @@ export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 
-.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-http bench-parallel bench-wire bench-paging bench-store bench-loop fuzz sandbox host-example
+.PHONY: clean-build all modules install bootstrap test check-loops lint docs reference embed-demo asan valgrind demo clean install-check bench bench-crypto bench-json bench-json-count bench-call-count bench-each-count bench-http bench-parallel bench-wire bench-paging bench-store bench-loop fuzz sandbox host-example
 
 # bootstrap first, then the build, even under make -j.
 all: bootstrap
@@ -175,6 +175,17 @@ bench-json-count: all $(BUILD)/bench/json_count
 $(BUILD)/bench/json_count: bench/json_count.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 $(OPT) -Wall -Wextra -Werror $(shell pkg-config --cflags lua5.4) $< -o $@ $(shell pkg-config --libs lua5.4)
+
+# Instructions of a full signed Tuya call split into decode, transfer, crypto and the Lua layers
+# (callgrind, nginx); DWELL_TREE=/path/to/other/checkout[:another] measures those trees too.
+bench-call-count: all $(BUILD)/bench/json_count
+	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
+	$(LUA) bench/signed_call_count.lua $(BUILD)/bench/json_count
+
+# Sequential ep:each over 20 pages of 100 Tuya room users against the same pages fetched by hand.
+bench-each-count: all $(BUILD)/bench/json_count
+	@DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap
+	$(LUA) bench/each_count.lua $(BUILD)/bench/json_count
 
 # nginx-light is a bench-only extra, installed on demand.
 bench-http: all $(BUILD)/bench/raw_curl

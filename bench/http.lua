@@ -16,32 +16,14 @@ local raw_curl = assert(arg[1], "usage: bench/http.lua RAW_CURL_BINARY [requests
 local N = tonumber(arg[2]) or 20000
 local ROUNDS = tonumber(arg[3]) or 7
 
-local ROOM_USERS = "/v1.0/iot-02/community/room-users"
-local BLOCK_ID = "1367673991539501234"
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
+local here = ((arg and arg[0] or ""):match("^(.*)/") or ".")
+local nginx = dofile(here .. "/nginx.lua")
+local pages = dofile(here .. "/tuya_pages.lua")
+local ROOM_USERS, BLOCK_ID = pages.ROOM_USERS, pages.BLOCK_ID
+local sh = nginx.sh
 
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function nginx_binary()
-  for _, p in ipairs{ "/usr/sbin/nginx", "/usr/bin/nginx" } do
-    local f = io.open(p)
-    if f then f:close() return p end
-  end
-  error("nginx not found: run `DWELL_BOOTSTRAP_EXTRAS=nginx-light scripts/bootstrap`")
 end
 
 -- ---- the pages -------------------------------------------------------------------------------
@@ -50,103 +32,17 @@ local function floor_page()
   return '{"rows":[' .. ('{"id":1234567890123456789,"name":"resident"},'):rep(340) .. '{"id":0}]}'
 end
 
-local function token_page()
-  return json.encode({ success = true, t = 1717200000123, tid = "5f1e8a3c0b7d4e2f9a6c1b0d3e5f7a9c",
-    result = { access_token = "b4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5", refresh_token = "e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4",
-      expire_time = 7200, uid = "bay1717200000123abcd" } }, { sort_keys = true })
-end
-
--- A small LCG so the page is the same on every run.
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 6364136223846793005 + 1442695040888963407) & 0x7fffffffffffffff
-    return (state >> 33) % n
-  end
-end
-
-local TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "OTHER" }
-local TYPE_TEXT = { "Owner", "Family member", "Tenant", "Friend", "Relative", "Others" }
-local NAMES = { "Li Wei", "Wang Fang", "Zhang Min", "Liu Yang", "Chen Jing", "Anna Berg", "Tom Meyer" }
-local STAGES = { 0, 10, 20, 30 }
-
-local function id19(r)
-  return tostring(1300000000000000000 + r(99999999) * 1000000000 + r(999999999))
-end
-
--- One row with the fields of a Tuya room user (docs/vendors/tuya.md §7.1), ids as 19-digit strings.
-local function room_user(r)
-  local t = r(#TYPES) + 1
-  local created = 1600000000000 + r(100000000) * 1000 + r(1000)
-  local building, unit, room = r(30) + 1, r(6) + 1, r(3000) + 101
-  local stage = STAGES[r(#STAGES) + 1]
-  local parents = setmetatable({}, json.array_mt)
-  for k = 1, 3 do parents[k] = id19(r) end
-  return {
-    user_id = id19(r), householder_id = id19(r), room_user_id = id19(r), tree_id = id19(r),
-    room_user_type = TYPES[t], room_user_type_text = TYPE_TEXT[t],
-    expire_date = r(4) == 0 and tostring(created + 31536000000) or "",
-    country_code = "86", sex = r(2) + 1, mobile = string.format("1%010d", r(9999999999)),
-    card_type = 1, card_no = string.format("11010519%02d%02d%02d%04d", 60 + r(40), r(12) + 1, r(28) + 1, r(9999)),
-    if_identify = r(2), real_name = NAMES[r(#NAMES) + 1], real_name_status = r(3),
-    space_tree_name = string.format("%d-%d-%d", building, unit, room),
-    parent_id_list = parents,
-    room_address = string.format("Building %d Unit %d Room %d", building, unit, room),
-    auth_time = created + r(86400000), audit_time = created + r(86400000) + 86400000,
-    move_out_time = stage == 30 and created + 900000000 or 0, move_out_type = stage == 30 and 1 or 0,
-    move_out_time_text = stage == 30 and "2021-03-01 10:00:00" or "",
-    gmt_create = created, audit_reason = stage == 10 and "Document unreadable" or "",
-    room_user_stage = stage, apply_time = created - r(86400000),
-  }
-end
-
-local function room_users_page(rows)
-  local r = rng(20240601)
-  local data = setmetatable({}, json.array_mt)
-  for i = 1, rows do data[i] = room_user(r) end
-  return json.encode({ success = true, t = 1717200000456, tid = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
-    result = { total_count = 18734, page_no = 1, page_size = rows, has_more = true, data = data } },
-    { sort_keys = true })
-end
-
--- ---- nginx -----------------------------------------------------------------------------------
-
--- Starts nginx on a free port; returns the base URL, the page sizes and a stop function.
+-- Starts nginx; returns the base URL, the page sizes and a stop function.
 local function start_nginx()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir .. "/logs"))
-  local sizes = { floor = floor_page(), token = token_page(), room_users = room_users_page(20) }
-  for name, body in pairs(sizes) do
-    write(dir .. "/" .. name .. ".json", body)
-    sizes[name] = #body
-  end
-  local nginx = nginx_binary()
-  for _ = 1, 20 do
-    local port = math.random(20000, 60000)
-    write(dir .. "/nginx.conf", table.concat({
-      "worker_processes 1;", "daemon on;", "pid " .. dir .. "/nginx.pid;",
-      "error_log " .. dir .. "/logs/error.log;", "events { worker_connections 64; }",
-      "http { access_log off; keepalive_requests 10000000; keepalive_timeout 300s;",
-      "  default_type application/json;",
-      "  server { listen 127.0.0.1:" .. port .. "; root " .. dir .. ";",
-      -- The gateway paths answer whatever the query (grant_type=1, page_no, ...).
-      "    location = /v1.0/token { try_files /token.json =404; }",
-      "    location = " .. ROOM_USERS .. " { try_files /room_users.json =404; } } }",
-    }, "\n"))
-    local _, ok = sh(("%s -c %s/nginx.conf -p %s 2>&1"):format(nginx, dir, dir))
-    if ok then
-      local function stop()
-        local f = io.open(dir .. "/nginx.pid")
-        local pid = f and f:read("n")
-        if f then f:close() end
-        if pid then os.execute("kill " .. math.tointeger(pid)) end
-        os.execute("sleep 0.2; rm -rf " .. dir)
-      end
-      return ("http://127.0.0.1:%d"):format(port), sizes, stop
-    end
-  end
-  error("could not start nginx")
+  local bodies = { floor = floor_page(), token = pages.token_page(), room_users = pages.room_users_page(20) }
+  local files, sizes = {}, {}
+  for name, body in pairs(bodies) do files[name .. ".json"], sizes[name] = body, #body end
+  local base, stop = nginx.start(files, {
+    -- The gateway paths answer whatever the query (grant_type=1, page_no, ...).
+    "location = /v1.0/token { try_files /token.json =404; }",
+    "location = " .. ROOM_USERS .. " { try_files /room_users.json =404; }",
+  })
+  return base, sizes, stop
 end
 
 -- ---- the measured loops ----------------------------------------------------------------------

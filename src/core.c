@@ -25,5 +25,7 @@ int luaopen_dwell_core(lua_State *L) {
   lua_setfield(L, -2, "fs");
   dwell_sys_open(L);
   lua_setfield(L, -2, "sys");
+  dwell_url_open(L);
+  lua_setfield(L, -2, "url");
   return 1;
 }

@@ -22,6 +22,9 @@ int dwell_fs_open(lua_State *L);
 /* sys.c: pushes the dwell.core.sys table (stat, isatty, getuid) for the CLI and profiles. */
 int dwell_sys_open(lua_State *L);
 
+/* url.c: pushes the dwell.core.url table (percent-encoding, query strings). */
+int dwell_url_open(lua_State *L);
+
 /* Pushes `nil, message` and returns 2: the runtime-failure convention. */
 int dwell_fail(lua_State *L, const char *fmt, ...);
 

@@ -74,6 +74,7 @@ end
 
 -- Declared values have been checked, so every one has a text form (url.value_text).
 local function text(v)
+  if type(v) == "string" then return v end
   return (assert(url.value_text(v)))
 end
 
@@ -99,16 +100,20 @@ function Endpoint:build(args)
   end
   local values, rule, param = validate.check(spec.params, given)
   if not values then return fail(self, param, rule) end
-  local req = { method = spec.method, query = {}, headers = {}, values = values }
+  local query, headers = {}, {}
+  local req = { method = spec.method, query = query, headers = headers, values = values }
   local body
-  for _, p in ipairs(spec.params) do
+  local params, nq = spec.params, 0
+  for i = 1, #params do
+    local p = params[i]
     local v = values[p.name]
     if v ~= nil then
       local where = p["in"]
       if where == "query" then
-        req.query[#req.query + 1] = { p.wire, text(v) }
+        nq = nq + 1
+        query[nq] = { p.wire, text(v) }
       elseif where == "header" then
-        req.headers[p.wire] = text(v)
+        headers[p.wire] = text(v)
       elseif where == "body" then
         if p.whole then body = v else body = body or {}; body[p.wire] = v end
       end

@@ -74,38 +74,67 @@ local function scalar(v)
   return t == "string" or t == "number" or t == "boolean"
 end
 
-local function item_id(p, item)
-  if type(item) ~= "table" then return scalar(item) and ("=" .. tostring(item)) or nil, false end
-  local names = p.id and (type(p.id) == "table" and p.id or { p.id }) or ID_FIELDS
-  for _, n in ipairs(names) do
-    local v = item[n]
-    if scalar(v) then return n .. "=" .. tostring(v), true end
-  end
-  -- No id: the item's scalar fields in key order (cheap next to re-encoding the page).
+-- The fingerprint of an item without an id: its scalar fields in key order (cheap next to
+-- re-encoding the page).
+local function fingerprint(item)
   local keys = {}
   for k, v in pairs(item) do if type(k) == "string" and scalar(v) then keys[#keys + 1] = k end end
   table.sort(keys)
   for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(item[k]) end
-  return table.concat(keys, "\0"), false
+  return table.concat(keys, "\0")
+end
+
+-- "name=value" of the first of `names` the item has a scalar under, or nil. Written out for
+-- speed: it runs for every item of every page. A string or number concatenates as tostring
+-- spells it; a boolean needs tostring.
+local function id_of(names, item)
+  for i = 1, #names do
+    local n = names[i]
+    local v = item[n]
+    if v ~= nil then
+      local t = type(v)
+      if t == "string" or t == "number" then return n .. "=" .. v end
+      if t == "boolean" then return n .. "=" .. tostring(v) end
+    end
+  end
+  return nil
+end
+
+local function item_id(names, item)
+  if type(item) ~= "table" then return scalar(item) and ("=" .. tostring(item)) or nil, false end
+  local id = id_of(names, item)
+  if id then return id, true end
+  return fingerprint(item), false
+end
+
+local function id_names(p)
+  return p.id and (type(p.id) == "table" and p.id or { p.id }) or ID_FIELDS
 end
 
 --- Records page `items` in the window and raises when they repeat what the last pages held.
 local function check_repeat(p, st, items)
-  st.window = st.window or {}
+  local window = st.window
+  if not window then window = {}; st.window = window end
   st.pages = (st.pages or 0) + 1
+  local names = st.id_names
+  if not names then names = id_names(p); st.id_names = names end
   local page, repeated, by_id = {}, 0, false
-  for _, item in ipairs(items) do
-    local id, is_id = item_id(p, item)
+  local w1, w2, w3 = window[1], window[2], window[3]
+  local deep = #window > 3 -- only when WINDOW was raised
+  for i = 1, #items do
+    local id, is_id = item_id(names, items[i])
     if id then
       by_id = by_id or is_id
-      for back, old in ipairs(st.window) do
-        if old[id] then
-          if is_id then
-            stop("page " .. st.pages .. " repeats item " .. id .. " from " .. back .. " page(s) before")
-          end
-          repeated = repeated + 1
-          break
+      -- the newest page first: the one a repeat is reported against
+      local back = (w1 and w1[id] and 1) or (w2 and w2[id] and 2) or (w3 and w3[id] and 3) or nil
+      if not back and deep then
+        for b = 4, #window do if window[b][id] then back = b; break end end
+      end
+      if back then
+        if is_id then
+          stop("page " .. st.pages .. " repeats item " .. id .. " from " .. back .. " page(s) before")
         end
+        repeated = repeated + 1
       end
       page[id] = true
     end
@@ -113,8 +142,8 @@ local function check_repeat(p, st, items)
   if not by_id and #items > 0 and repeated == #items then
     stop("page " .. st.pages .. " repeats the " .. #items .. " items of an earlier page")
   end
-  table.insert(st.window, 1, page)
-  st.window[M.WINDOW + 1] = nil
+  table.insert(window, 1, page)
+  window[M.WINDOW + 1] = nil
 end
 
 --- Stops when the read would pass the page count implied by the first page's total.

@@ -144,14 +144,15 @@ local function deadline_error(info, what)
                      message = what or "deadline passed before the request could complete" }
 end
 
-local function hook(fn, info)
-  if fn then fn(info) end
-end
 
 function Transport:_request(req)
-  local c = {}
-  for k, v in pairs(self.base) do c[k] = v end
-  for _, k in ipairs(PASSTHROUGH) do if req[k] ~= nil then c[k] = req[k] end end
+  local c = { method = req.method, url = req.url, headers = req.headers, body = req.body }
+  for k, v in next, self.base do c[k] = v end
+  for i = 1, #PASSTHROUGH do
+    local k = PASSTHROUGH[i]
+    local v = req[k]
+    if v ~= nil then c[k] = v end
+  end
   c.method, c.url, c.headers, c.body = req.method, req.url, req.headers, req.body
   return c
 end
@@ -208,7 +209,7 @@ function Transport:_send(req)
     local left_ms = math.floor((deadline - self:_now()) * 1000)
     if left_ms <= 0 then return nil, deadline_error(with_url(info, req)) end
     creq.timeout_ms = math.min(timeout, left_ms)
-    hook(self.on_request, info)
+    if self.on_request then self.on_request(info) end
     local resp, cerr = self:_perform(creq)
     info.status = resp and resp.status
     info.timing = resp and resp.timing
@@ -216,7 +217,7 @@ function Transport:_send(req)
     local delay = self:_retry_delay(resp, cerr, attempt, attempts, repeatable)
     if delay and self:_now() + delay >= deadline then delay = nil end
     info.retry_in = delay
-    hook(self.on_response, info)
+    if self.on_response then self.on_response(info) end
     if not delay then
       if cerr then
         return nil, to_error(cerr, with_url(info, req), retry.transport_retryable(cerr, repeatable))

@@ -1,19 +1,17 @@
 --- URL pieces: percent-encoding, query strings and form bodies (RFC 3986).
+local core_url = require("dwell.core").url
+
 local M = {}
 
-local function encode_byte(c)
-  return string.format("%%%02X", c:byte())
-end
+local c_encode, c_query_string = core_url.encode, core_url.query_string
 
 --- Percent-encodes everything but the unreserved set (ALPHA DIGIT - . _ ~),
 -- so a value can never change the structure of a path or query: `/`, `?`,
--- `#`, `&`, `=` and `..` segments are all inert once encoded.
+-- `#`, `&`, `=` and `..` segments are all inert once encoded. A string that needs no
+-- encoding (most ids, numbers and parameter names) comes back as it is (dwell.core.url).
 function M.encode(s)
-  s = tostring(s)
-  -- Most values (ids, numbers, names of parameters) need no encoding: finding that out is
-  -- cheaper than a gsub that rebuilds the string.
-  if not s:find("[^%w%-%._~]") then return s end
-  return (s:gsub("[^%w%-%._~]", encode_byte))
+  if type(s) ~= "string" then s = tostring(s) end
+  return c_encode(s)
 end
 
 --- A path segment: like encode, and "." / ".." are encoded too so they can
@@ -41,10 +39,14 @@ end
 --- The text a query, header or path value travels as: strings as they are, numbers exactly,
 -- booleans as true/false, a list of those joined with commas (how these APIs take lists).
 -- nil and the rule for anything else (tables that are not lists of scalars, NaN, functions).
+-- The text of small integers (page numbers and sizes, flags), made once.
+local SMALL = {}
+for i = 0, 1023 do SMALL[i] = tostring(i) end
+
 function M.value_text(v)
   local t = type(v)
   if t == "string" then return v end
-  if math.type(v) == "integer" then return tostring(v) end
+  if math.type(v) == "integer" then return SMALL[v] or tostring(v) end
   if t == "number" then
     local s = float_text(v)
     if s then return s end
@@ -68,13 +70,7 @@ function M.value_text(v)
 end
 
 --- `pairs_list` is { {key, value}, ... }; returns "k=v&k2=v2" encoded, or "" when empty.
-function M.query_string(pairs_list)
-  local out = {}
-  for i, kv in ipairs(pairs_list) do
-    out[i] = M.encode(kv[1]) .. "=" .. M.encode(kv[2])
-  end
-  return table.concat(out, "&")
-end
+M.query_string = c_query_string
 
 --- application/x-www-form-urlencoded body from { {key, value}, ... }.
 M.form = M.query_string

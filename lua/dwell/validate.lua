@@ -212,13 +212,21 @@ end
 -- declared name. Built once: declarations do not change after normalize_param.
 local shapes = setmetatable({}, { __mode = "k" })
 
+-- Also for the fast path of check: `by_key` finds a parameter by the name an argument is given
+-- under (its declared name, or its wire name where no other parameter is called that), and
+-- `absent` lists the parameters that matter when not given (required, default, default_from).
 local function shape(fields)
   local sh = shapes[fields]
   if not sh then
-    sh = { known = {}, named = {} }
+    sh = { known = {}, named = {}, by_key = {}, absent = {} }
     for _, p in ipairs(fields) do
       sh.known[p.name], sh.known[p.wire] = true, true
       sh.named[p.name] = p
+      if p.required or p.default ~= nil or p.default_from ~= nil then sh.absent[#sh.absent + 1] = p end
+    end
+    for _, p in ipairs(fields) do
+      sh.by_key[p.name] = p
+      if p.wire ~= p.name and not sh.named[p.wire] then sh.by_key[p.wire] = p end
     end
     shapes[fields] = sh
   end
@@ -240,6 +248,20 @@ local function check_unknown(fields, args, prefix)
   return true
 end
 
+-- The value a parameter that was not given takes: another parameter's (default_from), else its
+-- default, else nil.
+local function absent_value(p, args, named)
+  local v
+  if p.default_from then
+    -- Defaults to another parameter's value (a body field that repeats a path id).
+    local src = named[p.default_from]
+    v = args[p.default_from]
+    if v == nil and src and src.wire ~= src.name and not named[src.wire] then v = args[src.wire] end
+  end
+  if v == nil then v = p.default end
+  return v
+end
+
 function check_fields(fields, args, prefix, keep_names)
   local ok, rule, where = check_unknown(fields, args, prefix)
   if not ok then return nil, rule, where end
@@ -254,13 +276,7 @@ function check_fields(fields, args, prefix, keep_names)
       return nil, "given twice, as '" .. p.name .. "' and '" .. p.wire .. "'", prefix .. p.name
     end
     if v == nil then v = alias end
-    if v == nil and p.default_from then
-      -- Defaults to another parameter's value (a body field that repeats a path id).
-      local src = named[p.default_from]
-      v = args[p.default_from]
-      if v == nil and src and src.wire ~= src.name and not named[src.wire] then v = args[src.wire] end
-    end
-    if v == nil then v = p.default end
+    if v == nil then v = absent_value(p, args, named) end
     if v == nil then
       if p.required then return nil, "is required", prefix .. p.name end
     elseif v == json_null and p.nullable then
@@ -312,12 +328,52 @@ function M.control_option(cfg, multiline, prefix, depth)
   return nil
 end
 
+-- check_fields(params, args, "", true) for arguments that are all fine, visiting only the
+-- arguments given and the parameters that matter when absent (most endpoints declare many
+-- optional filters and a call gives a few). Anything out of the ordinary (an unknown name, a
+-- parameter given under both spellings, a value that breaks a rule, a required one missing)
+-- returns nil: check_fields then finds the same first violation in declaration order.
+-- Puts p's checked value v into out; false when v breaks a rule.
+local function put_checked(out, p, v)
+  if v == json_null and p.nullable then
+    out[p.name] = v
+    return true
+  end
+  local cv, rule = check_value(p, v, p.name)
+  if rule then return false end
+  out[p.name] = cv
+  return true
+end
+
+local function check_given(params, args)
+  local sh = shape(params)
+  local by_key, out = sh.by_key, {}
+  for k, v in next, args do
+    local p = by_key[k]
+    if not p or (k ~= p.name and args[p.name] ~= nil) or not put_checked(out, p, v) then return nil end
+  end
+  for _, p in ipairs(sh.absent) do
+    if out[p.name] == nil then
+      local v = absent_value(p, args, sh.named)
+      if v == nil then
+        if p.required then return nil end
+      elseif not put_checked(out, p, v) then
+        return nil
+      end
+    end
+  end
+  return out
+end
+
 --- Validates endpoint arguments: returns values keyed by declared name, or nil, rule, param.
 function M.check(params, args)
   if args ~= nil and type(args) ~= "table" then
     return nil, "arguments must be a table (got " .. type(args) .. ")", nil
   end
-  return check_fields(params, args or {}, "", true)
+  args = args or {}
+  local out = check_given(params, args)
+  if out then return out end
+  return check_fields(params, args, "", true)
 end
 
 --- Normalises a declaration's parameter: positional shorthand

@@ -23,14 +23,6 @@ local function bytewise_less(a, b)
 end
 M.bytewise_less = bytewise_less
 
--- In the C (or POSIX) collation Lua's own `<` is bytewise, and a sort that compares in C
--- instead of calling bytewise_less is several times faster. Checked per call: a host
--- application may change its locale at any time.
-local function collation_is_bytewise()
-  local loc = os.setlocale(nil, "collate")
-  return loc == "C" or loc == "POSIX"
-end
-
 --- The path as it is signed: percent-decoded. Tuya's official connectors all sign the
 -- decoded path, whatever goes on the wire: tuya-connector-python signs the path string its
 -- caller passed, before `requests` percent-encodes it for the request line;
@@ -41,27 +33,25 @@ function M.signed_path(path)
   return (path:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
 end
 
---- The signed Url: the decoded path (signed_path), then the query pairs sorted by key with
--- raw values. `path` is the path as sent (percent-encoded); `query` is a list of
--- { key, value }; duplicate keys are refused (their order on the gateway is undocumented),
--- as nil, message.
+local find = string.find
+local canonical_query = core.url.canonical_query
+
+--- The signed Url: the decoded path (signed_path), then the query pairs sorted by key
+-- (bytewise, whatever the locale: dwell.core.url.canonical_query) with raw values. `path` is
+-- the path as sent (percent-encoded); `query` is a list of { key, value }; duplicate keys are
+-- refused (their order on the gateway is undocumented), as nil, message.
 function M.canonical_url(path, query)
-  path = M.signed_path(path)
-  if not query or #query == 0 then return path end
-  local keys, values = {}, {}
-  for i, kv in ipairs(query) do
-    local k = tostring(kv[1])
-    if values[k] ~= nil then return nil, "query parameter '" .. k .. "' given twice" end
-    values[k] = tostring(kv[2])
-    keys[i] = k
-  end
-  if collation_is_bytewise() then table.sort(keys) else table.sort(keys, bytewise_less) end
-  for i, k in ipairs(keys) do keys[i] = k .. "=" .. values[k] end
-  return path .. "?" .. table.concat(keys, "&")
+  -- only an encoded path has anything to decode
+  if find(path, "%", 1, true) then path = M.signed_path(path) end
+  if not query or query[1] == nil then return path end
+  local q, dup = canonical_query(query)
+  if not q then return nil, "query parameter '" .. dup .. "' given twice" end
+  return path .. "?" .. q
 end
 
 --- The SignedHeaders field: one `name:value\n` line per signed header, in the listed order.
 function M.signed_header_lines(signature_headers)
+  if not signature_headers or signature_headers[1] == nil then return "" end
   local lines = {}
   for i, h in ipairs(signature_headers or {}) do lines[i] = h[1] .. ":" .. h[2] .. "\n" end
   return table.concat(lines)
@@ -76,7 +66,8 @@ end
 
 --- The message that is signed; access_token is nil/"" for the token APIs, nonce nil/"" when not sent.
 function M.message(client_id, access_token, t, nonce, string_to_sign)
-  return client_id .. (access_token or "") .. tostring(t) .. (nonce or "") .. string_to_sign
+  if type(t) ~= "string" then t = tostring(t) end
+  return client_id .. (access_token or "") .. t .. (nonce or "") .. string_to_sign
 end
 
 --- The `sign` header value: 64 uppercase hex digits.
