@@ -91,7 +91,7 @@ local function id_of(names, item)
   for i = 1, #names do
     local n = names[i]
     local v = item[n]
-    if v ~= nil then
+    if v ~= nil and v ~= "" then -- an empty string names nothing (a resident without the app)
       local t = type(v)
       if t == "string" or t == "number" then return n .. "=" .. v end
       if t == "boolean" then return n .. "=" .. tostring(v) end

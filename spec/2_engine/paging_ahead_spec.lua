@@ -8,8 +8,9 @@ local hostile = require "support.hostile"
 local C = "/v1.0/iot-02/community"
 local PAGE = C .. "/room-users"
 
--- A Tuya gateway with 95 room users, 10 a page; page `bad` (if any) answers 1106.
-local function gateway(bad)
+-- A Tuya gateway with 95 room users, 10 a page; page `bad` (if any) answers 1106. `user_id`
+-- (Lua source of an expression in i) gives each room user's user_id.
+local function gateway(bad, user_id)
   local h = hostile.start{}
   h:script("GET", "/v1.0/token", { { status = 200, body = { success = true, t = 1,
     result = { access_token = "AT-ahead-0123456789", expire_time = 7200 } } } })
@@ -17,9 +18,11 @@ local function gateway(bad)
     local page, size = tonumber(req.params.page_no), tonumber(req.params.page_size)
     if page == %d then return 200, {}, { success = false, code = 1106, msg = "denied", t = 1 } end
     local data = {}
-    for i = (page - 1) * size + 1, math.min(95, page * size) do data[#data + 1] = { room_user_id = "ru" .. i } end
+    for i = (page - 1) * size + 1, math.min(95, page * size) do
+      data[#data + 1] = { room_user_id = "ru" .. i, user_id = %s }
+    end
     return 200, {}, { success = true, t = 1, result = { data = data, total = 95 } }
-  end]]):format(bad or -1) } })
+  end]]):format(bad or -1, user_id or "nil") } })
   return h
 end
 
@@ -162,6 +165,17 @@ describe("paging ahead", function()
     assert.same(seq, results[1])
     assert.same(seq, results[2])
     assert.equal(30, h:count("GET", PAGE), "ten pages for each of the three reads")
+  end)
+
+  it("names a room user by room_user_id: a resident in two rooms, or without the app, is no repeat", function()
+    -- each resident holds two rooms (items 10 and 11 straddle pages 1 and 2), or none has a user_id
+    for _, user_id in ipairs{ '"u" .. (i // 2)', '""' } do
+      for _, n in ipairs{ 1, 4 } do
+        local h <close> = gateway(nil, user_id)
+        local got = ids(client(h).community.room_users, { concurrency = n })
+        assert.equal(95, #got, user_id)
+      end
+    end
   end)
 
   it("refuses a concurrency that is not an integer >= 1", function()

@@ -166,8 +166,10 @@ local ustatus_check, ustatus_canonical = ci_enum({ "Active", "Pending" })
 local context_check, context_canonical = ci_enum({ "AllRoles", "AssignableRolesBasedOnAllPermissions",
   "AssignableRolesBasedOnCompanyPermissions" })
 
-local function paged(items)
-  return { style = "offset", start = "start_position", size = "count", items = items, default_size = 100 }
+-- `id`: the field that names an item (the Swagger schema's own id), for the repeat check of
+-- dwell.paging; never a field items share (a document's roomId, a room's officeId).
+local function paged(items, id)
+  return { style = "offset", start = "start_position", size = "count", items = items, default_size = 100, id = id }
 end
 
 -- A list the API answers whole, in one response.
@@ -251,7 +253,7 @@ local ENDPOINTS = {
     summary = "Lists rooms (Rooms_GetRooms). Without room_status only ACTIVE rooms are listed: pending and"
       .. " closed rooms are left out; room_status = { \"open\", \"closed\" } lists every room",
     operation = "Rooms_GetRooms",
-    paging = paged("rooms"),
+    paging = paged("rooms", "roomId"),
     params = { ACCOUNT, COUNT, START,
       { "room_status", "query", "array", wire = "roomStatus", join = ",", vendor_default = "active",
         items = { type = "string", check = status_check }, canonical = status_canonical },
@@ -280,14 +282,14 @@ local ENDPOINTS = {
   { name = "rooms.assignable_roles.list", method = "GET",
     path = "/v2/accounts/{accountId}/rooms/{roomId}/assignable_roles",
     summary = "Roles the caller can assign in a room (Rooms_GetAssignableRoles)",
-    operation = "Rooms_GetAssignableRoles", paging = paged("roles"),
+    operation = "Rooms_GetAssignableRoles", paging = paged("roles", "roleId"),
     params = { ACCOUNT, ROOM, { "assignee_email", "query", "string", wire = "assigneeEmail" },
       { "filter", "query", "string" }, START, COUNT } },
 
   -- Room users ------------------------------------------------------------
   { name = "rooms.users.list", method = "GET", path = "/v2/accounts/{accountId}/rooms/{roomId}/users",
     summary = "Lists the users of a room (Rooms_GetRoomUsers)", operation = "Rooms_GetRoomUsers",
-    paging = paged("users"),
+    paging = paged("users", "userId"),
     params = { ACCOUNT, ROOM, COUNT, START, { "filter", "query", "string" },
       { "sort", "query", "string", check = sort_check, canonical = sort_canonical } } },
   { name = "rooms.users.invite", method = "POST", path = "/v2/accounts/{accountId}/rooms/{roomId}/users",
@@ -317,7 +319,7 @@ local ENDPOINTS = {
   -- Company users ---------------------------------------------------------
   { name = "users.list", method = "GET", path = "/v2/accounts/{accountId}/users",
     summary = "Lists the company's users (Users_GetUsers)", operation = "Users_GetUsers",
-    paging = paged("userSummaries"),
+    paging = paged("userSummaries", "userId"),
     params = { ACCOUNT, { "filter", "query", "string" },
       { "sort", "query", "string", check = sort_check, canonical = sort_canonical },
       { "default_office_id", "query", "integer", wire = "defaultOfficeId" },
@@ -380,7 +382,7 @@ local ENDPOINTS = {
   -- Supporting --------------------------------------------------------------
   { name = "roles.list", method = "GET", path = "/v2/accounts/{accountId}/roles",
     summary = "Lists the company's roles (Roles_GetRoles)", operation = "Roles_GetRoles",
-    paging = paged("roles"),
+    paging = paged("roles", "roleId"),
     params = { ACCOUNT,
       flag("only_assignable", "onlyAssignable", false),
       { "filter_context", "query", "string", wire = "filterContext", check = context_check,
@@ -411,7 +413,7 @@ local ENDPOINTS = {
   -- Offices and regions -----------------------------------------------------------
   { name = "offices.list", method = "GET", path = "/v2/accounts/{accountId}/offices",
     summary = "Lists the company's offices (Offices_GetOffices); search matches part of the name",
-    operation = "Offices_GetOffices", paging = paged("officeSummaries"),
+    operation = "Offices_GetOffices", paging = paged("officeSummaries", "officeId"),
     params = { ACCOUNT, COUNT, START, flag("only_accessible", "onlyAccessible", false),
       { "search", "query", "string" } } },
   { name = "offices.create", method = "POST", path = "/v2/accounts/{accountId}/offices",
@@ -440,7 +442,7 @@ local ENDPOINTS = {
     operation = "Offices_GetReferenceCounts", paging = whole("referencesCounts"), params = { ACCOUNT, OFFICE } },
   { name = "regions.list", method = "GET", path = "/v2/accounts/{accountId}/regions",
     summary = "Lists the company's regions (Regions_GetRegions)", operation = "Regions_GetRegions",
-    paging = paged("regionSummaries"),
+    paging = paged("regionSummaries", "regionId"),
     params = { ACCOUNT, COUNT, START, flag("managed_only", "managedOnly", false) } },
   { name = "regions.create", method = "POST", path = "/v2/accounts/{accountId}/regions",
     summary = "Creates a region (Regions_CreateRegion); regionId and createdDate are assigned by the service",
@@ -478,12 +480,12 @@ local ENDPOINTS = {
         items = { type = "string", enum = { "None", "IsRequiredOnCreate", "IsRequiredOnSubmit" } } } } },
   { name = "room_templates.list", method = "GET", path = "/v2/accounts/{accountId}/room_templates",
     summary = "Lists room templates (RoomTemplates_GetRoomTemplates); disabled ones only with only_enabled = false",
-    operation = "RoomTemplates_GetRoomTemplates", paging = paged("roomTemplates"),
+    operation = "RoomTemplates_GetRoomTemplates", paging = paged("roomTemplates", "roomTemplateId"),
     params = { ACCOUNT, { "office_id", "query", "integer", wire = "officeId" },
       flag("only_assignable", "onlyAssignable", false), flag("only_enabled", "onlyEnabled", true), COUNT, START } },
   { name = "rooms.room_folders.list", method = "GET", path = "/v2/accounts/{accountId}/rooms/{roomId}/room_folders",
     summary = "Lists the room's folders the caller can see (RoomFolders_GetRoomFolders)",
-    operation = "RoomFolders_GetRoomFolders", paging = paged("folders"),
+    operation = "RoomFolders_GetRoomFolders", paging = paged("folders", "roomFolderId"),
     params = { ACCOUNT, ROOM, START, COUNT } },
   { name = "rooms.picture.update", method = "PUT", path = "/v2/accounts/{accountId}/rooms/{roomId}/picture",
     summary = "Sets the room's picture (Rooms_UpdatePicture): file = the image as a Lua string, or path = a file;"
@@ -494,7 +496,7 @@ local ENDPOINTS = {
   -- Documents ----------------------------------------------------------------------
   { name = "rooms.documents.list", method = "GET", path = "/v2/accounts/{accountId}/rooms/{roomId}/documents",
     summary = "Lists a room's documents (Rooms_GetDocuments); include_archived = false leaves archived ones out",
-    operation = "Rooms_GetDocuments", paging = paged("documents"),
+    operation = "Rooms_GetDocuments", paging = paged("documents", "documentId"),
     params = { ACCOUNT, ROOM, COUNT, START,
       flag("require_content_for_dynamic_documents", "requireContentForDynamicDocuments", false),
       { "room_folder_id", "query", "integer", wire = "roomFolderId" },
@@ -556,13 +558,13 @@ local ENDPOINTS = {
     params = { ACCOUNT, TASK_LIST } },
   { name = "task_list_templates.list", method = "GET", path = "/v2/accounts/{accountId}/task_list_templates",
     summary = "Lists task list templates (TaskListTemplates_GetTaskListTemplates)",
-    operation = "TaskListTemplates_GetTaskListTemplates", paging = paged("taskListTemplates"),
+    operation = "TaskListTemplates_GetTaskListTemplates", paging = paged("taskListTemplates", "taskListTemplateId"),
     params = { ACCOUNT, START, COUNT } },
 
   -- Forms: groups, libraries, details, providers, fill sessions ------------------------
   { name = "form_groups.list", method = "GET", path = "/v2/accounts/{accountId}/form_groups",
     summary = "Lists form groups (FormGroups_GetFormGroups)", operation = "FormGroups_GetFormGroups",
-    paging = paged("formGroups"), params = { ACCOUNT, COUNT, START } },
+    paging = paged("formGroups", "formGroupId"), params = { ACCOUNT, COUNT, START } },
   { name = "form_groups.create", method = "POST", path = "/v2/accounts/{accountId}/form_groups",
     summary = "Creates a form group (FormGroups_CreateFormGroup)", operation = "FormGroups_CreateFormGroup",
     params = { ACCOUNT, body("name", "name", "string", NAME) } },
@@ -577,7 +579,7 @@ local ENDPOINTS = {
     params = { ACCOUNT, FORM_GROUP } },
   { name = "form_groups.forms.list", method = "GET", path = "/v2/accounts/{accountId}/form_groups/{formGroupId}/forms",
     summary = "Lists the forms of a form group (FormGroupForms_GetFormGroupForms)",
-    operation = "FormGroupForms_GetFormGroupForms", paging = paged("forms"),
+    operation = "FormGroupForms_GetFormGroupForms", paging = paged("forms", "formId"),
     params = { ACCOUNT, FORM_GROUP, COUNT, START } },
   { name = "form_groups.assign_form", method = "POST",
     path = "/v2/accounts/{accountId}/form_groups/{formGroupId}/assign_form",
@@ -599,11 +601,11 @@ local ENDPOINTS = {
     operation = "FormGroups_RevokeOfficeAccessFromFormGroup", params = { ACCOUNT, FORM_GROUP, OFFICE } },
   { name = "form_libraries.list", method = "GET", path = "/v2/accounts/{accountId}/form_libraries",
     summary = "Lists form libraries (FormLibraries_GetFormLibraries)", operation = "FormLibraries_GetFormLibraries",
-    paging = paged("formsLibrarySummaries"), params = { ACCOUNT, COUNT, START } },
+    paging = paged("formsLibrarySummaries", "formsLibraryId"), params = { ACCOUNT, COUNT, START } },
   { name = "form_libraries.forms.list", method = "GET",
     path = "/v2/accounts/{accountId}/form_libraries/{formLibraryId}/forms",
     summary = "Lists the forms in a form library (FormLibraries_GetFormLibraryForms)",
-    operation = "FormLibraries_GetFormLibraryForms", paging = paged("forms"),
+    operation = "FormLibraries_GetFormLibraryForms", paging = paged("forms", "libraryFormId"),
     params = { ACCOUNT, FORM_LIBRARY, COUNT, START } },
   { name = "forms.details.get", method = "GET", path = "/v2/accounts/{accountId}/forms/{formId}/details",
     summary = "Gets a library form's details (FormDetails_GetFormDetails)", operation = "FormDetails_GetFormDetails",
@@ -611,7 +613,8 @@ local ENDPOINTS = {
   { name = "form_providers.associations.list", method = "GET",
     path = "/v2/accounts/{accountId}/form_providers/{providerId}/associations",
     summary = "Lists a form provider's associations (FormProviderAssociations_GetFormProviderAssociations)",
-    operation = "FormProviderAssociations_GetFormProviderAssociations", paging = paged("formProviderAssociations"),
+    operation = "FormProviderAssociations_GetFormProviderAssociations",
+    paging = paged("formProviderAssociations", "formProviderAssociationGuid"),
     params = { ACCOUNT, { "provider_id", "path", "string", wire = "providerId", required = true, min_length = 1 },
       COUNT, START } },
   { name = "rooms.forms.create", method = "POST", path = "/v2/accounts/{accountId}/rooms/{roomId}/forms",

@@ -186,7 +186,8 @@ return {
     media = "vnd", success = { 200 },
     idempotent = true, -- a read, safe to retry (docs/vendors/ruckus.md §7)
     summary = "Query Unit Users, one Spring page (queryUnitUsers)",
-    paging = { style = "spring", page = "page", size = "page_size", items = "content", default_size = 20 },
+    paging = { style = "spring", page = "page", size = "page_size", items = "content", default_size = 20,
+      id = "userId" },
     params = { property_id(),
       { "sort_direction", "body", "string", wire = "sortDirection", enum = { "ASC", "DESC" } },
       { "page", "body", "integer", min = 0 },

@@ -60,8 +60,13 @@ end
 
 -- Paging as Tuya documents it: page_no from 1 and page_size, the total under one of three names,
 -- items under `data` (or `list` for organisations), some results a bare array (docs/vendors/tuya.md §7.6).
-local PAGED = { style = "page_number", page = "page_no", size = "page_size", first = 1, default_size = 20,
-  items = { "data", "list" }, total = { "total_count", "total_record", "total" } }
+-- `id` names an item for the repeat check of dwell.paging: never a field items share (a room
+-- user's user_id is the resident's, the same in each of their rooms, and empty for residents
+-- without the app).
+local function paged(id)
+  return { style = "page_number", page = "page_no", size = "page_size", first = 1, default_size = 20,
+    items = { "data", "list" }, total = { "total_count", "total_record", "total" }, id = id }
+end
 
 local function page_params(params)
   params[#params + 1] = { "page_no", "query", "integer", required = true, min = 1 }
@@ -278,7 +283,7 @@ return {
     params = { { "refresh_token", "path", "string", required = true, secret = true } } },
 
   -- §7.1 residents <-> houses
-  { name = "community.room_users", method = "GET", path = C .. "/room-users", paging = PAGED,
+  { name = "community.room_users", method = "GET", path = C .. "/room-users", paging = paged("room_user_id"),
     summary = "List relationships between residents and houses",
     operation = "List of Relationships Between Residents and Houses",
     result = { { "total_count", "Long", "the number of relationships that match" },
@@ -318,7 +323,7 @@ return {
                { "room_user_id", "path", "string", required = true } } },
 
   -- §7.2 residents ("householders")
-  { name = "community.householders", method = "GET", path = C .. "/householders", paging = PAGED,
+  { name = "community.householders", method = "GET", path = C .. "/householders", paging = paged("householder_id"),
     summary = "List residents",
     result = { { "total_record", "Long", "the number of residents that match (total_record, not total_count)" },
       { "data", "List", "the residents on this page" } },
@@ -348,7 +353,7 @@ return {
                { "householder_id", "path", "string", required = true } } },
 
   -- §7.3 property staff ("members")
-  { name = "community.members", method = "GET", path = C .. "/members", paging = PAGED,
+  { name = "community.members", method = "GET", path = C .. "/members", paging = paged("member_id"),
     summary = "List the members (staff) of a community",
     result = { { "total_record", "Long", "the number of members that match" },
       { "data", "List", "the members on this page", fields = MEMBER } },
@@ -382,7 +387,7 @@ return {
   { name = "community.structure.get", method = "GET", path = C .. "/structure",
     summary = "Details of an organisation",
     params = { { "structure_id", "query", "string", required = true } } },
-  { name = "community.structure.members", method = "GET", path = C .. "/structure/members", paging = PAGED,
+  { name = "community.structure.members", method = "GET", path = C .. "/structure/members", paging = paged("admin_id"),
     summary = "List the members of an organisation",
     operation = "Query Organization Member",
     result = { { "data", "List", "the members on this page", fields = STRUCTURE_MEMBER },
