@@ -178,6 +178,29 @@ describe("paging ahead", function()
     end
   end)
 
+  it("a page fetched ahead goes through the pipeline's retries: a 429 on it is waited out and resent", function()
+    local h <close> = hostile.start{}
+    h:script("GET", "/v1.0/token", { { status = 200, body = { success = true, t = 1,
+      result = { access_token = "AT-ahead-0123456789", expire_time = 7200 } } } })
+    h:script("GET", PAGE, { { fn = [[
+      local refused = false
+      return function(req)
+        local page, size = tonumber(req.params.page_no), tonumber(req.params.page_size)
+        if page == 3 and not refused then
+          refused = true
+          return 429, { ["Retry-After"] = "0" }, { success = false, code = 1199, msg = "slow down", t = 1 }
+        end
+        local data = {}
+        for i = (page - 1) * size + 1, math.min(95, page * size) do data[#data + 1] = { room_user_id = "ru" .. i } end
+        return 200, {}, { success = true, t = 1, result = { data = data, total = 95 } }
+      end]] } })
+    local tuya = assert(dwell.tuya{ client_id = "cid", secret = "secret-0123456789", base_url = h.url })
+    local got = ids(tuya.community.room_users, { concurrency = 4 })
+    assert.equal(95, #got)
+    for i, id in ipairs(got) do assert.equal("ru" .. i, id) end
+    assert.equal(11, h:count("GET", PAGE), "ten pages, page 3 twice")
+  end)
+
   it("refuses a concurrency that is not an integer >= 1", function()
     local h <close> = gateway()
     local ep = client(h).community.room_users
