@@ -137,9 +137,4 @@ function M.load(dir)
   return list
 end
 
---- What a replayed request is matched by: method, path and the scrubbed query.
-function M.key(method, path, query)
-  return method .. " " .. path .. "?" .. M.scrub_query(query)
-end
-
 return M
