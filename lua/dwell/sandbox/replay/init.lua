@@ -75,8 +75,8 @@ return function(config, env)
   local function answer(req)
     local hook = hooks[vendors.owner(req.path) or ""]
     if hook and hook.token_request(req) then
-      local status, headers, body = hook.issue(req, templates[hook.name])
-      if status == 200 then counts.issued = counts.issued + 1 else counts.refused = counts.refused + 1 end
+      local status, headers, body, refused = hook.issue(req, templates[hook.name])
+      if status == 200 and not refused then counts.issued = counts.issued + 1 else counts.refused = counts.refused + 1 end
       return status, headers, body
     end
     if hook then

@@ -5,7 +5,7 @@
 -- token check and error shape (ruckus/gateway.lua), here over the replay's credentials.
 --
 -- A vendor hook: { name, credentials(), token_request(req), issue(req, template) -> status,
--- headers, body, admit(req) -> nil | status, headers, body, after(req, status) (optional) }.
+-- headers, body [, refused (an answer over 200 that refuses)], admit(req) -> nil | status, headers, body, after(req, status) (optional) }.
 -- `template` is the recorded answer to a token request (secrets masked), if any: the answer
 -- keeps its shape, with the masked values and the lifetimes replaced by the replay's own.
 local core = require "dwell.core"
@@ -81,16 +81,21 @@ local function tuya(config, env)
   function v.token_request(req)
     return req.method == "GET" and (req.path == "/v1.0/token" or req.path:find("^/v1%.0/token/[^/]+$") ~= nil)
   end
+  -- A refusal (an envelope over HTTP 200), marked as one for the replay's counters.
+  local function refuse(code, msg)
+    local s, h, b = fail(code, msg)
+    return s, h, b, true
+  end
   function v.issue(req, template)
     local s, h, b = tuya_auth.admit(gate, req, true)
-    if s then return s, h, b end
+    if s then return s, h, b, true end
     local rt = req.path:match("^/v1%.0/token/([^/]+)$")
     if rt then
       local old = refresh[support.decode(rt)]
-      if not old then return fail(1012, "token status is invalid") end
+      if not old then return refuse(1012, "token status is invalid") end
       refresh[old.refresh_token], tokens[old.access_token] = nil, nil
     elseif support.query(req.query or "").grant_type ~= "1" then
-      return fail(1003, "grant type invalid")
+      return refuse(1003, "grant type invalid")
     end
     local tok = { access_token = support.random_hex(16), refresh_token = support.random_hex(16),
       expires_at = now_ms() + ttl * 1000 }
