@@ -102,6 +102,53 @@ describe("sandbox record/replay", function()
     assert.truthy(read(dir .. "/000004.json"))
   end)
 
+  -- Runs a sandbox command line in the background until it has printed `ready`, then stops it.
+  local function serve_briefly(cmd, ready)
+    local tmp = openssl.tmpdir()
+    local script = ([[
+      %s > %s/out 2>&1 & pid=$!
+      for i in $(seq 500); do
+        grep -q %s %s/out 2>/dev/null && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.02
+      done
+      kill -TERM $pid 2>/dev/null
+      wait $pid
+    ]]):format(support.tool_env .. support.lua_cmd(cmd), tmp, support.quote(ready), tmp)
+    local f = assert(io.open(tmp .. "/run.sh", "w"))
+    f:write(script)
+    f:close()
+    support.shell("sh " .. tmp .. "/run.sh")
+    local out = read(tmp .. "/out") or ""
+    openssl.cleanup(tmp)
+    return out
+  end
+
+  it("--replay prints the replay's own credentials (--json, --env), as the vendors' sets print theirs", function()
+    record_some()
+    local fdir = openssl.tmpdir()
+    local fixtures = fdir .. "/fixtures.lua"
+    local f = assert(io.open(fixtures, "w"))
+    f:write('return { replay = { tuya = { client_id = "myreplayclient", secret = "myreplaysecret" } } }')
+    f:close()
+    local out = serve_briefly("bin/dwell-sandbox --replay " .. dir .. " --json --fixtures " .. fixtures, "listening on")
+    openssl.cleanup(fdir)
+    local doc = assert(json.decode(out:match("(%b{})")), out)
+    assert.equal("myreplayclient", doc.credentials.tuya.client_id)
+    assert.equal("myreplaysecret", doc.credentials.tuya.secret)
+    assert.is_string(doc.credentials.ruckus.hashed_secret)
+    assert.is_string(doc.credentials.rooms.access_token)
+    out = serve_briefly("bin/dwell-sandbox --replay " .. dir .. " --env", "listening on")
+    assert.truthy(out:find("export DWELL_TUYA_CLIENT_ID='dwellreplay4tuya7client'", 1, true), out)
+    assert.truthy(out:find("export DWELL_RUCKUS_HASHED_SECRET=", 1, true), out)
+    out = serve_briefly("bin/dwell sandbox --replay " .. dir .. " --json", "url")
+    doc = assert(json.decode(out:match("(%b{})")), out)
+    assert.equal("dwellreplay4tuya7client", doc.credentials.tuya.client_id)
+    assert.equal(doc.url, doc.env.DWELL_TUYA_BASE_URL)
+    out = serve_briefly("bin/dwell sandbox --replay " .. dir, "listening on")
+    assert.truthy(out:find("credentials for tuya:", 1, true), out)
+  end)
+
   it("bin/dwell-sandbox refuses half a --record / --replay option", function()
     local function cli(args)
       return support.shell(support.tool_env .. support.lua_cmd("bin/dwell-sandbox " .. args) .. " 2>&1; echo exit=$?")
