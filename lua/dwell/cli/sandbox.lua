@@ -58,6 +58,8 @@ function M.credentials(sb)
       if action == "credentials" then out[set] = sb:control(set, "credentials") end
     end
   end
+  -- A replay answers as all three vendors: its credentials are shown (and exported) as theirs.
+  if out.replay then return out.replay end
   return out
 end
 
@@ -117,10 +119,27 @@ local function start(o)
     if not (o.tls_cert and o.tls_key) then die("--tls-cert and --tls-key go together") end
     tls = { cert = read_file(o.tls_cert), key = read_file(o.tls_key) }
   end
+  local routes = route_list(o.routes, fixtures)
+  if o.record or o.replay then
+    if o.record and o.replay then die("--record and --replay go one at a time") end
+    if o.record and not o.upstream then die("--record needs --upstream URL") end
+    if o.record then
+      if not os.execute("mkdir -p " .. shell_quote(o.record)) then die("cannot create " .. o.record) end
+      routes = { { set = "record", config = { dir = o.record, upstream = o.upstream } } }
+    else
+      -- the replay's own credentials may come from the fixtures' `replay` table
+      local cfg = {}
+      for k, v in pairs(fixtures.replay or {}) do cfg[k] = v end
+      cfg.dir = o.replay
+      routes = { { set = "replay", config = cfg } }
+    end
+  elseif o.upstream then
+    die("--upstream goes with --record DIR")
+  end
   local sandbox = require "dwell.sandbox"
   local sb, err = sandbox.start{
     host = o.host, port = o.port, latency_ms = o.latency_ms, seed = o.seed, tls = tls,
-    routes = route_list(o.routes, fixtures), faults = fixtures.faults,
+    routes = routes, faults = fixtures.faults,
   }
   if not sb then die(tostring(err)) end
   return sb, sandbox
@@ -147,7 +166,8 @@ local function detach(o, self_cmd)
   local dir = os.tmpname()
   local envfile, log = dir .. ".env", dir .. ".log"
   local words = { "--routes", o.routes }
-  for _, k in ipairs{ "host", "port", "latency_ms", "fixtures", "seed", "tls_cert", "tls_key" } do
+  for _, k in ipairs{ "host", "port", "latency_ms", "fixtures", "seed", "tls_cert", "tls_key", "record", "upstream",
+    "replay" } do
     if o[k] ~= nil then words[#words + 1] = "--" .. k:gsub("_", "-"); words[#words + 1] = tostring(o[k]) end
   end
   for i, w in ipairs(words) do words[i] = shell_quote(w) end

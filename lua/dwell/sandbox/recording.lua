@@ -4,7 +4,8 @@
 -- (a body that is not UTF-8 text is kept as body_base64 instead). Secrets are scrubbed before
 -- anything is written, by the one list the client masks its logs and errors with
 -- (dwell.redact.is_secret): header values, query values, and in JSON or form bodies the
--- values of secret-named fields, all become dwell.redact.MASK.
+-- values of secret-named fields, all become dwell.redact.MASK; so does a token in a path
+-- (Tuya's refresh). What a replay matches by is dwell.sandbox.replay.match.
 local core = require "dwell.core"
 local json = require "dwell.sandbox.json"
 local redact = require "dwell.redact"
@@ -44,6 +45,12 @@ function M.scrub_headers(h)
     end
   end
   return out
+end
+
+--- A path with the secrets that travel in paths masked: Tuya's refresh token
+-- (/v1.0/token/{refresh_token}), by dwell.redact's rule for it.
+function M.scrub_path(p)
+  return redact.token_path(p or "")
 end
 
 --- A raw query string (or form body) with the values of secret parameters masked; the
@@ -98,7 +105,7 @@ end
 
 --- Writes exchange n: req as the router gave it, resp = { status, headers, body }.
 function M.save(dir, n, req, resp)
-  local r = { method = req.method, path = req.path, query = M.scrub_query(req.query),
+  local r = { method = req.method, path = M.scrub_path(req.path), query = M.scrub_query(req.query),
               headers = M.scrub_headers(req.headers) }
   body_fields(r, M.scrub_body(req.body, header_value(req.headers, "content-type")))
   local a = { status = resp.status, headers = M.scrub_headers(resp.headers) }
@@ -128,11 +135,6 @@ function M.load(dir)
     list[#list + 1] = doc
   end
   return list
-end
-
---- What a replayed request is matched by: method, path and the scrubbed query.
-function M.key(method, path, query)
-  return method .. " " .. path .. "?" .. M.scrub_query(query)
 end
 
 return M

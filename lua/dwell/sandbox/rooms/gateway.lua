@@ -200,13 +200,19 @@ function M.new(config, clock)
         base_uri = "https://demo.docusign.net", organization = { organization_id = "org-1", links = {} } } } }
   end
 
+  -- The answer to a request without a live bearer token.
+  local function unauthorized()
+    return 401, {}, { errorCode = "AUTHORIZATION_INVALID_TOKEN",
+      message = "The access token provided is expired, revoked or malformed." }
+  end
+
+  -- The OAuth token endpoint, the bearer check and its refusal, for the replay set too.
+  gw.token, gw.bearer, gw.unauthorized = token, bearer, unauthorized
+
   -- Every API route: bearer token, hourly/burst budget, account, JSON body, Accept.
   local function guarded(fn, with_body)
     return function(req)
-      if not bearer(req) then
-        return 401, {}, { errorCode = "AUTHORIZATION_INVALID_TOKEN",
-          message = "The access token provided is expired, revoked or malformed." }
-      end
+      if not bearer(req) then return unauthorized() end
       local rl, over = take()
       if over then return limit.status, rl, over end
       if req.captures.accountId and req.captures.accountId ~= config.account_id then

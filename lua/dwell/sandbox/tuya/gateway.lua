@@ -18,15 +18,14 @@
 --           stats() (revoked: tokens a newer grant or refresh ended, besides a refreshed one itself;
 --           invalid: business calls with an unknown or ended token),
 --           summary().
-local core = require "dwell.core"
 -- The emulation's own query parsing (not the client's dwell.url): signatures are checked
 -- against what this code reads off the wire; its JSON bodies, clock, fault queue and tokens.
 local support = require "dwell.sandbox.support"
+local auth = require "dwell.sandbox.tuya.auth"
 
 --- Default sandbox credentials (also returned by controls.credentials()).
 local DEFAULT_CLIENT_ID = "dwellsbx4tuya7client"
 local DEFAULT_SECRET = "dwellsbx4tuya7secret0123456789ab"
-local EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 local function camel(key)
   return (key:gsub("_(%l)", string.upper))
@@ -38,8 +37,6 @@ local function camelize(v)
   for k, item in pairs(v) do out[type(k) == "string" and camel(k) or k] = camelize(item) end
   return out
 end
-
-local byte_less = support.byte_less
 
 local FAULTS = {
   not_json = function() return 200, { ["Content-Type"] = "text/html" }, "<html><body>upstream busy</body></html>" end,
@@ -83,90 +80,16 @@ return function(config, env)
     error(("tuya sandbox: sign_scheme must be \"hmac\", \"legacy\" or \"either\" (got %s)"):format(tostring(scheme)), 0)
   end
 
-  -- The signed path is the decoded one, as Tuya's official connectors sign it: the Python
-  -- connector (tuya-connector-python) signs the path string its caller passed, before
-  -- `requests` percent-encodes it for the wire; the Go connector signs req.URL.Path, which Go
-  -- keeps decoded; the Node connector runs decodeURIComponent over the URL before signing.
-  -- They agree with the query rule (raw values, docs/vendors/tuya.md §3.2); for paths that need no encoding
-  -- (every seeded id) decoded and encoded are the same string.
-  local function signed_path(raw)
-    return support.decode(raw)
-  end
-
-  -- stringToSign exactly as Tuya documents it, from what arrived on the wire.
-  local function expected_sign(req, token_api)
-    local h = req.headers
-    local _, pairs_list = support.query(req.query or "")
-    local seen = {}
-    for _, kv in ipairs(pairs_list) do
-      if seen[kv[1]] then return nil end
-      seen[kv[1]] = true
-    end
-    table.sort(pairs_list, function(a, b) return byte_less(a[1], b[1]) end)
-    local q = {}
-    for i, kv in ipairs(pairs_list) do q[i] = kv[1] .. "=" .. kv[2] end
-    local signed_url = signed_path(req.path) .. (#q > 0 and ("?" .. table.concat(q, "&")) or "")
-    local lines = {}
-    for name in (h["signature-headers"] or ""):gmatch("[^:]+") do
-      lines[#lines + 1] = name .. ":" .. (h[name:lower()] or "") .. "\n"
-    end
-    local body = req.body or ""
-    local sts = req.method .. "\n" .. (body == "" and EMPTY_SHA256 or core.sha256_hex(body)) .. "\n"
-      .. table.concat(lines) .. "\n" .. signed_url
-    local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "") .. (h.nonce or "") .. sts
-    return core.hmac_sha256_hex(creds.secret, str, true)
-  end
-
-  -- Legacy scheme (docs/vendors/tuya.md §3.6): no stringToSign.
-  local function legacy_sign(req, token_api)
-    local h = req.headers
-    local str = creds.client_id .. (token_api and "" or (h.access_token or "")) .. (h.t or "")
-    return core.hmac_sha256_hex(creds.secret, str, true)
-  end
-
-  local function sign_ok(req, token_api)
-    local got = req.headers.sign or ""
-    if scheme ~= "legacy" then
-      local want = expected_sign(req, token_api)
-      if want and core.constant_eq(want, got) then return true end
-    end
-    if scheme ~= "hmac" then return core.constant_eq(legacy_sign(req, token_api), got) end
-    return false
-  end
+  -- Signatures and the order of checks: tuya/auth.lua (the replay set verifies with it too).
+  local gate = { creds = creds, scheme = scheme, now_ms = now_ms, fail = fail,
+    skew_ms = function() return state.skew_ms end,
+    token = function(access) return state.tokens[access] end,
+    invalid = function() state.stats.invalid = state.stats.invalid + 1 end }
 
   -- Gateway checks shared by every API, in the gateway's order; nil when the request may proceed.
   local function admit(req, token_api, ctx)
-    local h = req.headers
-    if h.client_id ~= creds.client_id then return fail(1005, "clientId invalid") end
-    -- sign_method is a required header (docs/vendors/tuya.md §2; Tuya's header tables mark it mandatory) and
-    -- HMAC-SHA256 its only value: the gateway cannot verify a request without it, and refuses
-    -- it as it refuses a wrong signature (1004).
-    if h.sign_method ~= "HMAC-SHA256" then
-      count(ctx, "sign_invalid")
-      return fail(1004, "sign invalid")
-    end
-    local t = h.t and h.t:match("^%d+$") and math.tointeger(tonumber(h.t))
-    if not t or math.abs(t - now_ms()) > state.skew_ms then
-      count(ctx, "skewed")
-      return fail(1013, "request time is invalid")
-    end
-    if not sign_ok(req, token_api) then
-      count(ctx, "sign_invalid")
-      return fail(1004, "sign invalid")
-    end
-    if token_api then return nil end
-    local access = h.access_token
-    if access == nil or access == "" then return fail(1002, "access_token is null") end
-    local tok = state.tokens[access]
-    if not tok then
-      state.stats.invalid = state.stats.invalid + 1
-      return fail(1011, "token invalid")
-    end
-    if tok.expires_at <= now_ms() then
-      count(ctx, "expired")
-      return fail(1010, "token is expired")
-    end
-    return nil
+    gate.count = function(name) count(ctx, name) end
+    return auth.admit(gate, req, token_api)
   end
 
   local function issue()
