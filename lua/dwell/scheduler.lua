@@ -79,9 +79,9 @@ function M.new(opts)
 end
 
 --- The scheduler running the current coroutine, or nil.
+local running = coroutine.running
 function M.current()
-  local co = coroutine.running()
-  return owner[co]
+  return owner[(running())]
 end
 
 -- What a task's request returns once its scheduler is cancelled (see Scheduler:cancel).
@@ -304,9 +304,9 @@ end
 --- Performs a dwell.core.http request: yields inside a task, blocks outside.
 -- Argument misuse (say, CR/LF in a header) raises in the caller either way.
 function M.perform(req)
-  if not owner[coroutine.running()] then
+  if not owner[(running())] then
     -- Misuse is reported as inside a task: the message as pcall gives it, at the caller.
-    local s = shared_session()
+    local s = session or shared_session()
     local ok, resp, err = pcall(s.request, s, req)
     if not ok then error(resp, 2) end
     return resp, err
@@ -317,9 +317,11 @@ function M.perform(req)
 end
 
 --- Seconds on the current scheduler's clock (the system clock outside one).
+local system_now = M.system_clock.now
 function M.now()
-  local s = M.current()
-  return (s and s.clock or M.system_clock).now()
+  local s = owner[(running())]
+  if s then return s.clock.now() end
+  return system_now()
 end
 
 --- Waits `seconds`: other tasks run meanwhile; outside a scheduler it blocks.
