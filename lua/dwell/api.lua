@@ -121,7 +121,10 @@ local function compile(self)
 end
 
 local EMPTY = {}
-local concat = table.concat
+local concat, math_type = table.concat, math.type
+-- the text of small integers (page numbers and sizes), as url.value_text gives it
+local SMALL = {}
+for i = 0, 1023 do SMALL[i] = tostring(i) end
 
 -- The build of arguments that are all fine, with everything resolved by compile; nil for
 -- anything else (the general build then finds the violation and its error).
@@ -135,7 +138,8 @@ local function fast_build(self, c, args)
     local v = values[qn[i]]
     if v ~= nil then
       nq = nq + 1
-      query[nq] = { c.qw[i], text(v) }
+      if type(v) ~= "string" then v = math_type(v) == "integer" and SMALL[v] or text(v) end
+      query[nq] = { c.qw[i], v }
     end
   end
   local hn = c.hn
