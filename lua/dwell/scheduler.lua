@@ -124,27 +124,32 @@ local function add_timer(self, co, seconds)
   list[i + 1] = t
 end
 
-local function finish(self, co, res)
+local function finish(self, co, ok, ...)
   owner[co] = nil
   self.tasks = self.tasks - 1
   local cb = self.done[co]
   self.done[co] = nil
-  if cb then return cb(table.unpack(res, 1, res.n)) end
-  if not res[1] then error(res[2], 0) end
+  if cb then return cb(ok, ...) end
+  if not ok then error((...), 0) end
 end
 
-local function step(self, co, ...)
-  local res = table.pack(coroutine.resume(co, ...))
-  if coroutine.status(co) == "dead" then return finish(self, co, res) end
-  if not res[1] or res[2] ~= MARK then
+local resume, status = coroutine.resume, coroutine.status
+
+-- What a resume gave, as arguments (no table per resume).
+local function resumed(self, co, ok, mark, op, arg, ...)
+  if status(co) == "dead" then return finish(self, co, ok, mark, op, arg, ...) end
+  if not ok or mark ~= MARK then
     error("dwell.scheduler: a task yielded a value the scheduler does not understand", 0)
   end
-  local op, arg = res[3], res[4]
   if op == "http" then
     self.pending[#self.pending + 1] = { co, arg }
   elseif op == "sleep" then
     add_timer(self, co, arg)
   end -- "park": whoever holds the task wakes it
+end
+
+local function step(self, co, ...)
+  return resumed(self, co, resume(co, ...))
 end
 
 local function drain_ready(self)
@@ -162,7 +167,9 @@ local function deliver(self, r)
   if not co then return end
   self.inflight[r.id] = nil
   self.n_inflight = self.n_inflight - 1
-  push_ready(self, co, r.resp, r.err)
+  -- push_ready(self, co, r.resp, r.err) without table.pack
+  self.ready_tail = self.ready_tail + 1
+  self.ready[self.ready_tail] = { co, r.resp, r.err, n = 3 }
 end
 
 local function dispatch(self, results)
