@@ -1067,13 +1067,38 @@ static int c_sleep(lua_State *L) {
   return 0;
 }
 
+/* http.unsafe_header(headers) -> the first key (in next() order) whose value is not a string
+ * or carries CR, LF or NUL, or nil: the pipeline's check before a request is handed to a
+ * transport, so that a hostile token is an error of its own, not a raise here. */
+static int c_unsafe_header(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) return 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    size_t n;
+    const char *v;
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      return 1;
+    }
+    v = lua_tolstring(L, -1, &n);
+    if (has_ctl(v, n)) {
+      lua_pop(L, 1);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 int dwell_http_open(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"request", s_request}, {"submit", s_submit}, {"poll", s_poll}, {"cancel", s_cancel},
     {"pending", s_pending}, {"limit_connections", s_limit_connections}, {"close", session_gc},
     {NULL, NULL}};
   static const luaL_Reg funcs[] = {
-    {"new_session", new_session}, {"monotonic", c_monotonic}, {"realtime", c_realtime}, {"sleep", c_sleep}, {NULL, NULL}};
+    {"new_session", new_session}, {"monotonic", c_monotonic}, {"realtime", c_realtime}, {"sleep", c_sleep},
+    {"unsafe_header", c_unsafe_header}, {NULL, NULL}};
   pthread_once(&init_once, global_init);
   if (luaL_newmetatable(L, SESSION_MT)) {
     luaL_newlib(L, methods);

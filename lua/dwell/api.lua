@@ -53,8 +53,11 @@ function Endpoint:__tostring()
     self.spec.method, self.spec.path)
 end
 
+-- Endpoint:call without its check_self: through __call, self is an endpoint.
 function Endpoint:__call(args, opts)
-  return self:call(args, opts)
+  local req, err = self:build(args)
+  if not req then return nil, err end
+  return self.adapter:call(self.spec, req, opts)
 end
 
 -- `ep.each{...}` (a dot for a colon) would otherwise fail deep inside with "attempt to call a
@@ -78,9 +81,107 @@ local function text(v)
   return (assert(url.value_text(v)))
 end
 
+-- What is the same for every call of an endpoint, worked out on its first build: the compiled
+-- checker (validate.compile), where each parameter goes (query parameters in declaration
+-- order, header and body ones by wire name) and the path template cut into pieces. `fast` is
+-- false for the declarations the general build below handles alone (from_client, prepare, a
+-- whole-body parameter).
+local function compile(self)
+  local spec = self.spec
+  local c = { fast = not (self.from_client or spec.prepare) }
+  local qn, qw, hn, hw, bn, bw = {}, {}, {}, {}, {}, {}
+  for _, p in ipairs(spec.params) do
+    local where = p["in"]
+    if where == "query" then qn[#qn + 1], qw[#qw + 1] = p.name, p.wire
+    elseif where == "header" then hn[#hn + 1], hw[#hw + 1] = p.name, p.wire
+    elseif where == "body" then
+      if p.whole then c.fast = false end
+      bn[#bn + 1], bw[#bw + 1] = p.name, p.wire
+    end
+  end
+  c.qn, c.qw, c.hn, c.hw, c.bn, c.bw = qn, qw, hn, hw, bn, bw
+  c.check = validate.compile(spec.params)
+  -- "/a/{x}/b" -> { "/a/", "x's declared name", "/b" }: literal pieces at odd indices
+  if self.has_placeholders then
+    local pieces, pos, path = {}, 1, spec.path
+    while true do
+      local i, j, wire = path:find("{([^}]+)}", pos)
+      if not i then break end
+      local p = self.by_wire[wire]
+      if not p then c.fast = false end
+      pieces[#pieces + 1] = path:sub(pos, i - 1)
+      pieces[#pieces + 1] = p and p.name or wire
+      pos = j + 1
+    end
+    pieces[#pieces + 1] = path:sub(pos)
+    c.pieces = pieces
+  end
+  self.compiled = c
+  return c
+end
+
+local EMPTY = {}
+local concat, math_type = table.concat, math.type
+-- the text of small integers (page numbers and sizes), as url.value_text gives it
+local SMALL = {}
+for i = 0, 1023 do SMALL[i] = tostring(i) end
+
+-- The build of arguments that are all fine, with everything resolved by compile; nil for
+-- anything else (the general build then finds the violation and its error).
+local function fast_build(self, c, args)
+  local values = c.check(args)
+  if not values then return nil end
+  local spec = self.spec
+  local query, headers = {}, {}
+  local qn, nq = c.qn, 0
+  for i = 1, #qn do
+    local v = values[qn[i]]
+    if v ~= nil then
+      nq = nq + 1
+      if type(v) ~= "string" then v = math_type(v) == "integer" and SMALL[v] or text(v) end
+      query[nq] = { c.qw[i], v }
+    end
+  end
+  local hn = c.hn
+  for i = 1, #hn do
+    local v = values[hn[i]]
+    if v ~= nil then headers[c.hw[i]] = text(v) end
+  end
+  local body
+  local bn = c.bn
+  for i = 1, #bn do
+    local v = values[bn[i]]
+    if v ~= nil then
+      body = body or {}
+      body[c.bw[i]] = v
+    end
+  end
+  local path = spec.path
+  local pieces = c.pieces
+  if pieces then
+    local parts = {}
+    for i = 1, #pieces, 2 do
+      parts[i] = pieces[i]
+      local name = pieces[i + 1]
+      if name then
+        local v = values[name]
+        if v == nil then return nil end
+        parts[i + 1] = url.encode_segment(text(v))
+      end
+    end
+    path = concat(parts)
+  end
+  return { method = spec.method, path = path, query = query, headers = headers, values = values, body = body }
+end
+
 --- Validates `args` and lays the values out as a request; nil, err on bad input.
 -- @local
 function Endpoint:build(args)
+  local c = self.compiled or compile(self)
+  if c.fast and (args == nil or type(args) == "table") then
+    local req = fast_build(self, c, args or EMPTY)
+    if req then return req end
+  end
   local spec, config = self.spec, self.adapter.config or {}
   if args ~= nil and type(args) ~= "table" then
     return fail(self, nil, "arguments must be a table (got " .. type(args) .. ")")

@@ -17,6 +17,7 @@
 local errors = require "dwell.error"
 local store = require "dwell.store"
 local transport = require "dwell.transport"
+local memory_mt = require("dwell.store.memory").Memory
 
 local M = {}
 
@@ -74,6 +75,7 @@ function M.new(opts)
     local_lock = transport.lock(opts.host),
     stats = { fetches = 0, failures = 0 },
   }, Credential)
+  c.timeless = getmetatable(c.store) == memory_mt
   if opts.static then
     c.static = true
     c.store:put(c.key, { token = opts.static, gen = 1 })
@@ -146,9 +148,14 @@ end
 --- A usable entry ({ token, gen, ... }), renewing it first when needed; nil, dwell.error
 -- (kind "store" when the store failed).
 function Credential:get(deadline)
-  local cur, err = self.store:get(self.key, store.left(deadline))
+  -- the memory store takes no timeout: the deadline's clock is not read for it
+  local cur, err = self.store:get(self.key, (not self.timeless) and store.left(deadline) or nil)
   if err then return nil, err end
-  if fresh(self, cur) then return cur end
+  -- fresh(self, cur), inline: the path of every call
+  if cur ~= nil and not cur.stale and type(cur.token) == "string" then
+    local at = cur.refresh_at
+    if at == nil or self.now() < at then return cur end
+  end
   if self.static then
     return nil, errors.new{ kind = "auth", vendor = self.vendor, retryable = false,
       message = "the configured token was rejected or has expired, and no way to obtain a new one was configured" }

@@ -10,7 +10,8 @@
 --       auth = "none"); ctx.secrets is the list of strings errors must never show: add the
 --       signature and anything else the request carries.
 --   profile.classify(state, spec, resp, ctx) -> verdict, one of
---       { ok = true, result = v }          success (v is what the call returns)
+--       { ok = true, result = v }          success (v is what the call returns); also
+--                                          as the two values true, v (no table made)
 --       { reauth = true, err = e }         the credential was refused: renew once and resend
 --       { wait = seconds|nil, err = e }    rate limited, the request was not processed: wait and
 --                                          resend (any method); seconds nil = backoff
@@ -117,14 +118,13 @@ end
 
 -- Every header value must be sendable: a token or id from a hostile server with CR/LF is an
 -- error here, not a raise inside the C core.
--- Plain searches: a pattern's character class costs far more per byte.
-local find = string.find
+-- (dwell.core.http.unsafe_header: one C pass over the values, in pairs order.)
+local unsafe_header = require("dwell.core").http.unsafe_header
 local function check_headers(h)
-  for k, v in pairs(h or {}) do
-    if type(v) ~= "string" or find(v, "\r", 1, true) or find(v, "\n", 1, true) or find(v, "\0", 1, true) then
-      return errors.new{ kind = "auth", retryable = false,
-        message = "header '" .. tostring(k) .. "' would carry CR, LF or NUL (a token the server sent?)" }
-    end
+  local k = unsafe_header(h)
+  if k ~= nil then
+    return errors.new{ kind = "auth", retryable = false,
+      message = "header '" .. tostring(k) .. "' would carry CR, LF or NUL (a token the server sent?)" }
   end
   return nil
 end
@@ -133,9 +133,11 @@ end
 -- long is a mistake the same on every attempt, so it is refused before any I/O.
 M.MAX_URL = 65536
 
+local floor = math.floor
+
 -- One attempt on the wire, bounded by what is left of the deadline.
 function Pipeline:send(spec, hreq, deadline, attempt)
-  local left_ms = math.floor(self:left(deadline) * 1000)
+  local left_ms = floor((deadline.at - self:now()) * 1000)
   if left_ms <= 0 then return nil, out_of_time("before the request could be sent") end
   if #hreq.url > M.MAX_URL then
     return nil, errors.new{ kind = "invalid_argument", retryable = false, message = "the request URL would be "
@@ -223,7 +225,9 @@ function Pipeline:execute(spec, req, opts)
       err.retryable = delay ~= nil
     else
       if profile.observe then profile.observe(state, resp) end
-      verdict = profile.classify(state, spec, resp, ctx)
+      local result
+      verdict, result = profile.classify(state, spec, resp, ctx)
+      if verdict == true then return result end
       if verdict.ok then return verdict.result end
       err = verdict.err or verdict.fail
       if not verdict.fail then delay = self:delay_for(spec, verdict, ctx) end

@@ -79,9 +79,9 @@ function M.new(opts)
 end
 
 --- The scheduler running the current coroutine, or nil.
+local running = coroutine.running
 function M.current()
-  local co = coroutine.running()
-  return owner[co]
+  return owner[(running())]
 end
 
 -- What a task's request returns once its scheduler is cancelled (see Scheduler:cancel).
@@ -124,27 +124,32 @@ local function add_timer(self, co, seconds)
   list[i + 1] = t
 end
 
-local function finish(self, co, res)
+local function finish(self, co, ok, ...)
   owner[co] = nil
   self.tasks = self.tasks - 1
   local cb = self.done[co]
   self.done[co] = nil
-  if cb then return cb(table.unpack(res, 1, res.n)) end
-  if not res[1] then error(res[2], 0) end
+  if cb then return cb(ok, ...) end
+  if not ok then error((...), 0) end
 end
 
-local function step(self, co, ...)
-  local res = table.pack(coroutine.resume(co, ...))
-  if coroutine.status(co) == "dead" then return finish(self, co, res) end
-  if not res[1] or res[2] ~= MARK then
+local resume, status = coroutine.resume, coroutine.status
+
+-- What a resume gave, as arguments (no table per resume).
+local function resumed(self, co, ok, mark, op, arg, ...)
+  if status(co) == "dead" then return finish(self, co, ok, mark, op, arg, ...) end
+  if not ok or mark ~= MARK then
     error("dwell.scheduler: a task yielded a value the scheduler does not understand", 0)
   end
-  local op, arg = res[3], res[4]
   if op == "http" then
     self.pending[#self.pending + 1] = { co, arg }
   elseif op == "sleep" then
     add_timer(self, co, arg)
   end -- "park": whoever holds the task wakes it
+end
+
+local function step(self, co, ...)
+  return resumed(self, co, resume(co, ...))
 end
 
 local function drain_ready(self)
@@ -162,7 +167,9 @@ local function deliver(self, r)
   if not co then return end
   self.inflight[r.id] = nil
   self.n_inflight = self.n_inflight - 1
-  push_ready(self, co, r.resp, r.err)
+  -- push_ready(self, co, r.resp, r.err) without table.pack
+  self.ready_tail = self.ready_tail + 1
+  self.ready[self.ready_tail] = { co, r.resp, r.err, n = 3 }
 end
 
 local function dispatch(self, results)
@@ -304,9 +311,9 @@ end
 --- Performs a dwell.core.http request: yields inside a task, blocks outside.
 -- Argument misuse (say, CR/LF in a header) raises in the caller either way.
 function M.perform(req)
-  if not owner[coroutine.running()] then
+  if not owner[(running())] then
     -- Misuse is reported as inside a task: the message as pcall gives it, at the caller.
-    local s = shared_session()
+    local s = session or shared_session()
     local ok, resp, err = pcall(s.request, s, req)
     if not ok then error(resp, 2) end
     return resp, err
@@ -317,9 +324,11 @@ function M.perform(req)
 end
 
 --- Seconds on the current scheduler's clock (the system clock outside one).
+local system_now = M.system_clock.now
 function M.now()
-  local s = M.current()
-  return (s and s.clock or M.system_clock).now()
+  local s = owner[(running())]
+  if s then return s.clock.now() end
+  return system_now()
 end
 
 --- Waits `seconds`: other tasks run meanwhile; outside a scheduler it blocks.

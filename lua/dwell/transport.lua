@@ -145,16 +145,28 @@ local function deadline_error(info, what)
 end
 
 
+-- The C core's request for `req` with the method given (upper case): the transport's own
+-- options (base), each overridden by the request's where it gives one. One constructor, so
+-- the table is made at its final size.
+local function c_request(self, req, method)
+  local b = self.base
+  local cto, caf, cap, ins = req.connect_timeout_ms, req.ca_file, req.ca_path, req.insecure
+  local prx, hv, mrb, npx = req.proxy, req.http_version, req.max_response_bytes, req.noproxy
+  if cto == nil then cto = b.connect_timeout_ms end
+  if caf == nil then caf = b.ca_file end
+  if cap == nil then cap = b.ca_path end
+  if ins == nil then ins = b.insecure end
+  if prx == nil then prx = b.proxy end
+  if hv == nil then hv = b.http_version end
+  if mrb == nil then mrb = b.max_response_bytes end
+  if npx == nil then npx = b.noproxy end
+  return { method = method, url = req.url, headers = req.headers, body = req.body,
+    connect_timeout_ms = cto, ca_file = caf, ca_path = cap, insecure = ins, proxy = prx, http_version = hv,
+    max_response_bytes = mrb, noproxy = npx, timeout_ms = nil, fresh_connect = nil }
+end
+
 function Transport:_request(req)
-  local c = { method = req.method, url = req.url, headers = req.headers, body = req.body }
-  for k, v in next, self.base do c[k] = v end
-  for i = 1, #PASSTHROUGH do
-    local k = PASSTHROUGH[i]
-    local v = req[k]
-    if v ~= nil then c[k] = v end
-  end
-  c.method, c.url, c.headers, c.body = req.method, req.url, req.headers, req.body
-  return c
+  return c_request(self, req, req.method)
 end
 
 -- Whether to try again after this outcome (dwell.retry's rules); returns the delay in seconds.
@@ -174,52 +186,73 @@ end
 
 -- Where _send waits and performs: the dwell scheduler's. A transport driven by a host event
 -- loop (dwell.loop.luv, dwell.loop.cqueues) overrides these four and keeps the policy above.
-function Transport._now() return scheduler.now() end
+Transport._now = scheduler.now
 function Transport._take(_, limiter, max_wait) return limiter:take(1, max_wait) end
+local perform = scheduler.perform
 function Transport._perform(_, creq)
-  local resp, err = scheduler.perform(creq)
+  local resp, err = perform(creq) -- not a tail call: perform's errors name this line
   return resp, err
 end
 function Transport._sleep(_, seconds) return scheduler.sleep(seconds) end
 
+-- Methods already in upper case (what every client sends) are used as they are.
+local UPPER = { GET = true, POST = true, PUT = true, DELETE = true, PATCH = true, HEAD = true, OPTIONS = true }
+local upper = string.upper
+
 function Transport:_send(req)
-  local method = string.upper(req.method or "GET")
-  local repeatable = retry.repeatable(method, req.idempotent)
+  local method = req.method or "GET"
+  if not UPPER[method] then method = upper(method) end
+  local repeatable = req.idempotent
+  if repeatable == nil then repeatable = retry.repeatable(method) end
   local deadline = req.deadline_at or (self:_now() + (req.deadline_ms or self.deadline_ms) / 1000)
-  local creq = self:_request(req)
-  creq.method = method
+  local creq = c_request(self, req, method)
   -- libcurl silently resends a request whose reused connection died before the answer:
   -- a write that may not be repeated always gets a connection of its own.
   if not repeatable then creq.fresh_connect = true end
-  local info = { method = method }
-  if self.on_request or self.on_response then with_url(info, req) end
+  local on_request, on_response = self.on_request, self.on_response
+  -- what the hooks and errors are told; made only when one of them needs it
+  local info
+  if on_request or on_response then info = with_url({ method = method }, req) end
   local timeout = req.timeout_ms or self.timeout_ms
   local attempts = req.attempts or self.attempts
+  local first = req.attempt or 1
   for attempt = 1, attempts do
     -- A caller that owns the retries (the pipeline) says which of its attempts this is.
-    info.attempt, info.status, info.timing, info.error, info.retry_in = (req.attempt or 1) + attempt - 1, nil, nil, nil, nil
+    if info then
+      info.attempt, info.status, info.timing, info.error, info.retry_in = first + attempt - 1, nil, nil, nil, nil
+    end
     if req.limiter then
       -- nil, err: a shared store holding the budget failed (kind "store")
       local ok, lerr = self:_take(req.limiter, deadline - self:_now())
       if ok == nil and errors.is(lerr) then return nil, lerr end
       if not ok then
+        info = info or { method = method, attempt = first + attempt - 1 }
         return nil, deadline_error(with_url(info, req), "deadline passed while waiting for the rate limiter")
       end
     end
     local left_ms = math.floor((deadline - self:_now()) * 1000)
-    if left_ms <= 0 then return nil, deadline_error(with_url(info, req)) end
-    creq.timeout_ms = math.min(timeout, left_ms)
-    if self.on_request then self.on_request(info) end
+    if left_ms <= 0 then
+      info = info or { method = method, attempt = first + attempt - 1 }
+      return nil, deadline_error(with_url(info, req))
+    end
+    creq.timeout_ms = left_ms < timeout and left_ms or timeout
+    if on_request then on_request(info) end
     local resp, cerr = self:_perform(creq)
-    info.status = resp and resp.status
-    info.timing = resp and resp.timing
-    info.error = cerr and cerr.kind
-    local delay = self:_retry_delay(resp, cerr, attempt, attempts, repeatable)
-    if delay and self:_now() + delay >= deadline then delay = nil end
-    info.retry_in = delay
-    if self.on_response then self.on_response(info) end
+    local delay
+    if attempt < attempts then
+      delay = self:_retry_delay(resp, cerr, attempt, attempts, repeatable)
+      if delay and self:_now() + delay >= deadline then delay = nil end
+    end
+    if info then
+      info.status = resp and resp.status
+      info.timing = resp and resp.timing
+      info.error = cerr and cerr.kind
+      info.retry_in = delay
+      if on_response then on_response(info) end
+    end
     if not delay then
       if cerr then
+        info = info or { method = method, attempt = first + attempt - 1 }
         return nil, to_error(cerr, with_url(info, req), retry.transport_retryable(cerr, repeatable))
       end
       return resp
@@ -236,10 +269,9 @@ function Transport:send(req)
   if type(req.url) ~= "string" then
     error(errors.invalid_argument(nil, nil, "url", "must be a string"), 2)
   end
-  if scheduler.current() then return self:_send(req) end
   -- On the system clock a lone request needs no scheduler of its own: outside a task
   -- scheduler.perform and scheduler.sleep already block, which is all run_one would do.
-  if self.clock == nil then return self:_send(req) end
+  if self.clock == nil or scheduler.current() then return self:_send(req) end
   return scheduler.run_one(self.clock, self._send, self, req)
 end
 

@@ -365,6 +365,133 @@ local function check_given(params, args)
   return out
 end
 
+-- ---- compiled checkers ------------------------------------------------------------------
+-- validate.compile(params) does what check_given does, with what is the same for every call
+-- resolved once: each parameter's checker is a closure with its type, enum and bounds already
+-- looked up. A checker answers the checked value, or nil for anything out of the ordinary (a
+-- wrong type, a broken rule, a normalize or check hook that answers nil): the caller then runs
+-- check_fields, which finds the first violation in declaration order, as before.
+
+local math_type, tostring_ = math.type, tostring
+
+-- Parameters with no rule beyond their type and, for strings, an enum; numbers with min/max.
+local function plain(p, except)
+  for _, k in ipairs{ "enum", "check", "normalize", "min", "max", "max_bytes", "min_length", "max_length", "pattern" } do
+    if p[k] ~= nil and not except[k] then return false end
+  end
+  return true
+end
+
+local NO_EXCEPT, ENUM_ONLY, BOUNDS = {}, { enum = true }, { min = true, max = true }
+
+local function generic_checker(p)
+  local name = p.name
+  return function(v)
+    local cv, rule = check_value(p, v, name)
+    if rule then return nil end
+    return cv
+  end
+end
+
+local function value_checker(p)
+  local t = p.type or "string"
+  if t == "string" and plain(p, NO_EXCEPT) then
+    return function(v)
+      if type(v) == "string" then return v end
+      if math_type(v) == "integer" then return tostring_(v) end
+      return nil
+    end
+  end
+  if t == "string" and plain(p, ENUM_ONLY) and type(p.enum) == "table" then
+    -- check_rules' loop, answered by a lookup: the first member whose text is the value's.
+    local by_text = {}
+    for _, e in ipairs(p.enum) do
+      local k = tostring_(e)
+      if by_text[k] == nil then by_text[k] = e end
+    end
+    return function(v)
+      if type(v) == "string" then return by_text[v] end
+      if math_type(v) == "integer" then return by_text[tostring_(v)] end
+      return nil
+    end
+  end
+  if (t == "integer" or t == "long") and plain(p, BOUNDS)
+    and (p.min == nil or type(p.min) == "number") and (p.max == nil or type(p.max) == "number") then
+    local min, max, is32 = p.min, p.max, t == "integer"
+    return function(v)
+      local i = v
+      if math_type(i) ~= "integer" then
+        i = to_integer(v)
+        if not i then return nil end
+      end
+      if is32 and (i < INT32_MIN or i > INT32_MAX) then return nil end
+      if (min and i < min) or (max and i > max) then return nil end
+      return i
+    end
+  end
+  if t == "boolean" and plain(p, NO_EXCEPT) then
+    return function(v)
+      if type(v) == "boolean" then return v end
+      return nil
+    end
+  end
+  return generic_checker(p)
+end
+
+local function param_checker(p)
+  local f = value_checker(p)
+  if not p.nullable then return f end
+  return function(v)
+    if v == json_null then return v end
+    return f(v)
+  end
+end
+
+--- A checker for `params` compiled once: `fn(args) -> values` (keyed by declared name) for
+-- arguments that are all fine, or nil for anything else, when M.check_fields(params, args)
+-- gives the violation. `args` must be a table.
+function M.compile(params)
+  local sh = shape(params)
+  local entries = {} -- by the key an argument is given under: { name, check }
+  local checks = {}
+  for _, p in ipairs(params) do checks[p] = param_checker(p) end
+  for k, p in pairs(sh.by_key) do entries[k] = { name = p.name, check = checks[p] } end
+  local absent, named = sh.absent, sh.named
+  local n_absent = #absent
+  return function(args)
+    local out = {}
+    for k, v in next, args do
+      local e = entries[k]
+      if not e then return nil end
+      local name = e.name
+      if k ~= name and args[name] ~= nil then return nil end
+      local cv = e.check(v)
+      if cv == nil then return nil end
+      out[name] = cv
+    end
+    for i = 1, n_absent do
+      local p = absent[i]
+      local name = p.name
+      if out[name] == nil then
+        local v = absent_value(p, args, named)
+        if v == nil then
+          if p.required then return nil end
+        else
+          local cv = checks[p](v)
+          if cv == nil then return nil end
+          out[name] = cv
+        end
+      end
+    end
+    return out
+  end
+end
+
+--- check_fields(params, args, "", true): values keyed by declared name, or nil, rule, param.
+function M.check_fields(params, args)
+  return check_fields(params, args, "", true)
+end
+
 --- Validates endpoint arguments: returns values keyed by declared name, or nil, rule, param.
 function M.check(params, args)
   if args ~= nil and type(args) ~= "table" then

@@ -48,6 +48,9 @@ end
 
 function Memory.__tostring() return "dwell.store.memory (secrets hidden)" end
 
+-- The metatable (dwell.credential knows its get takes no timeout).
+M.Memory = Memory
+
 --- A store in this process's memory. `host` (optional) is a host transport with park/wake,
 -- so that coroutines of a host's own loop can wait on the single-flight lock.
 function M.new(host)

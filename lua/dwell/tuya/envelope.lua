@@ -3,6 +3,7 @@
 -- response, maps failure codes to dwell.error kinds and normalises result keys to the
 -- documented snake_case (docs/vendors/tuya.md §8.1: examples mix camelCase and snake_case).
 local errors = require "dwell.error"
+local dwell_json = require "dwell.json"
 
 local M = {}
 
@@ -57,7 +58,14 @@ local SNAKE_KEYS = { key_case = "snake" }
 -- spelling as M.snake), so the result needs no second walk through M.normalize.
 function M.decode(resp, json, ctx)
   local body = resp.body or ""
-  local ok, env = pcall(json.decode, body, ctx.snake_keys and SNAKE_KEYS or nil)
+  local opts = ctx.snake_keys and SNAKE_KEYS or nil
+  local ok, env
+  if json == dwell_json and type(body) == "string" then
+    -- dwell.json's decoder answers nil, err for any text (it runs protected itself)
+    ok, env = true, dwell_json.decode(body, opts)
+  else
+    ok, env = pcall(json.decode, body, opts)
+  end
   local is_envelope = ok and type(env) == "table" and type(env.success) == "boolean"
   if resp.status < 200 or resp.status > 299 then
     -- Gateways report errors with 200 + success=false; anything else is HTTP-level,

@@ -10,6 +10,7 @@
 -- @module dwell.tuya
 local api = require "dwell.api"
 local core_http = require("dwell.core").http
+local hmac_sha256_hex = require("dwell.core").hmac_sha256_hex
 local transport = require "dwell.transport"
 local endpoints = require "dwell.tuya.endpoints"
 local credential = require "dwell.credential"
@@ -234,7 +235,7 @@ function M.new(cfg)
   local a = setmetatable({
     vendor = "tuya",
     config = { client_id = cfg.client_id, base_url = base, region = cfg.region, lang = cfg.lang },
-    signer = function(message) return sign.sign(secret, message) end,
+    signer = function(message) return hmac_sha256_hex(secret, message, true) end, -- sign.sign
     raw_keys = cfg.raw_keys == true, use_nonce = cfg.nonce ~= false, sign_scheme = cfg.sign_scheme or "hmac",
     trace = cfg.trace, clock_offset_ms = 0, stats = { grants = 0, refreshes = 0, failed_refreshes = 0 },
   }, Adapter)

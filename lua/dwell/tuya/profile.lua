@@ -43,7 +43,11 @@ function M.profile.classify(a, spec, resp)
   end
   -- Unless raw_keys is set, the decoder already spelt the result's keys in snake_case.
   -- A success without a result is still a success: `ep(args)` never answers nil without an error.
-  if env.success then return { ok = true, result = env.result == nil or env.result } end
+  if env.success then
+    local result = env.result
+    if result == nil then result = true end
+    return true, result
+  end
   local code = math.tointeger(tonumber(env.code))
   local err = envelope.error(env, { endpoint = spec.name }, resp.status)
   if envelope.REAUTH[code] and spec.auth ~= "none" then return { reauth = true, err = err } end
