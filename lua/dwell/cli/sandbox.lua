@@ -18,34 +18,34 @@ M.BIN = { name = "dwell-sandbox", routes = "echo,static", env = "foreground" }
 M.DESCRIPTION = "Runs the local sandbox: prints its base URL (and the credentials of the route sets "
   .. "that have them), then serves until SIGINT or SIGTERM."
 
--- The options with a value, in --help order: { flag, help, integer? }. The key in argparse's
+-- The options with a value, in --help order: { flag, argname, help, integer? }. The key in argparse's
 -- result is the flag without "--", "-" as "_".
 local OPTIONS = {
-  { "--host", "Address to listen on (default 127.0.0.1)." },
-  { "--port", "Port (default 0: any free port; the URL is printed).", true },
-  { "--latency-ms", "Delay every response by N ms.", true },
-  { "--routes", "Route sets to serve, comma-separated." },
-  { "--fixtures", "Lua or JSON file: { <set> = <config>, ..., faults = { ... } }; every set named there is served too." },
-  { "--seed", "Seed for probabilistic faults.", true },
-  { "--threads", "Worker threads (default 4; connections are event-driven).", true },
-  { "--lanes", "Lua states serving the routes (default 1); read-only vendor routes run on any of them "
+  { "--host", "HOST", "Address to listen on (default 127.0.0.1)." },
+  { "--port", "N", "Port (default 0: any free port; the URL is printed).", true },
+  { "--latency-ms", "N", "Delay every response by N ms.", true },
+  { "--routes", "A,B,...", "Route sets to serve, comma-separated." },
+  { "--fixtures", "FILE", "Lua or JSON file: { <set> = <config>, ..., faults = { ... } }; every set named there is served too." },
+  { "--seed", "N", "Seed for probabilistic faults.", true },
+  { "--threads", "N", "Worker threads (default 4; connections are event-driven).", true },
+  { "--lanes", "N", "Lua states serving the routes (default 1); read-only vendor routes run on any of them "
     .. "at once, the rest on all in turn.", true },
-  { "--max-connections", "Connections served at once (default 1024); beyond that each new connection "
+  { "--max-connections", "N", "Connections served at once (default 1024); beyond that each new connection "
     .. "is answered 503 with Retry-After.", true },
-  { "--overflow-connections", "How many such extra connections to answer (default 4096).", true },
-  { "--header-timeout-ms", "Over the limit, a connection that has waited this long for its request is "
+  { "--overflow-connections", "N", "How many such extra connections to answer (default 4096).", true },
+  { "--header-timeout-ms", "N", "Over the limit, a connection that has waited this long for its request is "
     .. "closed to admit a new one (default 10000).", true },
-  { "--idle-timeout-s", "Close connections idle this long (default 30).", true },
-  { "--record-limit", "Keep the newest N requests (default 10000) ...", true },
-  { "--record-bytes", "... within N bytes in all (default 32 MiB).", true },
-  { "--record-body-bytes", "Keep the first N bytes of each body (default 64 KiB).", true },
-  { "--record", "A recording proxy: forward every request to --upstream URL, answer with its response, "
+  { "--idle-timeout-s", "N", "Close connections idle this long (default 30).", true },
+  { "--record-limit", "N", "Keep the newest N requests (default 10000) ...", true },
+  { "--record-bytes", "N", "... within N bytes in all (default 32 MiB).", true },
+  { "--record-body-bytes", "N", "Keep the first N bytes of each body (default 64 KiB).", true },
+  { "--record", "DIR", "A recording proxy: forward every request to --upstream URL, answer with its response, "
     .. "and write each exchange to DIR/000001.json, ... with secrets scrubbed (the names dwell.redact masks)." },
-  { "--upstream", "Where --record forwards to (a vendor's base URL)." },
-  { "--replay", "Answer from the exchanges recorded in DIR (by method, path, query and body), issuing "
+  { "--upstream", "URL", "Where --record forwards to (a vendor's base URL)." },
+  { "--replay", "DIR", "Answer from the exchanges recorded in DIR (by method, path, query and body), issuing "
     .. "tokens of its own: the credentials it prints (the fixtures' `replay` table sets them) are what clients use." },
-  { "--tls-cert", "Serve HTTPS with this PEM certificate ..." },
-  { "--tls-key", "... and this PEM private key." },
+  { "--tls-cert", "FILE", "Serve HTTPS with this PEM certificate ..." },
+  { "--tls-key", "FILE", "... and this PEM private key." },
 }
 
 local function key_of(flag) return (flag:sub(3):gsub("-", "_")) end
@@ -63,8 +63,8 @@ end
 -- (M.COMMAND or M.BIN). Returns `cmd`.
 function M.add_options(cmd, how)
   for _, o in ipairs(OPTIONS) do
-    local opt = cmd:option(o[1], o[2], o[1] == "--routes" and how.routes or nil)
-    if o[3] then opt:convert(integer(o[1])) end
+    local opt = cmd:option(o[1], o[3], o[1] == "--routes" and how.routes or nil):argname("<" .. o[2] .. ">")
+    if o[4] then opt:convert(integer(o[1])) end
   end
   local env_help = how.env == "detach"
     and "Print export DWELL_...= lines and serve in the background: eval \"$(dwell sandbox --env)\"; "
@@ -76,6 +76,7 @@ function M.add_options(cmd, how)
       .. "line on stdout, then serve (messages go to stderr)."),
     cmd:flag("--env", env_help))
   cmd:option("--env-file"):hidden(true) -- the detached sandbox of `dwell sandbox --env` writes it
+  cmd:help_max_width(100)
   return cmd
 end
 
