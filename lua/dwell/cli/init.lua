@@ -3,7 +3,7 @@
 --   dwell <vendor> <endpoint> [name=value ...] [--all] [--format json|jsonl|csv|table]
 --         [--fields a,b] [--dry-run] [--trace] [--profile NAME]
 --   dwell endpoints [vendor] | dwell describe <vendor> <endpoint>
---   dwell sandbox [--routes ...] [--port N] [--json | --env] | dwell completion bash|zsh|fish
+--   dwell sandbox [--routes ...] [--port N] [--json | --env] ... (lua/dwell/cli/sandbox.lua) | dwell completion bash|zsh|fish
 --
 -- Results on stdout, everything else on stderr; the exit status tells the error kind (EXIT).
 local argparse = require "argparse"
@@ -89,22 +89,10 @@ function M.parser()
   local ds = parser:command("describe", "Describes an endpoint: parameters, paging, retries, an example.")
   ds:argument("vendor", "tuya, rooms or ruckus."):choices(describe.VENDORS)
   ds:argument("endpoint", "The endpoint's name, e.g. community.room_users.")
-  local sb = parser:command("sandbox", "Runs the local sandbox (what bin/dwell-sandbox does).")
-  sb:option("--host", "Address to listen on.", "127.0.0.1")
-  sb:option("--port", "Port (0: any free port).", "0"):convert(math.tointeger)
-  sb:option("--latency-ms", "Delay every response by N ms."):convert(math.tointeger)
-  sb:option("--routes", "Route sets to serve, comma-separated.", "tuya,rooms,ruckus")
-  sb:option("--fixtures", "Lua or JSON file: { <set> = <config>, ..., faults = { ... } }.")
-  sb:option("--seed", "Seed for probabilistic faults."):convert(math.tointeger)
-  sb:option("--record", "Forward to --upstream URL and write each exchange to DIR, secrets scrubbed.")
-  sb:option("--upstream", "Where --record forwards to (a vendor's base URL).")
-  sb:option("--replay", "Serve the exchanges recorded in DIR offline, with tokens of its own.")
-  sb:option("--tls-cert", "Serve HTTPS with this PEM certificate ...")
-  sb:option("--tls-key", "... and this PEM private key.")
-  sb:mutex(
-    sb:flag("--json", "Print the URL, pid and credentials as one JSON line, then serve."),
-    sb:flag("--env", "Print export DWELL_...= lines and serve in the background: eval \"$(dwell sandbox --env)\"."))
-  sb:option("--env-file"):hidden(true)
+  local cli_sandbox = require "dwell.cli.sandbox"
+  cli_sandbox.add_options(parser:command("sandbox", cli_sandbox.DESCRIPTION
+    .. " What bin/dwell-sandbox does, but for the defaults of --routes and for --env, which serves in the background.")
+    :summary("Runs the local sandbox (what bin/dwell-sandbox does)."), cli_sandbox.COMMAND)
   parser:add_complete_command{ description = "Prints a shell completion script: bash, zsh or fish." }
   parser.error = function(p, msg)
     local names = command_names[p]
@@ -287,7 +275,8 @@ function M.main(argv, self_cmd)
     io.stdout:write(describe.describe(o.vendor, ep), "\n")
     return M.EXIT.ok
   elseif cmd == "sandbox" then
-    require("dwell.cli.sandbox").run(o, self_cmd)
+    local cli_sandbox = require "dwell.cli.sandbox"
+    cli_sandbox.run(o, cli_sandbox.COMMAND, self_cmd .. " sandbox")
     return M.EXIT.ok
   end
   return usage_error("unknown command")
