@@ -37,7 +37,7 @@ end
 -- shows both).
 local function path_of(self, tree_id)
   local node = self.trees[tree_id]
-  if not node then return { parents = {}, address = "" } end
+  if not node then return { parents = {}, address = "", listed = array() } end
   local path = self.paths[node]
   if path then return path end
   local parents, names, at = {}, { node.name }, node
@@ -47,7 +47,10 @@ local function path_of(self, tree_id)
     if not at then break end
     table.insert(names, 1, at.name)
   end
-  path = { parents = parents, address = table.concat(names, " ") }
+  -- parent_id_list as the views show it: shared by every row in the room (views are only encoded)
+  local listed = array()
+  for i, id in ipairs(parents) do listed[i] = { parent_id = id } end
+  path = { parents = parents, address = table.concat(names, " "), listed = listed }
   self.paths[node] = path
   return path
 end
@@ -109,14 +112,13 @@ end
 
 function Community:room_user_view(ru)
   local h = self.householders[ru.householder_id] or {}
-  local parents = array()
-  for i, p in ipairs(path_of(self, ru.tree_id).parents) do parents[i] = { parent_id = p } end
+  local path = path_of(self, ru.tree_id)
   local room = self.trees[ru.tree_id] or {}
   return {
     room_user_id = ru.room_user_id, user_id = h.user_id, householder_id = ru.householder_id,
     room_user_type = ru.room_user_type, room_user_type_text = TYPE_TEXT[ru.room_user_type],
-    tree_id = ru.tree_id, space_tree_name = room.name, room_address = self:address(ru.tree_id),
-    parent_id_list = parents, expire_date = ru.expire_date, country_code = h.country_code, sex = h.sex,
+    tree_id = ru.tree_id, space_tree_name = room.name, room_address = path.address,
+    parent_id_list = path.listed, expire_date = ru.expire_date, country_code = h.country_code, sex = h.sex,
     mobile = h.mobile, card_type = h.card_type, card_no = h.card_no, if_identify = h.if_identify,
     real_name = h.real_name, real_name_status = h.real_name_status, auth_time = ru.auth_time,
     audit_time = ru.audit_time, apply_time = ru.apply_time, gmt_create = ru.gmt_create,
