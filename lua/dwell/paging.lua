@@ -102,6 +102,14 @@ end
 
 local function item_id(names, item)
   if type(item) ~= "table" then return scalar(item) and ("=" .. tostring(item)) or nil, false end
+  -- one declared id field: its value is the key, with no "name=" string made for each item
+  -- (the name goes into the message only when a repeat is reported)
+  if #names == 1 then
+    local v = item[names[1]]
+    local t = type(v)
+    if (t == "string" and v ~= "") or t == "number" then return v, true end
+    if t == "boolean" then return tostring(v), true end
+  end
   local id = id_of(names, item)
   if id then return id, true end
   return fingerprint(item), false
@@ -132,7 +140,8 @@ local function check_repeat(p, st, items)
       end
       if back then
         if is_id then
-          stop("page " .. st.pages .. " repeats item " .. id .. " from " .. back .. " page(s) before")
+          local shown = #names == 1 and (names[1] .. "=" .. tostring(id)) or id
+          stop("page " .. st.pages .. " repeats item " .. shown .. " from " .. back .. " page(s) before")
         end
         repeated = repeated + 1
       end
