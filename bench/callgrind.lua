@@ -4,14 +4,10 @@
 --   local cg = dofile(here .. "/callgrind.lua")
 --   local r = cg.count(host, tree, script .. " inner ...", { inclusive = true })
 --   r.total, r.incl["dwell_json_decode"]
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local M = {}
 
-local function run(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
+local run = common.sh
 
 --- The checkouts to count: those in DWELL_TREE (separated by ':'), then `this` (the tree the
 -- bench belongs to), last.

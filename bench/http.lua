@@ -20,11 +20,8 @@ local here = ((arg and arg[0] or ""):match("^(.*)/") or ".")
 local nginx = dofile(here .. "/nginx.lua")
 local pages = dofile(here .. "/tuya_pages.lua")
 local ROOM_USERS, BLOCK_ID = pages.ROOM_USERS, pages.BLOCK_ID
-local sh = nginx.sh
-
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local common = dofile(here .. "/common.lua")
+local sh, quote = common.sh, common.quote
 
 -- ---- the pages -------------------------------------------------------------------------------
 

@@ -11,15 +11,10 @@
 -- `files()` lists the original canada/citm_catalog/twitter files when they are present in the
 -- git-ignored bench/peers/data/ (see bench/json_count.lua), so that figures can be given for
 -- them too; they are not part of the repository.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local json = require "dwell.json"
 
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 6364136223846793005 + 1442695040888963407) & 0x7fffffffffffffff
-    return (state >> 33) % n
-  end
-end
+local rng = common.rng
 
 local function array(t) return setmetatable(t, json.array_mt) end
 

@@ -2,16 +2,10 @@
 -- encode: a Tuya Smart Community room-users page (2000 rows: 19-digit ids as strings and as
 -- one integer, Chinese names and addresses, nulls, nested arrays) and a DocuSign Rooms users
 -- page (1000 users: ASCII, small integers, decimals, booleans). Loaded with dofile.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local json = require "dwell.json"
 
--- A small LCG so the documents are identical on every machine and Lua build.
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 6364136223846793005 + 1442695040888963407) & 0x7fffffffffffffff
-    return (state >> 33) % n
-  end
-end
+local rng = common.rng
 
 local SURNAMES = { "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴" }
 local GIVEN = { "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰" }

@@ -8,21 +8,12 @@
 --
 -- Files are written to a temp directory that is the server's root; `locations` are nginx
 -- location blocks (the gateway paths answer whatever the query unless a block says otherwise).
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local M = {}
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-M.sh = sh
+local sh = common.sh
 
-local function write(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
+local write = common.write
 
 local function binary()
   for _, p in ipairs{ "/usr/sbin/nginx", "/usr/bin/nginx" } do

@@ -12,16 +12,12 @@
 -- dwell.parallel call (connecting included, interpreter start-up not); curl's around the whole
 -- process, less the best time of a curl that fetches one answer without latency (its start-up).
 -- Client CPU is user+sys of the client process (bash `times`), per request.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local http = require("dwell.core").http
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
+local sh = common.sh
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local quote = common.quote
 
 -- ---- the child: one dwell.parallel run ------------------------------------------------------
 

@@ -1,6 +1,7 @@
 --- bench/tuya_pages.lua: the Tuya gateway answers the HTTP benches serve from nginx (bench/nginx.lua):
 -- the token grant and room-users pages with the fields of a Tuya room user (docs/vendors/tuya.md §7.1),
 -- ids as 19-digit strings, identical on every run. Loaded with dofile.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*)/") or ".") .. "/common.lua")
 local json = require "dwell.json"
 
 local M = {}
@@ -14,14 +15,7 @@ function M.token_page()
       expire_time = 7200, uid = "bay1717200000123abcd" } }, { sort_keys = true })
 end
 
--- A small LCG so the page is the same on every run.
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 6364136223846793005 + 1442695040888963407) & 0x7fffffffffffffff
-    return (state >> 33) % n
-  end
-end
+local rng = common.rng
 
 local TYPES = { "HOUSEHOLDER", "FAMILY", "TENANT", "FRIEND", "RELATIVES", "OTHER" }
 local TYPE_TEXT = { "Owner", "Family member", "Tenant", "Friend", "Relative", "Others" }
