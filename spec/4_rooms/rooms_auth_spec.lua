@@ -228,6 +228,42 @@ describe("rooms auth", function()
     assert.equal("Basic " .. core.base64_encode(S.IK .. ":" .. S.SECRET), reqs[2].headers.authorization)
   end)
 
+  it("clients sharing a store share a rotating refresh token: each refresh uses the newest", function()
+    sb:close()
+    sb = S.start{ rotate_refresh_tokens = true }
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
+    local seen = {}
+    local function worker()
+      return S.client(sb, { jwt = false, store = "file://" .. dir,
+        auth_code = { integration_key = S.IK, secret = S.SECRET, refresh_token = S.REFRESH,
+          on_refresh_token = function(t) seen[#seen + 1] = t end } })
+    end
+    local a, b = worker(), worker()
+    assert.truthy(a.rooms.get{ room_id = 1001 }) -- spends S.REFRESH, the store gets the next one
+    assert.truthy(b.rooms.get{ room_id = 1001 }) -- a's token, from the store: no refresh
+    sb:control("rooms", "expire_tokens")
+    assert.truthy(b.rooms.get{ room_id = 1001 }) -- refused, renewed with the refresh token a got
+    sb:control("rooms", "expire_tokens")
+    assert.truthy(a.rooms.get{ room_id = 1001 }) -- and a with the one b got
+    local used = {}
+    for i, r in ipairs(S.requests(sb, "/oauth/token")) do used[i] = url.parse_query(r.body).refresh_token end
+    assert.equal(3, #used)
+    assert.equal(S.REFRESH, used[1])
+    assert.equal(seen[1], used[2], "b refreshed with the token a's refresh answered")
+    assert.equal(seen[2], used[3], "a refreshed with the token b's refresh answered")
+    assert.are_not.equal(used[2], used[3])
+    -- a client without the store still holds the spent token: the server refuses it
+    local alone = S.client(sb, { jwt = false,
+      auth_code = { integration_key = S.IK, secret = S.SECRET, refresh_token = S.REFRESH } })
+    local v, err = alone.rooms.get{ room_id = 1001 }
+    assert.is_nil(v)
+    assert.equal("auth", err.kind)
+    assert.equal("invalid_grant", err.code)
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("caches userinfo, renews a rejected token for it, and picks the default account", function()
     local rooms = S.client(sb)
     local info = assert(rooms:userinfo())

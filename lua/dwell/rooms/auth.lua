@@ -102,6 +102,9 @@ function M.new(cfg)
       scopes = a.scopes and scopes_of(a.scopes),
       on_refresh_token = a.on_refresh_token }
     self.basic = "Basic " .. core.base64_encode(tostring(a.integration_key) .. ":" .. tostring(a.secret))
+    -- names what this client was given (never the secret itself), so that a refresh token in
+    -- a shared store is taken only when it descends from the same grant (see Auth:adopt)
+    self.origin = core.sha256_hex("dwell rooms grant\0" .. tostring(a.refresh_token or a.code))
     self.renew_before = a.renew_before or M.RENEW_BEFORE
   else
     self.mode = "static"
@@ -250,16 +253,35 @@ function Auth:rotate(body)
   c.code = nil
 end
 
+-- Clients sharing a store share one grant: when another of them refreshed, its answer spent the
+-- refresh token this one holds, and the newest is in the store's entry. Taken only when the
+-- entry descends from the grant this client was configured with (a re-authorised client, given
+-- a new refresh token, keeps its own).
+function Auth:adopt(current)
+  local c = self.code
+  if not (c and type(current) == "table" and current.refresh_origin == self.origin) then return end
+  local rt = current.refresh_token
+  if type(rt) == "string" and rt ~= "" and rt ~= c.refresh_token then
+    c.refresh_token = rt
+    self.secrets[#self.secrets + 1] = rt
+    c.code = nil
+  end
+end
+
 --- dwell.credential's fetch: asks the token endpoint within the calling request's deadline;
--- { token, expires_in } or nil, err.
-function Auth:fetch(deadline)
+-- { token, expires_in, refresh_token?, refresh_origin? } or nil, err. `current` is the entry
+-- being replaced (maybe another client's, through a shared store).
+function Auth:fetch(deadline, current)
+  self:adopt(current)
   local req, err = self:grant()
   if not req then return nil, err end
   local body
   body, err = self.pipeline:execute(M.TOKEN[self.mode], req, { deadline = deadline })
   if not body then return nil, err end
   self:rotate(body)
-  return { token = body.access_token, expires_in = tonumber(body.expires_in) or 3600 }
+  local c = self.code
+  return { token = body.access_token, expires_in = tonumber(body.expires_in) or 3600,
+    refresh_token = c and c.refresh_token, refresh_origin = c and self.origin }
 end
 
 --- GET /oauth/userinfo with the current token: the decoded body, or nil, err.

@@ -197,7 +197,7 @@ function M.new(cfg)
   local grant_key = table.concat({ cfg.account_id, who.integration_key or "", who.user_id or "" }, ":")
   a.credential = credential.new{ vendor = "rooms", now = now, margin = a.auth.renew_before,
     key = "rooms:" .. grant_key .. "@" .. redact_url(auth_base), host = host, static = cfg.access_token,
-    store = shared, fetch = function(_, deadline) return a.auth:fetch(deadline) end }
+    store = shared, fetch = function(current, deadline) return a.auth:fetch(deadline, current) end }
   -- The hourly and burst budgets are the account's: every client of it draws on them.
   local prod = redact_url(base):match("^https://rooms%.docusign%.com") ~= nil
   a.pipeline = pipeline.new{ profile = profile, state = a, credential = a.credential,

@@ -50,6 +50,7 @@ function M.new(config, clock)
 
   function gw.reset()
     gw.state = { tokens = {}, consent_required = config.consent_required == true, code_spent = false,
+      refresh_token = config.refresh_token, -- the one that works now (see code_grant)
       stats = { token_requests = 0, tokens_issued = 0, limited = 0, missing_accept = 0 } }
     hour.reset(); burst.reset()
   end
@@ -153,17 +154,22 @@ function M.new(config, clock)
   end
 
   -- Refresh, and the Authorization Code Grant exchange (§2.3: config.auth_code is a one-time code).
+  -- config.rotate_refresh_tokens: every answer carries a new refresh token and the one before
+  -- it is spent (a refresh token "may rotate"); otherwise config.refresh_token stays valid.
   local function code_grant(form, req, refresh)
     if not client_ok(req) then return 401, {}, { error = "invalid_client" } end
     local want, got = config.auth_code, form.code
-    if refresh then want, got = config.refresh_token, form.refresh_token end
+    if refresh then want, got = gw.state.refresh_token, form.refresh_token end
     if not want or (not refresh and gw.state.code_spent) or not core.constant_eq(got or "", want) then
       return oauth_error("invalid_grant", "expired_grant")
     end
     if not refresh then gw.state.code_spent = true end
+    local next_refresh = gw.state.refresh_token
+    if config.rotate_refresh_tokens or not next_refresh then next_refresh = support.random_hex(24) end
+    gw.state.refresh_token = next_refresh
     local token, ttl = issue(config.user_id, CODE_SCOPE)
     return 200, {}, { access_token = token, token_type = "Bearer", expires_in = ttl,
-      refresh_token = config.refresh_token or (not refresh and support.random_hex(24)) or nil, scope = CODE_SCOPE }
+      refresh_token = next_refresh, scope = CODE_SCOPE }
   end
 
   local function token(req)

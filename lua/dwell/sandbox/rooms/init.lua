@@ -5,6 +5,7 @@
 --   account_id = "<GUID>", integration_key = "...", user_id = "<GUID>" (JWT sub),
 --   public_key = "<PEM>" or public_key_file = path (verifies JWT assertions), aud = "host[:port]" (default: the Host header),
 --   secret = "...", refresh_token = "...", auth_code = "..." (authorization-code clients),
+--   rotate_refresh_tokens = false (true: each refresh answers a new refresh token, the old spent),
 --   expires_in = 3600, hourly_limit = 3000, burst_limit = 200, limit_status = 400,
 --   consent_required = false, seed = 20240601, big_room_users = 260,
 --   access_token = "dwellsbx-rooms-developer-token" (a long-lived bearer token for hand use; false: none),
