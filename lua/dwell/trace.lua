@@ -2,7 +2,7 @@
 -- writer), masked: the hooks see redacted URLs only (no headers, no bodies), and every secret
 -- the configuration holds is masked again by value. Tuya clients also show the string-to-sign.
 -- A resend shows its attempt number and how long the client waited before it (backoff,
--- Retry-After, a rate limiter).
+-- Retry-After, a rate limiter); a first attempt, how long a rate limiter held it.
 --
 --   local cfg = require("dwell.trace").install("tuya", cfg, { write = fn(line), on_event = fn(kind, info) })
 --
@@ -69,6 +69,10 @@ function M.install(vendor, cfg, opts)
     if attempt > 1 and last_response then
       waited = math.max(0, now() - last_response)
       line = line .. string.format(", resent after waiting %.3f s", waited)
+    elseif info.queued and info.queued >= 0.001 then
+      -- a first attempt the rate limiter held back
+      waited = info.queued
+      line = line .. string.format(", sent after waiting %.3f s for the rate limit", waited)
     end
     emit(line)
     if event then event("request", info, waited) end

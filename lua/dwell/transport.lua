@@ -219,11 +219,15 @@ function Transport:_send(req)
   for attempt = 1, attempts do
     -- A caller that owns the retries (the pipeline) says which of its attempts this is.
     if info then
-      info.attempt, info.status, info.timing, info.error, info.retry_in = first + attempt - 1, nil, nil, nil, nil
+      info.attempt, info.status, info.timing, info.error, info.retry_in, info.queued =
+        first + attempt - 1, nil, nil, nil, nil, nil
     end
     if req.limiter then
       -- nil, err: a shared store holding the budget failed (kind "store")
+      local before = info and self:_now()
       local ok, lerr = self:_take(req.limiter, deadline - self:_now())
+      -- the hooks are told how long the limiter held this attempt (the trace shows it)
+      if before then info.queued = ok and self:_now() - before or nil end
       if ok == nil and errors.is(lerr) then return nil, lerr end
       if not ok then
         info = info or { method = method, attempt = first + attempt - 1 }

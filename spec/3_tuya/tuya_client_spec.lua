@@ -202,6 +202,23 @@ describe("tuya client over HTTP", function()
     assert.equal(1108, err.code)
   end)
 
+  it("the trace shows how long a rate limit held a first attempt back", function()
+    local lines = {}
+    local cfg = require("dwell.trace").install("tuya", { client_id = creds.client_id, secret = creds.secret,
+      base_url = sb.url, rate_limit = { capacity = 1, refill_per_second = 5 } },
+      { write = function(line) lines[#lines + 1] = line end })
+    local paced = assert(dwell.tuya(cfg))
+    for page_no = 1, 3 do assert(paced.community.room_users{ block_id = block.block_id, page_no = page_no, page_size = 1 }) end
+    local held = 0
+    for _, line in ipairs(lines) do
+      if line:find("(attempt 1), sent after waiting", 1, true) and line:find("for the rate limit", 1, true) then
+        held = held + 1
+      end
+    end
+    -- a bucket of one: after the first request, each waits for the next token
+    assert.is_true(held >= 2, table.concat(lines, "\n"))
+  end)
+
   it("reports a wrong secret as an auth error (1004) without retrying", function()
     local bad = connect(sb, { client_id = creds.client_id, secret = "not-the-secret-at-all-0123456789" })
     local r, err = bad.community.room_users{ block_id = block.block_id, page_no = 1, page_size = 1 }
