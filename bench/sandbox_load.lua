@@ -104,7 +104,7 @@ function parts.slowloris()
     end
     local closed = 0
     for _, c in ipairs(slow) do if c.closed then closed = closed + 1 end end
-    print(("slowloris: 1500 slow connections, max_connections %d, header timeout 10s: first 200 after %s; "
+    print(("slowloris: 1500 slow connections, max_connections %d, header timeout 1 s (the default): first 200 after %s; "
       .. "%d slow connections closed by the server\n  normal requests: %s")
       :format(limit, first_ok and ("%.1fs"):format(first_ok) or "never", closed, table.concat(seen, " ")))
     raw.close(slow)

@@ -302,7 +302,7 @@ static int l_start(lua_State *L) {
   lua_Integer max_conns = int_field(L, 1, "max_connections", 1024, 1, 1000000);
   lua_Integer overflow = int_field(L, 1, "overflow_connections", 4096, 0, 1000000);
   lua_Integer idle_s = int_field(L, 1, "idle_timeout_s", 30, 0, 86400);
-  lua_Integer header_ms = int_field(L, 1, "header_timeout_ms", 10000, 0, 3600000);
+  lua_Integer header_ms = int_field(L, 1, "header_timeout_ms", 1000, 0, 3600000);
   lua_Integer nlanes = int_field(L, 1, "lanes", 1, 1, 64);
   lua_getfield(L, 1, "router");
   luaL_argcheck(L, lua_istable(L, -1), 1, "field 'router' must be a table");

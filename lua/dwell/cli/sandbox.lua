@@ -34,7 +34,7 @@ local OPTIONS = {
     .. "is answered 503 with Retry-After.", true },
   { "--overflow-connections", "N", "How many such extra connections to answer (default 4096).", true },
   { "--header-timeout-ms", "N", "Over the limit, a connection that has waited this long for its request is "
-    .. "closed to admit a new one (default 10000).", true },
+    .. "closed to admit a new one (default 1000).", true },
   { "--idle-timeout-s", "N", "Close connections idle this long (default 30).", true },
   { "--record-limit", "N", "Keep the newest N requests (default 10000) ...", true },
   { "--record-bytes", "N", "... within N bytes in all (default 32 MiB).", true },

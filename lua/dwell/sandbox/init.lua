@@ -122,7 +122,7 @@ end
 -- @tparam[opt] integer opts.max_connections connections served at once (1024)
 -- @tparam[opt] integer opts.overflow_connections more connections, each answered 503 with Retry-After (4096)
 -- @tparam[opt] integer opts.header_timeout_ms over the limit, a connection that has waited this long for
---   a request is closed to admit a new one (10000)
+--   a request is closed to admit a new one (1000)
 -- @tparam[opt] integer opts.idle_timeout_s an idle connection is closed after this (30)
 -- @tparam[opt] integer opts.lanes Lua states serving the routes (1); with more, routes declared
 --   read-only run on any of them in parallel and the rest on every one in turn (docs/internals.md)
