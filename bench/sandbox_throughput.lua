@@ -8,6 +8,7 @@
 --
 --   LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='build/?.so;;' \
 --     lua5.4 bench/sandbox_throughput.lua [seconds=4] [lanes=1,2] [concurrency=1,16,256] [rounds=3]
+--   LOADGEN=wrk ... the same with wrk as the load generator ("cores busy" is then the server's)
 local uv = require "luv"
 local core = require "dwell.core"
 local raw = require "support.rawconn"
@@ -92,7 +93,8 @@ end
 
 local PAGE = tonumber(os.getenv("PAGE_SIZE") or "") or 20
 
-local function run(srv, tok, conc, seconds)
+local run
+function run(srv, tok, conc, seconds)
   local query = ("block_id=%s&page_no=1&page_size=%d"):format(srv.block, PAGE)
   local path = C .. "/room-users"
   local conns = raw.connect(srv.port, conc, { timeout_s = 30 })
@@ -124,6 +126,37 @@ local function run(srv, tok, conc, seconds)
   return done / wall, cpu / math.max(done, 1) * 1000, bad, (cpu + own) / wall
 end
 
+-- LOADGEN=wrk: wrk (Debian's package: `DWELL_BOOTSTRAP_EXTRAS=wrk scripts/bootstrap`) drives the
+-- connections instead, re-sending one request
+-- signed at the start (the gateway accepts a `t` within 15 minutes and checks no nonce), so the
+-- load generator costs far less than the server; each run checks with a signed request of
+-- its own, before and after, that the request is still accepted.
+local function run_wrk(srv, tok, conc, seconds)
+  local query = ("block_id=%s&page_no=1&page_size=%d"):format(srv.block, PAGE)
+  local path = C .. "/room-users"
+  local head = signed_get(srv, path, query, tok)
+  local words = {}
+  for line in head:gmatch("[^\r\n]+") do
+    if not line:find("^GET ") and not line:find("^Host:") then words[#words + 1] = "-H '" .. line .. "'" end
+  end
+  local url = ("http://127.0.0.1:%d%s?%s"):format(srv.port, path, query)
+  local cpu0, w0 = cpu_seconds(srv.pid), now()
+  local p = assert(io.popen(("wrk -t1 -c%d -d%ds %s '%s' 2>&1"):format(conc, seconds, table.concat(words, " "), url)))
+  local out = p:read("a")
+  p:close()
+  local wall, cpu = now() - w0, cpu_seconds(srv.pid) - cpu0
+  local rps = tonumber(out:match("Requests/sec:%s*([%d.]+)")) or 0
+  local bad = tonumber(out:match("Non%-2xx or 3xx responses:%s*(%d+)")) or 0
+  -- the same request after the run, answered with success (Tuya errors are HTTP 200)
+  local c = raw.connect(srv.port, 1)
+  raw.send(c, head)
+  raw.run_until(function() return raw.complete(c[1]) end, 10, "a check")
+  if not c[1].buf:find('"success":true', 1, true) then bad = bad + 1 end
+  raw.close(c)
+  return rps, cpu / math.max(rps * seconds, 1) * 1000, bad, cpu / wall
+end
+if os.getenv("LOADGEN") == "wrk" then run = run_wrk end
+
 -- Rounds alternate the lane counts so that a busy neighbour on the machine hits each alike;
 -- the median of the rounds is printed.
 local ROUNDS = tonumber(arg[4]) or 3
@@ -150,7 +183,8 @@ local function median(list, field)
 end
 
 print(("signed GET room-users (page_size %d), %ds per point, median of %d rounds, %d cores; 'cores busy' ="
-  .. " server + this client, of the machine's"):format(PAGE, SECONDS, ROUNDS,
+  .. (os.getenv("LOADGEN") == "wrk" and " the server's (load: wrk)" or " server + this client, of the machine's"))
+  :format(PAGE, SECONDS, ROUNDS,
   tonumber(io.popen("nproc"):read("l")) or 0))
 local one_lane = {}
 for _, lanes in ipairs(LANES) do
