@@ -127,10 +127,9 @@ function run(srv, tok, conc, seconds)
 end
 
 -- LOADGEN=wrk: wrk (Debian's package: `DWELL_BOOTSTRAP_EXTRAS=wrk scripts/bootstrap`) drives the
--- connections instead, re-sending one request
--- signed at the start (the gateway accepts a `t` within 15 minutes and checks no nonce), so the
--- load generator costs far less than the server; each run checks with a signed request of
--- its own, before and after, that the request is still accepted.
+-- connections instead, re-sending one request signed at the start (the gateway accepts a `t`
+-- within 15 minutes and checks no nonce), so the load generator costs far less than the
+-- server; after each run the same request is sent once more and must still succeed.
 local function run_wrk(srv, tok, conc, seconds)
   local query = ("block_id=%s&page_no=1&page_size=%d"):format(srv.block, PAGE)
   local path = C .. "/room-users"
