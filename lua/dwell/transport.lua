@@ -338,6 +338,20 @@ local function traceback(e)
   return debug.traceback(tostring(e), 2)
 end
 
+-- Runs callable(args) as a task of sched; on_done(result, err, raised) gets its outcome: the
+-- value, or the dwell.error it returned or raised, or (raised) any other error, to raise again.
+local function spawn_call(sched, callable, args, on_done)
+  sched:spawn(function() return xpcall(callable, traceback, args) end, function(ok, xok, v, err)
+    if not ok then return on_done(nil, nil, xok) end -- the scheduler itself failed
+    if not xok then
+      if errors.is(v) then return on_done(nil, v) end
+      return on_done(nil, nil, v)
+    end
+    if v == nil then return on_done(nil, err) end
+    return on_done(v)
+  end)
+end
+
 --- dwell.parallel(calls, { concurrency = 8, clock = ... }): calls[i] = { callable, args };
 -- returns results, errors with results[i] the value or nil and errors[i] the
 -- dwell.error (returned as `nil, err` or raised). Any other raised error is
@@ -376,13 +390,10 @@ function M.parallel(calls, opts)
   local _ <close> = scheduler.reserve_connections(math.min(conc, n))
 
   local start_next
-  local function on_done(i, ok, xok, v, err)
+  local function on_done(i, result, err, failure)
     running, finished = running - 1, finished + 1
-    if not ok then raised = raised or xok -- the scheduler itself failed
-    elseif not xok then
-      if errors.is(v) then errs[i] = v else raised = raised or v end
-    elseif v == nil then errs[i] = err
-    else results[i] = v end
+    results[i], errs[i] = result, err
+    raised = raised or failure
     start_next()
     if running == 0 and parent then scheduler.wake(parent) end
   end
@@ -390,8 +401,7 @@ function M.parallel(calls, opts)
     while not raised and running < conc and next_i <= n do
       local i, call = next_i, calls[next_i]
       next_i, running = next_i + 1, running + 1
-      sched:spawn(function() return xpcall(call[1], traceback, call[2]) end,
-                  function(...) on_done(i, ...) end)
+      spawn_call(sched, call[1], call[2], function(...) on_done(i, ...) end)
     end
   end
 
@@ -432,13 +442,8 @@ function Window:push(callable, args)
   local e = { args = args }
   self.tail = self.tail + 1
   self.queue[self.tail] = e
-  self.sched:spawn(function() return xpcall(callable, traceback, args) end, function(ok, xok, v, err)
-    e.done = true
-    if not ok then e.raised = xok
-    elseif not xok then
-      if errors.is(v) then e.err = v else e.raised = v end
-    elseif v == nil then e.err = err
-    else e.result = v end
+  spawn_call(self.sched, callable, args, function(result, err, raised)
+    e.done, e.result, e.err, e.raised = true, result, err, raised
   end)
   return e
 end
