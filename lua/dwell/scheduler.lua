@@ -84,9 +84,16 @@ function M.current()
   return owner[(running())]
 end
 
+--- The transport failure of a request whose caller gave up on it (a cancelled scheduler, a
+-- closed loop transport): kind `cancelled`, which dwell.retry never resends; `sent` says
+-- whether it may have left.
+function M.cancelled(sent, message)
+  return { kind = "cancelled", sent = sent, message = message }
+end
+
 -- What a task's request returns once its scheduler is cancelled (see Scheduler:cancel).
 local function cancelled(sent)
-  return { kind = "cancelled", sent = sent, message = "cancelled: the reader stopped before this answer was needed" }
+  return M.cancelled(sent, "cancelled: the reader stopped before this answer was needed")
 end
 
 local function push_ready(self, co, ...)

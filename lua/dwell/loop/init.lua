@@ -80,7 +80,7 @@ local Base -- dwell.transport's methods, found through a transport it made
 
 --- The error a request gets when the transport closes under it, or is used after.
 local function cancelled(sent)
-  return { kind = "cancelled", sent = sent, message = "the loop transport was closed with the request in flight" }
+  return scheduler.cancelled(sent, "the loop transport was closed with the request in flight")
 end
 
 --- A new loop transport over `backend` (made by make_backend(engine), see above); `label`
