@@ -84,34 +84,30 @@ local function fingerprint(item)
   return table.concat(keys, "\0")
 end
 
--- "name=value" of the first of `names` the item has a scalar under, or nil. Written out for
--- speed: it runs for every item of every page. A string or number concatenates as tostring
--- spells it; a boolean needs tostring.
-local function id_of(names, item)
-  for i = 1, #names do
-    local n = names[i]
-    local v = item[n]
-    if v ~= nil and v ~= "" then -- an empty string names nothing (a resident without the app)
-      local t = type(v)
-      if t == "string" or t == "number" then return n .. "=" .. v end
-      if t == "boolean" then return n .. "=" .. tostring(v) end
-    end
-  end
+-- A field's value as an id key, or nil: a string, number or boolean names an item; an empty
+-- string names nothing (a resident without the app). Runs for every item of every page.
+local function id_key(v)
+  local t = type(v)
+  if t == "string" then return v ~= "" and v or nil end
+  if t == "number" then return v end
+  if t == "boolean" then return tostring(v) end
   return nil
 end
 
+-- The item's id key and whether it is an id (else its fingerprint). With one declared id
+-- field the value itself is the key; with several, "name=value" of the first present, so that
+-- two fields' values cannot collide (the name goes into a repeat's message either way).
 local function item_id(names, item)
   if type(item) ~= "table" then return scalar(item) and ("=" .. tostring(item)) or nil, false end
-  -- one declared id field: its value is the key, with no "name=" string made for each item
-  -- (the name goes into the message only when a repeat is reported)
   if #names == 1 then
-    local v = item[names[1]]
-    local t = type(v)
-    if (t == "string" and v ~= "") or t == "number" then return v, true end
-    if t == "boolean" then return tostring(v), true end
+    local k = id_key(item[names[1]])
+    if k ~= nil then return k, true end
+  else
+    for i = 1, #names do
+      local k = id_key(item[names[i]])
+      if k ~= nil then return names[i] .. "=" .. k, true end
+    end
   end
-  local id = id_of(names, item)
-  if id then return id, true end
   return fingerprint(item), false
 end
 
