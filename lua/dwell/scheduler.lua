@@ -41,18 +41,25 @@ end
 -- limit and the default idle cache.
 local reserved = 0
 
---- Reserves n connections for a run of up to n tasks at once; returns a to-be-closed value
--- that gives them back (`local _ <close> = scheduler.reserve_connections(n)`).
+-- A reservation: release() gives its connections back, once; closing it (a `<close>`
+-- variable) or collecting it releases it too.
+local Reservation = {}
+Reservation.__index = Reservation
+function Reservation:release()
+  if self.released then return end
+  self.released = true
+  reserved = reserved - self.n
+  if session then session:limit_connections(reserved) end
+end
+Reservation.__close = Reservation.release
+Reservation.__gc = Reservation.release
+
+--- Reserves n connections for a run of up to n tasks at once; returns a reservation to
+-- release (`local _ <close> = scheduler.reserve_connections(n)`).
 function M.reserve_connections(n)
   reserved = reserved + n
   shared_session():limit_connections(reserved)
-  local released = false
-  return setmetatable({}, { __close = function()
-    if released then return end
-    released = true
-    reserved = reserved - n
-    if session then session:limit_connections(reserved) end
-  end })
+  return setmetatable({ n = n }, Reservation)
 end
 
 local owner = setmetatable({}, { __mode = "k" }) -- task coroutine -> scheduler

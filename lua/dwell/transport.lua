@@ -480,13 +480,10 @@ end
 --- Cancels the calls not yet taken and gives the window's connections back.
 function Window:close()
   self:cancel()
-  getmetatable(self.connections).__close()
+  self.connections:release()
 end
 
--- A window dropped without close (an iterator abandoned outside a for loop) still gives its
--- connections back.
-function Window:__gc()
-  if self.connections then getmetatable(self.connections).__close() end
-end
+-- (A window dropped without close, an iterator abandoned outside a for loop, still gives its
+-- connections back: the reservation releases itself when collected.)
 
 return M
