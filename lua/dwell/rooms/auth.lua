@@ -240,16 +240,22 @@ function Auth:grant()
   return { url = self.auth_base_url .. "/oauth/token", headers = headers, body = form_body(form), secrets = secrets }
 end
 
+-- Takes `rt` as the refresh token to use from now on, when it is a new one: kept (and masked
+-- wherever this client reports), and the one-time code is spent. True when it was new.
+local function take_refresh_token(self, rt)
+  local c = self.code
+  if type(rt) ~= "string" or rt == "" or rt == c.refresh_token then return false end
+  c.refresh_token = rt
+  self.secrets[#self.secrets + 1] = rt
+  c.code = nil
+  return true
+end
+
 -- Refresh tokens may rotate: keep the newest (and never show it), and a one-time code is spent.
 function Auth:rotate(body)
   local c = self.code
   if not c then return end
-  local rt = body.refresh_token
-  if type(rt) == "string" and rt ~= "" and rt ~= c.refresh_token then
-    c.refresh_token = rt
-    self.secrets[#self.secrets + 1] = rt
-    if c.on_refresh_token then c.on_refresh_token(rt) end
-  end
+  if take_refresh_token(self, body.refresh_token) and c.on_refresh_token then c.on_refresh_token(c.refresh_token) end
   c.code = nil
 end
 
@@ -258,13 +264,8 @@ end
 -- entry descends from the grant this client was configured with (a re-authorised client, given
 -- a new refresh token, keeps its own).
 function Auth:adopt(current)
-  local c = self.code
-  if not (c and type(current) == "table" and current.refresh_origin == self.origin) then return end
-  local rt = current.refresh_token
-  if type(rt) == "string" and rt ~= "" and rt ~= c.refresh_token then
-    c.refresh_token = rt
-    self.secrets[#self.secrets + 1] = rt
-    c.code = nil
+  if self.code and type(current) == "table" and current.refresh_origin == self.origin then
+    take_refresh_token(self, current.refresh_token)
   end
 end
 
