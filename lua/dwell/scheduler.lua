@@ -52,7 +52,8 @@ function Reservation:release()
   if session then session:limit_connections(reserved) end
 end
 Reservation.__close = Reservation.release
-Reservation.__gc = Reservation.release
+-- at lua_close the session may be finalized first: then there is nothing left to give back to
+Reservation.__gc = function(self) pcall(Reservation.release, self) end
 
 --- Reserves n connections for a run of up to n tasks at once; returns a reservation to
 -- release (`local _ <close> = scheduler.reserve_connections(n)`).
